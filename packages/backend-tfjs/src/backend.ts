@@ -1,0 +1,149 @@
+import { type Backend, type DType, DTypeError, InvalidArgumentError, type TensorOps, broadcastShapes } from '@marginkit/core';
+import type * as tfc from '@tensorflow/tfjs-core';
+
+/**
+ * The part of the tfjs API the backend uses. Pass the whole module: `@tensorflow/tfjs`,
+ * `@tensorflow/tfjs-core` or `@tensorflow/tfjs-node` all fit.
+ */
+export type TfModule = Pick<
+  typeof tfc,
+  | 'Tensor'
+  | 'tensor'
+  | 'fill'
+  | 'matMul'
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'maximum'
+  | 'minimum'
+  | 'greater'
+  | 'less'
+  | 'where'
+  | 'neg'
+  | 'sqrt'
+  | 'exp'
+  | 'log'
+  | 'cos'
+  | 'sin'
+  | 'acos'
+  | 'floor'
+  | 'clipByValue'
+  | 'sum'
+  | 'mean'
+  | 'max'
+  | 'logSumExp'
+  | 'reshape'
+  | 'oneHot'
+  | 'cast'
+  | 'customGrad'
+  | 'zerosLike'
+  | 'getBackend'
+  | 'broadcastTo'
+>;
+
+const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
+
+/**
+ * The marginkit backend for TensorFlow.js. It works with whatever tfjs backend is active
+ * (cpu, wasm, webgl, webgpu, tfjs-node), and avoids kernels some lack: `gatherPerRow` is a
+ * one-hot product, because tfjs-backend-wasm has no gradient for gather.
+ * Gradients come from tfjs itself (`tf.grads`, `tf.variableGrads`, `optimizer.minimize`).
+ *
+ * @param tf - the tfjs module (`import * as tf from '@tensorflow/tfjs'`).
+ * @returns a v1 marginkit backend over `tf.Tensor`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { tfjsBackend } from '@marginkit/backend-tfjs';
+ * import { cosface, marginSoftmaxLoss } from '@marginkit/core';
+ * const backend = tfjsBackend(tf);
+ * const loss = marginSoftmaxLoss(backend, { margin: cosface({ m: 0.35 }), scale: 30 });
+ * const value = tf.tidy(() =>
+ *   loss(tf.tensor2d([[1, 2], [3, -1]]), tf.tensor2d([[1, 0], [0, 1], [1, 1]]), tf.tensor1d([2, 0], 'int32')),
+ * );
+ * console.log(value.dataSync()[0]! > 0); // true
+ * ```
+ */
+export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor> {
+  if (typeof tf !== 'object' || tf === null || typeof tf.matMul !== 'function' || typeof tf.Tensor !== 'function') {
+    const got = tf === null ? 'null' : typeof tf;
+    throw new InvalidArgumentError('tf', `expected the tfjs module (import * as tf from '@tensorflow/tfjs'); got ${got}${typeof tf === 'object' && tf !== null ? ' without matMul/Tensor' : ''}`);
+  }
+  const tensorArg = (args: unknown[], i: number, op: string): tfc.Tensor => {
+    const x = args[i];
+    if (!(x instanceof tf.Tensor)) throw new InvalidArgumentError(`${op}.${i}`, 'expected a tensor');
+    return x;
+  };
+  const stopGradient = tf.customGrad((...args) => ({
+    value: tf.add(tensorArg(args, 0, 'stopGradient'), 0),
+    gradFunc: (dy: tfc.Tensor) => tf.zerosLike(dy),
+  }));
+  // tfjs registers no gradient for Greater/Less, so a `where` whose condition depends on a
+  // differentiated input fails in tf.grads. Comparisons have zero gradient: say so explicitly.
+  const comparison = (compare: (a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor) =>
+    tf.customGrad((...args) => {
+      const a = tensorArg(args, 0, 'comparison');
+      const b = tensorArg(args, 1, 'comparison');
+      return { value: compare(a, b), gradFunc: () => [tf.zerosLike(a), tf.zerosLike(b)] };
+    });
+  const greater = comparison((a, b) => tf.greater(a, b));
+  const less = comparison((a, b) => tf.less(a, b));
+
+  const broadcastBoth = (a: tfc.Tensor, b: tfc.Tensor): [tfc.Tensor, tfc.Tensor] => {
+    const shape = broadcastShapes(a.shape, b.shape) ?? a.shape;
+    const same = (s: readonly number[]) => s.length === shape.length && s.every((d, i) => d === shape[i]);
+    return [same(a.shape) ? a : tf.broadcastTo(a, shape), same(b.shape) ? b : tf.broadcastTo(b, shape)];
+  };
+
+  const ops: TensorOps<tfc.Tensor> = {
+    constant: (_, { values, shape, dtype }) =>
+      typeof values === 'number' ? tf.fill([...shape], values, dtype) : tf.tensor(dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values), [...shape], dtype),
+    matmul: ([a, b], { transposeA, transposeB }) => tf.matMul(a, b, transposeA, transposeB),
+    add: ([a, b]) => tf.add(a, b),
+    sub: ([a, b]) => tf.sub(a, b),
+    mul: ([a, b]) => tf.mul(a, b),
+    div: ([a, b]) => tf.div(a, b),
+    // tfjs 4.22's Maximum/Minimum gradients do not reduce over broadcast dimensions (found by
+    // the conformance suite), so broadcast explicitly: broadcastTo's gradient does reduce.
+    maximum: ([a, b]) => tf.maximum(...broadcastBoth(a, b)),
+    minimum: ([a, b]) => tf.minimum(...broadcastBoth(a, b)),
+    greater: ([a, b]) => greater(a, b),
+    less: ([a, b]) => less(a, b),
+    where: ([c, a, b]) => tf.where(c, a, b),
+    neg: ([x]) => tf.neg(x),
+    sqrt: ([x]) => tf.sqrt(x),
+    exp: ([x]) => tf.exp(x),
+    log: ([x]) => tf.log(x),
+    cos: ([x]) => tf.cos(x),
+    sin: ([x]) => tf.sin(x),
+    acos: ([x]) => tf.acos(x),
+    floor: ([x]) => tf.floor(x),
+    clip: ([x], { min, max }) => tf.clipByValue(x, min, max),
+    sum: ([x], { axis, keepDims }) => tf.sum(x, axis, keepDims),
+    mean: ([x], { axis, keepDims }) => tf.mean(x, axis, keepDims),
+    max: ([x], { axis, keepDims }) => tf.max(x, axis, keepDims),
+    logSumExp: ([x], { axis, keepDims }) => tf.logSumExp(x, axis, keepDims),
+    reshape: ([x], { shape }) => tf.reshape(x, [...shape]),
+    gatherPerRow: ([x, indices]) => tf.sum(tf.mul(x, tf.cast(tf.oneHot(indices, x.shape[1]!), 'float32')), 1),
+    oneHot: ([indices], { depth }) => tf.cast(tf.oneHot(indices, depth), 'float32'),
+    stopGradient: ([x]) => stopGradient(x),
+    cast: ([x], { dtype }) => tf.cast(x, dtype),
+  };
+
+  return {
+    specificationVersion: 'v1',
+    name: 'tfjs',
+    ops,
+    supports: { gradients: true, eagerValues: true },
+    isTensor: (value): value is tfc.Tensor => value instanceof tf.Tensor,
+    shape: (t) => t.shape,
+    dtype: (t): DType => {
+      if (!DTYPES.includes(t.dtype)) throw new DTypeError('tensor', `tfjs dtype ${t.dtype} is not supported (float32, int32, bool)`);
+      return t.dtype as DType;
+    },
+    readSync: (t) => t.dataSync(),
+  };
+}

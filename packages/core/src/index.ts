@@ -1,0 +1,72 @@
+/**
+ * `@marginkit/core`: the op set, the backend contract, the margin family (SphereFace, CosFace,
+ * ArcFace, the combined margin and your own), the margin softmax loss and the config registry.
+ * No runtime dependencies; pick a backend package to run it.
+ *
+ * @example
+ * ```ts
+ * import { arcface, marginSoftmaxLoss } from '@marginkit/core';
+ * import { tfjsBackend } from '@marginkit/backend-tfjs';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * const loss = marginSoftmaxLoss(tfjsBackend(tf), { margin: arcface({ m: 0.5 }), scale: 64 });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { type Backend, type BackendCapabilities, assertBackend, isBackend } from './backend.js';
+export { type Ops, broadcastShapes, createOps } from './create-ops.js';
+export {
+  BackendError,
+  DTypeError,
+  InvalidArgumentError,
+  LabelError,
+  MarginDomainError,
+  MarginkitError,
+  type MarginkitErrorCode,
+  NonFiniteError,
+  RegistryError,
+  ShapeError,
+  UnsupportedOpError,
+} from './errors.js';
+export {
+  DEFAULT_EPSILON,
+  type Labels,
+  type MarginLogitsOptions,
+  type MarginLoss,
+  type MarginSoftmaxLossOptions,
+  type NormalizeOptions,
+  type Reduction,
+  type Validation,
+  cosineLogits,
+  marginLogits,
+  marginSoftmaxLoss,
+} from './loss.js';
+export {
+  type FallbackPolicy,
+  type FeatureScale,
+  type GradientPolicy,
+  type JsonValue,
+  type Margin,
+  type MarginConfig,
+  type MarginContext,
+  applyGradientPolicy,
+  degrees,
+  psi,
+} from './margin.js';
+export {
+  type ArcFaceOptions,
+  type CombinedMarginOptions,
+  type CosFaceOptions,
+  type MarginDefinition,
+  type SphereFaceOptions,
+  arcface,
+  combinedMargin,
+  composeMargins,
+  cosface,
+  defineMargin,
+  noMargin,
+  sphereface,
+} from './margins.js';
+export { type ConstantValues, type DType, type NoAttrs, OP_NAMES, Op, type OpName, type OpSignatures, type ReduceAttrs, type TensorOps } from './ops.js';
+export { type LossConfig, type MarginFactory, type Registry, createRegistry } from './registry.js';

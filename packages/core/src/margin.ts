@@ -1,0 +1,197 @@
+import type { Ops } from './create-ops.js';
+import { InvalidArgumentError, MarginDomainError, NonFiniteError } from './errors.js';
+
+/** A JSON value, for margin configs that can be stored as JSON. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** A margin's config: its registry `type` and its parameters, JSON-serialisable. */
+export interface MarginConfig {
+  /** The registry name of the margin, e.g. `'arcface'`. */
+  readonly type: string;
+  /** Parameters as the margin's factory takes them. */
+  readonly [parameter: string]: JsonValue;
+}
+
+/**
+ * What happens where θ_y + m passes π (where cos stops decreasing).
+ * - `'linear'`: c_y − m·sin m where θ_y > π − m (insightface, pytorch-metric-learning); m1 = 1 only.
+ * - `'psi'`: cos(u) replaced by ψ(u) = (−1)ᵏcos(u) − 2k, k = ⌊u/π⌋: monotone and continuous.
+ * - `'easy'`: the margin only where c_y > 0 (insightface's easy_margin).
+ * - `'none'`: the raw formula.
+ */
+export type FallbackPolicy = 'linear' | 'psi' | 'easy' | 'none';
+
+/**
+ * How gradients flow through the margin.
+ * - `'exact'`: the derivative of the margin formula.
+ * - `'straight-through'`: the forward value has the margin, the gradient is that of c_y
+ *   (`c_y + stopGradient(target − c_y)`), as insightface does since 2022.
+ */
+export type GradientPolicy = 'exact' | 'straight-through';
+
+/** How logits are scaled: by the loss's fixed `scale`, or by each embedding's norm ‖x‖. */
+export type FeatureScale = 'fixed' | 'norm';
+
+/** What a margin's `targetLogit` receives besides the target cosine. */
+export interface MarginContext<T> {
+  /** The validated op set to write the margin with. */
+  readonly ops: Ops<T>;
+  /** Cosines are clamped to [−1 + ε, 1 − ε] before `acos`; 2⁻²³ ≈ 1.19e-7 by default (float32 eps). */
+  readonly epsilon: number;
+}
+
+/**
+ * A margin: a name, its parameters, and a function from the target cosine c_y ([B]) to the
+ * target logit ([B]) before scaling, written with the op set so that every backend (eager or
+ * symbolic) can run it.
+ */
+export interface Margin {
+  /** The registry name. */
+  readonly type: string;
+  /** The JSON config that rebuilds this margin through a registry. */
+  readonly config: MarginConfig;
+  /** `'norm'` scales the logits by ‖x‖ instead of the loss's `scale` (original SphereFace). */
+  readonly featureScale: FeatureScale;
+  /** Maps the target cosines c_y [B] to target logits [B]. */
+  targetLogit<T>(cosTarget: T, context: MarginContext<T>): T;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Reads a plain options object, rejecting unknown and prototype keys. @internal */
+export function readOptions(owner: string, options: unknown, allowed: readonly string[]): Readonly<Record<string, unknown>> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(owner, `options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(options)) {
+    if (FORBIDDEN_KEYS.has(key)) throw new InvalidArgumentError(`${owner}.${key}`, 'is a forbidden key');
+    if (!allowed.includes(key)) {
+      throw new InvalidArgumentError(`${owner}.${key}`, `unknown option; expected one of: ${allowed.join(', ') || '(none)'}`);
+    }
+    out[key] = (options as Record<string, unknown>)[key];
+  }
+  if (Object.hasOwn(options, '__proto__')) throw new InvalidArgumentError(`${owner}.__proto__`, 'is a forbidden key');
+  return out;
+}
+
+/** A finite number within [min, max] (or [min, max) with `maxOpen`), or the default. @internal */
+export function readNumber(
+  argument: string,
+  value: unknown,
+  fallback: number,
+  domain: { readonly min: number; readonly max: number; readonly maxOpen?: boolean; readonly text: string },
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${typeof value}`);
+  if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
+  if (value < domain.min || value > domain.max || (domain.maxOpen === true && value === domain.max)) {
+    throw new MarginDomainError(argument, `must be in ${domain.text}, got ${value}`);
+  }
+  return value;
+}
+
+/** One of a fixed set of strings, or the default. @internal */
+export function readChoice<C extends string>(argument: string, value: unknown, fallback: C, choices: readonly C[]): C {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(argument, `must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as C;
+}
+
+/**
+ * Applies a gradient policy: `'exact'` returns `target`; `'straight-through'` returns
+ * `c + stopGradient(target − c)` (the value of `target`, the gradient of `c`).
+ *
+ * @example
+ * ```ts
+ * import { applyGradientPolicy, createOps } from '@marginkit/core';
+ * import { tfjsBackend } from '@marginkit/backend-tfjs';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * const ops = createOps(tfjsBackend(tf));
+ * const c = ops.constant([0.5], [1]);
+ * const t = applyGradientPolicy(ops, c, ops.sub(c, ops.scalar(0.35)), 'straight-through');
+ * ```
+ */
+export function applyGradientPolicy<T>(ops: Ops<T>, cosTarget: T, target: T, policy: GradientPolicy): T {
+  return policy === 'exact' ? target : ops.add(cosTarget, ops.stopGradient(ops.sub(target, cosTarget)));
+}
+
+/**
+ * ψ(u) = (−1)ᵏ cos(u) − 2k with k = ⌊u/π⌋: SphereFace's monotone extension of cos past π,
+ * continuous and decreasing on [0, ∞). Equal to cos(u) on [0, π].
+ *
+ * @example
+ * ```ts
+ * import { psi, createOps } from '@marginkit/core';
+ * import { tfjsBackend } from '@marginkit/backend-tfjs';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * const ops = createOps(tfjsBackend(tf));
+ * const y = psi(ops, ops.constant([0, Math.PI, 1.5 * Math.PI], [3]));
+ * console.log(Array.from((y as tf.Tensor).dataSync()).map((v) => v.toFixed(3))); // ['1.000', '-1.000', '-2.000']
+ * ```
+ */
+export function psi<T>(ops: Ops<T>, u: T): T {
+  const k = ops.floor(ops.div(u, ops.scalar(Math.PI)));
+  const parity = ops.sub(k, ops.mul(ops.scalar(2), ops.floor(ops.div(k, ops.scalar(2))))); // k mod 2
+  const sign = ops.sub(ops.scalar(1), ops.mul(ops.scalar(2), parity));
+  return ops.sub(ops.mul(sign, ops.cos(u)), ops.mul(ops.scalar(2), k));
+}
+
+/** The parameters of the shared angular margin cos(m1·θ + m2) − m3. @internal */
+export interface AngularParams {
+  readonly m1: number;
+  readonly m2: number;
+  readonly m3: number;
+  readonly fallback: FallbackPolicy;
+}
+
+/**
+ * The shared base of the built-in margins: cos(m1·θ_y + m2) − m3 with a fallback policy.
+ * CosFace (m1 = 1, m2 = 0) needs no angle and is computed as c_y − m3 directly.
+ * @internal
+ */
+export function angularTarget<T>(cosTarget: T, { ops, epsilon }: MarginContext<T>, p: AngularParams): T {
+  const { m1, m2, m3, fallback } = p;
+  const c = cosTarget;
+  let target: T;
+  if (m1 === 1 && m2 === 0) {
+    target = ops.sub(c, ops.scalar(m3));
+  } else {
+    const theta = ops.acos(ops.clip(c, -1 + epsilon, 1 - epsilon));
+    const u = m1 === 1 ? ops.add(theta, ops.scalar(m2)) : ops.add(ops.mul(ops.scalar(m1), theta), ops.scalar(m2));
+    const angular = fallback === 'psi' ? psi(ops, u) : ops.cos(u);
+    target = m3 === 0 ? angular : ops.sub(angular, ops.scalar(m3));
+    if (fallback === 'linear') {
+      // Past θ > π − m2, continue linearly: c − m2·sin(m2) − m3 (insightface's th / mm).
+      const threshold = ops.scalar(Math.cos(Math.PI - m2));
+      const linear = ops.sub(c, ops.scalar(m2 * Math.sin(m2) + m3));
+      target = ops.where(ops.greater(c, threshold), target, linear);
+    }
+  }
+  if (fallback === 'easy') target = ops.where(ops.greater(c, ops.scalar(0)), target, c);
+  return target;
+}
+
+/**
+ * Converts degrees to radians, for people coming from pytorch-metric-learning, whose ArcFace
+ * takes its margin in degrees (28.6° ≈ 0.5 rad).
+ *
+ * @param value - an angle in degrees.
+ * @returns the angle in radians.
+ *
+ * @example
+ * ```ts
+ * import { arcface, degrees } from '@marginkit/core';
+ * const margin = arcface({ m: degrees(28.6) });
+ * console.log(margin.config.m); // 0.4991641660703782
+ * ```
+ */
+export function degrees(value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new NonFiniteError('degrees.value', `must be a finite number, got ${String(value)}`);
+  return (value * Math.PI) / 180;
+}

@@ -1,0 +1,318 @@
+import { InvalidArgumentError, MarginDomainError } from './errors.js';
+import {
+  type FallbackPolicy,
+  type FeatureScale,
+  type GradientPolicy,
+  type JsonValue,
+  type Margin,
+  type MarginConfig,
+  type MarginContext,
+  angularTarget,
+  applyGradientPolicy,
+  readChoice,
+  readNumber,
+  readOptions,
+} from './margin.js';
+
+const GRADIENTS: readonly GradientPolicy[] = ['exact', 'straight-through'];
+const PI_OPEN = { min: 0, max: Math.PI, maxOpen: true, text: '[0, π)' } as const;
+const COS_SHIFT = { min: 0, max: 2, text: '[0, 2]' } as const;
+const AT_LEAST_ONE = { min: 1, max: Number.MAX_VALUE, text: '[1, ∞)' } as const;
+
+/** Options of {@link arcface}. */
+export interface ArcFaceOptions {
+  /** Additive angular margin m, in radians, in [0, π). Default 0.5. Use {@link degrees} for degrees. */
+  readonly m?: number;
+  /** What happens where θ_y + m > π. Default `'linear'`. */
+  readonly fallback?: FallbackPolicy;
+  /** How gradients flow. Default `'exact'`. */
+  readonly gradient?: GradientPolicy;
+}
+
+/**
+ * ArcFace (Deng et al., CVPR 2019): target logit cos(θ_y + m).
+ *
+ * Reference code: insightface `arcface_torch/losses.py` (`CombinedMarginLoss` with m1 = 1, m3 = 0).
+ *
+ * @param options - see {@link ArcFaceOptions}.
+ * @returns the margin.
+ *
+ * @example
+ * ```ts
+ * import { arcface } from '@marginkit/core';
+ * const margin = arcface({ m: 0.5, fallback: 'psi' });
+ * console.log(margin.config); // { type: 'arcface', m: 0.5, fallback: 'psi', gradient: 'exact' }
+ * ```
+ */
+export function arcface(options?: ArcFaceOptions): Margin {
+  return arcfaceFrom(options);
+}
+
+/** Builds the margin from unchecked options (a parsed config). @internal */
+export function arcfaceFrom(options: unknown): Margin {
+  const o = readOptions('arcface', options, ['m', 'fallback', 'gradient']);
+  const m = readNumber('arcface.m', o['m'], 0.5, PI_OPEN);
+  const fallback = readChoice('arcface.fallback', o['fallback'], 'linear', ['linear', 'psi', 'easy', 'none']);
+  const gradient = readChoice('arcface.gradient', o['gradient'], 'exact', GRADIENTS);
+  return angularMargin({ type: 'arcface', m }, { m1: 1, m2: m, m3: 0, fallback }, gradient);
+}
+
+/** Options of {@link cosface}. */
+export interface CosFaceOptions {
+  /** Additive cosine margin m (unitless, on the cosine), in [0, 2]. Default 0.35. */
+  readonly m?: number;
+  /** `'none'` (default; c_y − m is monotone) or `'easy'` (the margin only where c_y > 0). */
+  readonly fallback?: 'none' | 'easy';
+  /** How gradients flow. Default `'exact'`. */
+  readonly gradient?: GradientPolicy;
+}
+
+/**
+ * CosFace / AM-Softmax (Wang et al., CVPR 2018): target logit c_y − m.
+ *
+ * Reference code: insightface `arcface_torch/losses.py` (`CosFace`).
+ *
+ * @param options - see {@link CosFaceOptions}.
+ * @returns the margin.
+ *
+ * @example
+ * ```ts
+ * import { cosface } from '@marginkit/core';
+ * console.log(cosface().config.m); // 0.35
+ * ```
+ */
+export function cosface(options?: CosFaceOptions): Margin {
+  return cosfaceFrom(options);
+}
+
+/** Builds the margin from unchecked options (a parsed config). @internal */
+export function cosfaceFrom(options: unknown): Margin {
+  const o = readOptions('cosface', options, ['m', 'fallback', 'gradient']);
+  const m = readNumber('cosface.m', o['m'], 0.35, COS_SHIFT);
+  const fallback = readChoice('cosface.fallback', o['fallback'], 'none', ['none', 'easy']);
+  const gradient = readChoice('cosface.gradient', o['gradient'], 'exact', GRADIENTS);
+  return angularMargin({ type: 'cosface', m }, { m1: 1, m2: 0, m3: m, fallback }, gradient);
+}
+
+/** Options of {@link sphereface}. */
+export interface SphereFaceOptions {
+  /** Multiplicative angular margin m (unitless), any real m ≥ 1. Default 4. */
+  readonly m?: number;
+  /** `'psi'` (default), `'easy'` or `'none'`; `'linear'` is defined for m = 1 only. */
+  readonly fallback?: FallbackPolicy;
+  /** How gradients flow. Default `'exact'`. */
+  readonly gradient?: GradientPolicy;
+  /** A-Softmax annealing λ ≥ 0: target (λ·c_y + ψ(mθ_y)) / (1 + λ). Default 0 (no blend). */
+  readonly lambda?: number;
+  /** `'norm'` scales logits by ‖x‖ as the original did; `'fixed'` (default) by the loss's scale. */
+  readonly featureScale?: FeatureScale;
+}
+
+/**
+ * SphereFace / A-Softmax (Liu et al., CVPR 2017): target logit ψ(m·θ_y), with the original's
+ * λ annealing blend and ‖x‖ feature scale as options.
+ *
+ * Reference code: wy1iu/sphereface (`margin_inner_product_layer`) and
+ * insightface `CombinedMarginLoss` (m1).
+ *
+ * @param options - see {@link SphereFaceOptions}.
+ * @returns the margin.
+ *
+ * @example
+ * ```ts
+ * import { sphereface } from '@marginkit/core';
+ * const margin = sphereface({ m: 1.35, lambda: 5 });
+ * console.log(margin.config.fallback); // 'psi'
+ * ```
+ */
+export function sphereface(options?: SphereFaceOptions): Margin {
+  return spherefaceFrom(options);
+}
+
+/** Builds the margin from unchecked options (a parsed config). @internal */
+export function spherefaceFrom(options: unknown): Margin {
+  const o = readOptions('sphereface', options, ['m', 'fallback', 'gradient', 'lambda', 'featureScale']);
+  const m = readNumber('sphereface.m', o['m'], 4, AT_LEAST_ONE);
+  const fallback = readChoice('sphereface.fallback', o['fallback'], 'psi', ['linear', 'psi', 'easy', 'none']);
+  const gradient = readChoice('sphereface.gradient', o['gradient'], 'exact', GRADIENTS);
+  const lambda = readNumber('sphereface.lambda', o['lambda'], 0, { min: 0, max: Number.MAX_VALUE, text: '[0, ∞)' });
+  const featureScale = readChoice('sphereface.featureScale', o['featureScale'], 'fixed', ['fixed', 'norm']);
+  if (fallback === 'linear' && m !== 1) {
+    throw new MarginDomainError('sphereface.fallback', `'linear' is defined for m = 1 only, got m = ${m}; use 'psi'`);
+  }
+  const base = angularMargin({ type: 'sphereface', m, lambda, featureScale }, { m1: m, m2: 0, m3: 0, fallback }, 'exact', featureScale);
+  if (lambda === 0 && gradient === 'exact') return base;
+  return {
+    ...base,
+    targetLogit<T>(c: T, context: MarginContext<T>): T {
+      const { ops } = context;
+      let target = base.targetLogit(c, context);
+      if (lambda !== 0) target = ops.div(ops.add(ops.mul(ops.scalar(lambda), c), target), ops.scalar(1 + lambda));
+      return applyGradientPolicy(ops, c, target, gradient);
+    },
+  };
+}
+
+/** Options of {@link combinedMargin}. */
+export interface CombinedMarginOptions {
+  /** Multiplicative angular margin m1 ≥ 1 (unitless). Default 1. */
+  readonly m1?: number;
+  /** Additive angular margin m2 in [0, π), radians. Default 0.3. */
+  readonly m2?: number;
+  /** Additive cosine margin m3 in [0, 2] (unitless). Default 0.2. */
+  readonly m3?: number;
+  /** Default `'psi'`; `'linear'` needs m1 = 1. */
+  readonly fallback?: FallbackPolicy;
+  /** How gradients flow. Default `'exact'`. */
+  readonly gradient?: GradientPolicy;
+}
+
+/**
+ * InsightFace's combined margin: target logit cos(m1·θ_y + m2) − m3, which contains SphereFace
+ * (m1), ArcFace (m2) and CosFace (m3) as special cases.
+ *
+ * Reference code: insightface `recognition/arcface_mxnet` (`combined` loss) and
+ * `arcface_torch/losses.py` (`CombinedMarginLoss`).
+ *
+ * @param options - see {@link CombinedMarginOptions}.
+ * @returns the margin.
+ *
+ * @example
+ * ```ts
+ * import { combinedMargin } from '@marginkit/core';
+ * const margin = combinedMargin({ m1: 1, m2: 0.3, m3: 0.2 });
+ * console.log(margin.type); // 'combined'
+ * ```
+ */
+export function combinedMargin(options?: CombinedMarginOptions): Margin {
+  return combinedMarginFrom(options);
+}
+
+/** Builds the margin from unchecked options (a parsed config). @internal */
+export function combinedMarginFrom(options: unknown): Margin {
+  const o = readOptions('combinedMargin', options, ['m1', 'm2', 'm3', 'fallback', 'gradient']);
+  const m1 = readNumber('combinedMargin.m1', o['m1'], 1, AT_LEAST_ONE);
+  const m2 = readNumber('combinedMargin.m2', o['m2'], 0.3, PI_OPEN);
+  const m3 = readNumber('combinedMargin.m3', o['m3'], 0.2, COS_SHIFT);
+  const fallback = readChoice('combinedMargin.fallback', o['fallback'], 'psi', ['linear', 'psi', 'easy', 'none']);
+  const gradient = readChoice('combinedMargin.gradient', o['gradient'], 'exact', GRADIENTS);
+  if (fallback === 'linear' && m1 !== 1) {
+    throw new MarginDomainError('combinedMargin.fallback', `'linear' is defined for m1 = 1 only, got m1 = ${m1}; use 'psi'`);
+  }
+  return angularMargin({ type: 'combined', m1, m2, m3 }, { m1, m2, m3, fallback }, gradient);
+}
+
+/**
+ * No margin: the target logit is c_y (NormFace / normalised softmax). The baseline.
+ *
+ * @returns the margin.
+ *
+ * @example
+ * ```ts
+ * import { noMargin } from '@marginkit/core';
+ * console.log(noMargin().config); // { type: 'none' }
+ * ```
+ */
+export function noMargin(): Margin {
+  return { type: 'none', config: { type: 'none' }, featureScale: 'fixed', targetLogit: (c) => c };
+}
+
+function angularMargin(
+  config: Record<string, JsonValue> & { readonly type: string },
+  params: { m1: number; m2: number; m3: number; fallback: FallbackPolicy },
+  gradient: GradientPolicy,
+  featureScale: FeatureScale = 'fixed',
+): Margin {
+  const full: MarginConfig = { ...config, fallback: params.fallback, gradient };
+  return {
+    type: config.type,
+    config: full,
+    featureScale,
+    targetLogit<T>(c: T, context: MarginContext<T>): T {
+      return applyGradientPolicy(context.ops, c, angularTarget(c, context, params), gradient);
+    },
+  };
+}
+
+/** What {@link defineMargin} takes. */
+export interface MarginDefinition<P extends Readonly<Record<string, JsonValue>>> {
+  /** The margin's name (used as the config `type`). */
+  readonly type: string;
+  /** Its parameters, JSON-serialisable (they are stored in the config). */
+  readonly params: P;
+  /** Maps target cosines c_y [B] to target logits [B], with the op set. */
+  readonly targetLogit: <T>(cosTarget: T, context: MarginContext<T>, params: P) => T;
+  /** `'norm'` to scale logits by ‖x‖; default `'fixed'`. */
+  readonly featureScale?: FeatureScale;
+}
+
+/**
+ * Defines your own margin from a function of the target cosine, written with the op set.
+ * Register a factory for it on a registry to build it from JSON configs.
+ *
+ * @param definition - the type name, parameters and target-logit function.
+ * @returns the margin.
+ *
+ * @example
+ * ```ts
+ * import { defineMargin } from '@marginkit/core';
+ * // A "soft" additive cosine margin that shrinks for hard samples: c − m·(1 + c)/2.
+ * const soft = defineMargin({
+ *   type: 'soft-cosface',
+ *   params: { m: 0.4 },
+ *   targetLogit: (c, { ops }, { m }) =>
+ *     ops.sub(c, ops.mul(ops.scalar(m / 2), ops.add(ops.scalar(1), c))),
+ * });
+ * console.log(soft.config); // { type: 'soft-cosface', m: 0.4 }
+ * ```
+ */
+export function defineMargin<P extends Readonly<Record<string, JsonValue>>>(definition: MarginDefinition<P>): Margin {
+  if (typeof definition !== 'object' || definition === null) {
+    throw new InvalidArgumentError('definition', 'must be an object with type, params and targetLogit');
+  }
+  const { type, params, targetLogit } = definition;
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('definition.type', 'must be a non-empty string');
+  if (typeof targetLogit !== 'function') throw new InvalidArgumentError('definition.targetLogit', 'must be a function (cosTarget, context, params) => target');
+  const p = readOptions(`${type}.params`, params, Object.keys(params ?? {}));
+  if ('type' in p) throw new InvalidArgumentError(`${type}.params.type`, "is reserved for the margin's name");
+  for (const [key, value] of Object.entries(p)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new InvalidArgumentError(`${type}.params.${key}`, `must be finite, got ${value}`);
+  }
+  const featureScale = readChoice(`${type}.featureScale`, definition.featureScale, 'fixed', ['fixed', 'norm']);
+  return {
+    type,
+    config: { ...params, type },
+    featureScale,
+    targetLogit: <T>(c: T, context: MarginContext<T>): T => targetLogit(c, context, params),
+  };
+}
+
+/**
+ * Composes margins: the target logit is mₙ(…m₂(m₁(c_y))). For example ArcFace then CosFace is
+ * cos(θ_y + m2) − m3, the combined margin. Each margin keeps its own gradient policy. The
+ * composition scales by ‖x‖ if any part does.
+ *
+ * @param margins - one or more margins, applied first to last.
+ * @returns the composed margin, whose config is `{ type: 'compose', margins: [...] }`.
+ *
+ * @example
+ * ```ts
+ * import { arcface, composeMargins, cosface } from '@marginkit/core';
+ * const margin = composeMargins(arcface({ m: 0.3 }), cosface({ m: 0.2 }));
+ * console.log(margin.config.type); // 'compose'
+ * ```
+ */
+export function composeMargins(...margins: readonly Margin[]): Margin {
+  if (margins.length === 0) throw new InvalidArgumentError('margins', 'composeMargins needs at least one margin');
+  margins.forEach((m, i) => {
+    if (typeof m !== 'object' || m === null || typeof m.targetLogit !== 'function' || typeof m.config !== 'object') {
+      throw new InvalidArgumentError(`margins[${i}]`, 'is not a margin (expected an object from arcface(), defineMargin(), ...)');
+    }
+  });
+  return {
+    type: 'compose',
+    config: { type: 'compose', margins: margins.map((m) => m.config) },
+    featureScale: margins.some((m) => m.featureScale === 'norm') ? 'norm' : 'fixed',
+    targetLogit: <T>(c: T, context: MarginContext<T>): T => margins.reduce((t, m) => m.targetLogit(t, context), c),
+  };
+}

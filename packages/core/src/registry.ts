@@ -1,0 +1,145 @@
+import type { Backend } from './backend.js';
+import { RegistryError } from './errors.js';
+import { type MarginLoss, type MarginSoftmaxLossOptions, marginSoftmaxLossFrom } from './loss.js';
+import type { Margin, MarginConfig } from './margin.js';
+import { arcfaceFrom, combinedMarginFrom, composeMargins, cosfaceFrom, noMargin, spherefaceFrom } from './margins.js';
+
+/** Builds a margin from the parameters of a config (without `type`); `build` builds nested configs. */
+export type MarginFactory = (params: Readonly<Record<string, unknown>>, build: (config: unknown, path: string) => Margin) => Margin;
+
+/** A loss config as stored in JSON: the margin config plus the loss options. */
+export interface LossConfig {
+  /** The margin, e.g. `{ type: 'arcface', m: 0.5 }`. */
+  readonly margin: MarginConfig;
+  /** The scale s; default 64. */
+  readonly scale?: number;
+  /** Default `'mean'`. */
+  readonly reduction?: MarginSoftmaxLossOptions['reduction'];
+  /** acos clamp ε; default 2⁻²³ (`DEFAULT_EPSILON`). */
+  readonly epsilon?: number;
+  /** L2 normalisation eps; default 1e-12. */
+  readonly normEpsilon?: number;
+  /** Input checks; default `'full'`. */
+  readonly validate?: MarginSoftmaxLossOptions['validate'];
+}
+
+/**
+ * An explicit map from config `type` names to margin factories. Nothing is global: each
+ * registry is its own object, and nothing registers itself on import.
+ */
+export interface Registry {
+  /** Adds a margin factory under `type`; throws on a duplicate or forbidden name. Returns the registry. */
+  registerMargin(type: string, factory: MarginFactory): Registry;
+  /** True when `type` is registered. */
+  has(type: string): boolean;
+  /** The registered type names, sorted. */
+  types(): string[];
+  /** Builds a margin from a JSON config such as `{ "type": "arcface", "m": 0.5 }`. */
+  margin(config: unknown): Margin;
+  /** Builds a loss from a JSON loss config such as `{ "margin": { "type": "cosface" }, "scale": 30 }`. */
+  loss<T>(backend: Backend<T>, config: unknown): MarginLoss<T>;
+}
+
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf']);
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+function plainObject(path: string, value: unknown): Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RegistryError(path, `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw new RegistryError(path, 'expected a plain object (a parsed JSON config)');
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN.has(key)) throw new RegistryError(`${path}.${key}`, 'is a forbidden key in a config');
+  }
+  if (Object.hasOwn(value, '__proto__')) throw new RegistryError(`${path}.__proto__`, 'is a forbidden key in a config');
+  return value as Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Creates a registry. By default it knows the built-in margins: `arcface`, `cosface`,
+ * `sphereface`, `combined`, `none` and `compose` (`{ type: 'compose', margins: [...] }`).
+ *
+ * @param options - `builtins: false` for an empty registry.
+ * @returns a new registry, independent of every other.
+ *
+ * @example
+ * ```ts
+ * import { createRegistry, defineMargin } from '@marginkit/core';
+ * const registry = createRegistry().registerMargin('shifted', (p) =>
+ *   defineMargin({
+ *     type: 'shifted',
+ *     params: { m: Number(p['m'] ?? 0.1) },
+ *     targetLogit: (c, { ops }, { m }) => ops.sub(c, ops.scalar(m)),
+ *   }),
+ * );
+ * const config = JSON.parse('{ "type": "compose", "margins": [{ "type": "arcface", "m": 0.3 }, { "type": "shifted" }] }');
+ * console.log(registry.margin(config).config.type, registry.types()); // 'compose' [...]
+ * ```
+ */
+export function createRegistry(options: { readonly builtins?: boolean } = {}): Registry {
+  const factories = new Map<string, MarginFactory>();
+
+  const build = (config: unknown, path: string): Margin => {
+    const c = plainObject(path, config);
+    const type = c['type'];
+    if (typeof type !== 'string') throw new RegistryError(`${path}.type`, `must be a string naming a margin, got ${typeof type}`);
+    const factory = factories.get(type);
+    if (!factory) {
+      throw new RegistryError(`${path}.type`, `unknown margin type ${JSON.stringify(type)}; known: ${[...factories.keys()].sort().join(', ') || '(none)'}`);
+    }
+    const params: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of Object.entries(c)) if (k !== 'type') params[k] = v;
+    return factory(params, build);
+  };
+
+  const registry: Registry = {
+    registerMargin(type, factory) {
+      if (typeof type !== 'string' || !NAME.test(type) || FORBIDDEN.has(type)) {
+        throw new RegistryError('type', `must be a lower-case name like 'my-margin' (letters, digits, dashes), got ${JSON.stringify(type)}`);
+      }
+      if (factories.has(type)) throw new RegistryError('type', `${JSON.stringify(type)} is already registered`);
+      if (typeof factory !== 'function') throw new RegistryError('factory', 'must be a function (params) => Margin');
+      factories.set(type, factory);
+      return registry;
+    },
+    has: (type) => factories.has(type),
+    types: () => [...factories.keys()].sort(),
+    margin: (config) => build(config, 'config'),
+    loss(backend, config) {
+      const c = plainObject('config', config);
+      for (const key of Object.keys(c)) {
+        if (!['margin', 'scale', 'reduction', 'epsilon', 'normEpsilon', 'validate'].includes(key)) {
+          throw new RegistryError(`config.${key}`, 'unknown loss option; expected margin, scale, reduction, epsilon, normEpsilon, validate');
+        }
+      }
+      const { margin: marginConfig, ...rest } = c;
+      const margin = build(marginConfig, 'config.margin');
+      return marginSoftmaxLossFrom(backend, { ...rest, margin });
+    },
+  };
+
+  if (options.builtins !== false) {
+    registry
+      .registerMargin('arcface', (p) => arcfaceFrom(p))
+      .registerMargin('cosface', (p) => cosfaceFrom(p))
+      .registerMargin('sphereface', (p) => spherefaceFrom(p))
+      .registerMargin('combined', (p) => combinedMarginFrom(p))
+      .registerMargin('none', (p) => {
+        plainObjectNoKeys('config', p);
+        return noMargin();
+      })
+      .registerMargin('compose', (p, buildNested) => {
+        for (const key of Object.keys(p)) if (key !== 'margins') throw new RegistryError(`config.${key}`, "unknown key for 'compose'; expected margins");
+        const list = p['margins'];
+        if (!Array.isArray(list)) throw new RegistryError('config.margins', "must be an array of margin configs for 'compose'");
+        return composeMargins(...list.map((m, i) => buildNested(m, `config.margins[${i}]`)));
+      });
+  }
+  return registry;
+}
+
+function plainObjectNoKeys(path: string, params: Readonly<Record<string, unknown>>): void {
+  const keys = Object.keys(params);
+  if (keys.length > 0) throw new RegistryError(`${path}.${keys[0]}`, "unknown key for 'none' (it takes no parameters)");
+}

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run on source: workspace packages resolve through the "source" export condition.
+const conditions = ['source', 'module', 'node', 'import', 'default'];
+const project = (name: string, root: string, extra: { testTimeout?: number } = {}) => ({
+  extends: true as const,
+  test: { name, root, include: ['src/**/*.test.ts', 'test/**/*.test.ts'], ...extra },
+});
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+    projects: [
+      project('core', 'packages/core'),
+      project('backend-tfjs', 'packages/backend-tfjs'),
+      project('examples', 'examples'),
+      project('docs', 'docs'),
+    ],
+  },
+});
