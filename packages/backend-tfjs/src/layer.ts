@@ -32,10 +32,10 @@ export interface MarginHeadClass {
 
 /**
  * Creates the margin softmax head as a `tf.layers.Layer` class, for `model.fit` users. The layer
- * owns the class centres `[C, D]` as a trainable weight and takes `[embeddings, labels]`:
+ * owns the class centres `[C, D]` as a trainable weight and takes `[embeddings [B, D], labels [B] or [B, 1]]`:
  * during training it outputs the scaled logits with the margin on each row's target class;
  * otherwise (predict, evaluate) the scaled cosines without margin. Compile the model with
- * {@link logitsCrossEntropy}. The layer serialises; call
+ * {@link logitsCrossEntropy} and fit with one-hot targets. The layer serialises; call
  * `tf.serialization.registerClass(Head)` once in your app before loading a saved model
  * (marginkit registers nothing on import).
  *
@@ -49,13 +49,13 @@ export interface MarginHeadClass {
  * import { logitsCrossEntropy, marginHeadLayer } from '@marginkit/backend-tfjs';
  * const Head = marginHeadLayer(tf);
  * const x = tf.input({ shape: [8] });
- * const y = tf.input({ shape: [], dtype: 'int32' });
+ * const y = tf.input({ shape: [1], dtype: 'int32' }); // labels [B, 1]
  * const embedding = tf.layers.dense({ units: 4 }).apply(x) as tf.SymbolicTensor;
  * const logits = new Head({ numClasses: 3, margin: { type: 'arcface', m: 0.5 }, scale: 16 }).apply([embedding, y]) as tf.SymbolicTensor;
  * const model = tf.model({ inputs: [x, y], outputs: logits });
  * model.compile({ optimizer: 'adam', loss: logitsCrossEntropy(tf) });
  * const labels = tf.tensor1d([0, 1, 2, 0], 'int32');
- * await model.fit([tf.randomNormal([4, 8]), labels], labels, { epochs: 1, verbose: 0 });
+ * await model.fit([tf.randomNormal([4, 8]), labels], tf.oneHot(labels, 3), { epochs: 1, verbose: 0 });
  * ```
  */
 export function marginHeadLayer(tf: TfLayersModule, options: { readonly registry?: Registry } = {}): MarginHeadClass {
@@ -140,8 +140,9 @@ export function marginHeadLayer(tf: TfLayersModule, options: { readonly registry
 }
 
 /**
- * A `model.compile` loss for the head layer: softmax cross-entropy from logits, with integer
- * labels `[B]` or `[B, 1]` as `yTrue`.
+ * A `model.compile` loss for the head layer: softmax cross-entropy from logits. `yTrue` is
+ * either one-hot `[B, C]` (what `model.fit` accepts for a custom loss: pass
+ * `tf.oneHot(labels, C)` as the target) or integer class indices `[B]` / `[B, 1]`.
  *
  * @param tf - the tfjs module.
  * @returns `(yTrue, yPred) => loss`.
@@ -151,14 +152,14 @@ export function marginHeadLayer(tf: TfLayersModule, options: { readonly registry
  * import * as tf from '@tensorflow/tfjs';
  * import { logitsCrossEntropy } from '@marginkit/backend-tfjs';
  * const ce = logitsCrossEntropy(tf);
- * const loss = ce(tf.tensor1d([1]), tf.tensor2d([[0, 0]]));
- * console.log(loss.dataSync()[0]!.toFixed(4)); // '0.6931' (ln 2)
+ * console.log(ce(tf.tensor1d([1]), tf.tensor2d([[0, 0]])).dataSync()[0]!.toFixed(4)); // '0.6931' (ln 2)
+ * console.log(ce(tf.tensor2d([[0, 1]]), tf.tensor2d([[0, 0]])).dataSync()[0]!.toFixed(4)); // '0.6931'
  * ```
  */
 export function logitsCrossEntropy(tf: Pick<typeof tfc, 'oneHot' | 'cast' | 'reshape' | 'losses'>): (yTrue: tfc.Tensor, yPred: tfc.Tensor) => tfc.Tensor {
   return (yTrue, yPred) => {
     const classes = yPred.shape[yPred.shape.length - 1]!;
-    const labels = tf.cast(tf.reshape(yTrue, [-1]), 'int32');
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), yPred);
+    const oneHot = yTrue.shape.length === 2 && yTrue.shape[1] === classes && classes > 1 ? yTrue : tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), classes);
+    return tf.losses.softmaxCrossEntropy(oneHot, yPred);
   };
 }
