@@ -1,0 +1,109 @@
+import { tfjsBackend } from '@marginkit/backend-tfjs';
+import { type Margin, cosineLogits, marginSoftmaxLoss } from '@marginkit/core';
+import type * as tf from '@tensorflow/tfjs';
+import type { Split } from './data.js';
+
+/** What one epoch reports. */
+export interface EpochReport {
+  /** 1-based epoch number. */
+  readonly epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  readonly loss: number;
+  /** Held-out accuracy: nearest class centre by cosine. */
+  readonly accuracy: number;
+}
+
+/** Angular statistics of held-out embeddings, in degrees. */
+export interface AngleReport {
+  /** Mean angle between an embedding and its own class centre. */
+  readonly ownDeg: number;
+  /** Mean angle between an embedding and the nearest other class centre. */
+  readonly otherDeg: number;
+}
+
+/** Options of {@link trainEmbedding}. */
+export interface TrainOptions {
+  /** The margin under test. */
+  readonly margin: Margin;
+  /** The scale s. */
+  readonly scale: number;
+  /** Embedding dimension D. */
+  readonly embeddingDim: number;
+  /** Hidden units of the two-layer net. */
+  readonly hidden: number;
+  /** Epochs over the training split. */
+  readonly epochs: number;
+  /** Minibatch size. */
+  readonly batchSize: number;
+  /** Adam learning rate. */
+  readonly learningRate: number;
+  /** Seed of the weight initialisers and the batch order. */
+  readonly seed: number;
+  /** Called after every batch (for a progress bar) and every epoch. */
+  readonly onBatch?: (batch: number, batches: number, loss: number) => void;
+  /** Called after every epoch. */
+  readonly onEpoch?: (report: EpochReport) => void;
+}
+
+/**
+ * Trains a small embedding net (dense-relu-dense) and a centre matrix with the margin softmax
+ * loss, and reports the loss, held-out accuracy and angular separation.
+ */
+export async function trainEmbedding(t: typeof tf, data: { train: Split; test: Split }, o: TrainOptions): Promise<{ epochs: EpochReport[]; angles: AngleReport }> {
+  const backend = tfjsBackend(t);
+  const loss = marginSoftmaxLoss(backend, { margin: o.margin, scale: o.scale, validate: 'shapes' });
+  const cosines = cosineLogits(backend, { validate: 'shapes' });
+  const classes = 1 + Math.max(...(await data.train.labels.data()));
+  const inputDim = data.train.x.shape[1];
+  const net = t.sequential({
+    layers: [
+      t.layers.dense({ inputShape: [inputDim], units: o.hidden, activation: 'relu', kernelInitializer: t.initializers.heNormal({ seed: o.seed }) }),
+      t.layers.dense({ units: o.embeddingDim, kernelInitializer: t.initializers.glorotNormal({ seed: o.seed + 1 }) }),
+    ],
+  });
+  const init = t.randomNormal([classes, o.embeddingDim], 0, 1, 'float32', o.seed + 2);
+  const centers = t.variable(init, true);
+  init.dispose();
+  const optimizer = t.train.adam(o.learningRate);
+  const n = data.train.x.shape[0];
+  const batches = Math.ceil(n / o.batchSize);
+  const epochs: EpochReport[] = [];
+  let order = Array.from({ length: n }, (_, i) => i);
+  let rng = o.seed >>> 0;
+  const random = () => ((rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296);
+
+  const evaluate = (split: Split) =>
+    t.tidy(() => {
+      const cos = cosines(net.apply(split.x) as tf.Tensor, centers);
+      const acc = t.mean(t.cast(t.equal(t.argMax(cos, 1), split.labels), 'float32')).dataSync()[0]!;
+      const own = t.sum(t.mul(cos, t.oneHot(split.labels, classes)), 1);
+      const other = t.max(t.sub(cos, t.mul(t.oneHot(split.labels, classes), 3)), 1);
+      const deg = (c: tf.Tensor) => (t.mean(t.acos(t.clipByValue(c, -1, 1))).dataSync()[0]! * 180) / Math.PI;
+      return { acc, ownDeg: deg(own), otherDeg: deg(other) };
+    });
+
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    order = order.map((v) => [random(), v] as const).sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+    let total = 0;
+    for (let b = 0; b < batches; b++) {
+      const idx = t.tensor1d(order.slice(b * o.batchSize, (b + 1) * o.batchSize), 'int32');
+      const value = t.tidy(() => {
+        const x = t.gather(data.train.x, idx);
+        const y = t.gather(data.train.labels, idx);
+        return optimizer.minimize(() => loss(net.apply(x, { training: true }) as tf.Tensor, centers, y) as tf.Scalar, true);
+      });
+      const v = (await value!.data())[0]!;
+      t.dispose([value!, idx]);
+      total += v;
+      o.onBatch?.(b + 1, batches, v);
+    }
+    const report = { epoch, loss: total / batches, accuracy: evaluate(data.test).acc };
+    epochs.push(report);
+    o.onEpoch?.(report);
+  }
+  const { ownDeg, otherDeg } = evaluate(data.test);
+  net.dispose();
+  centers.dispose();
+  optimizer.dispose();
+  return { epochs, angles: { ownDeg, otherDeg } };
+}
