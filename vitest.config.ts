@@ -13,7 +13,8 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // The JSON report is what .ci/run counts; the default reporter is for people.
+    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
     projects: [
       project('core', 'packages/core'),
       project('backend-tfjs', 'packages/backend-tfjs'),

@@ -28,15 +28,20 @@ export interface ClusterOptions {
  * nonlinearity to undo.
  */
 export function clusteredData(t: typeof tf, o: ClusterOptions): { train: Split; test: Split } {
-  return t.tidy(() => {
-    const centres = t.randomNormal([o.classes, o.inputDim], 0, 1, 'float32', o.seed);
-    const mixing = t.randomNormal([o.inputDim, o.inputDim], 0, 1 / Math.sqrt(o.inputDim), 'float32', o.seed + 1);
-    const make = (perClass: number, seed: number): Split => {
-      const n = o.classes * perClass;
-      const labels = t.tensor1d(Array.from({ length: n }, (_, i) => i % o.classes), 'int32');
-      const raw = t.add(t.gather(centres, labels), t.randomNormal([n, o.inputDim], 0, o.noise, 'float32', seed));
-      return { x: t.keep(t.tanh(t.matMul(raw, mixing)) as tf.Tensor2D), labels: t.keep(labels) };
-    };
-    return { train: make(o.trainPerClass, o.seed + 2), test: make(o.testPerClass, o.seed + 3) };
-  });
+  const centres = t.randomNormal([o.classes, o.inputDim], 0, 1, 'float32', o.seed);
+  const mixing = t.randomNormal([o.inputDim, o.inputDim], 0, 1 / Math.sqrt(o.inputDim), 'float32', o.seed + 1);
+  const make = (perClass: number, seed: number): Split => {
+    const n = o.classes * perClass;
+    const labels = t.tensor1d(
+      Array.from({ length: n }, (_, i) => i % o.classes),
+      'int32',
+    );
+    const x = t.tidy(
+      () => t.tanh(t.matMul(t.add(t.gather(centres, labels), t.randomNormal([n, o.inputDim], 0, o.noise, 'float32', seed)), mixing)) as tf.Tensor2D,
+    );
+    return { x, labels };
+  };
+  const data = { train: make(o.trainPerClass, o.seed + 2), test: make(o.testPerClass, o.seed + 3) };
+  t.dispose([centres, mixing]);
+  return data;
 }

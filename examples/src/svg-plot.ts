@@ -25,7 +25,10 @@ export function linePlot(title: string, xLabel: string, yLabel: string, series: 
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
     `<text x="${w / 2 - pad.r / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>`,
-    ...ticks.map((v) => `<line x1="${pad.l}" x2="${w - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`),
+    ...ticks.map(
+      (v) =>
+        `<line x1="${pad.l}" x2="${w - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`,
+    ),
     `<line x1="${pad.l}" x2="${w - pad.r}" y1="${h - pad.b}" y2="${h - pad.b}" stroke="#333"/>`,
     `<line x1="${pad.l}" x2="${pad.l}" y1="${pad.t}" y2="${h - pad.b}" stroke="#333"/>`,
     `<text x="${(pad.l + w - pad.r) / 2}" y="${h - 12}" text-anchor="middle">${esc(xLabel)}</text>`,

@@ -43,14 +43,19 @@ const runs: { label: string; margin: Margin; scale: number }[] = [
 
 const tty = process.stdout.isTTY === true;
 const bars = tty
-  ? new cliProgress.MultiBar({ format: ' {label} |{bar}| epoch {epoch}/{epochs} · loss {loss} · held-out acc {acc}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic)
+  ? new cliProgress.MultiBar(
+      { format: ' {label} |{bar}| epoch {epoch}/{epochs} · loss {loss} · held-out acc {acc}', hideCursor: true, clearOnComplete: false },
+      cliProgress.Presets.shades_classic,
+    )
   : undefined;
 // On a terminal the bars show loss and accuracy live; elsewhere (CI, pipes) print a line per epoch.
 const log = (line: string) => {
   if (!bars) console.log(line);
 };
 
-console.log(`marginkit demo · tfjs ${tf.version.tfjs} on the ${tf.getBackend()} backend · ${data.train.x.shape[0]} training / ${data.test.x.shape[0]} held-out samples, ${data.train.x.shape[1]}-d inputs`);
+console.log(
+  `marginkit demo · tfjs ${tf.version.tfjs} on the ${tf.getBackend()} backend · ${data.train.x.shape[0]} training / ${data.test.x.shape[0]} held-out samples, ${data.train.x.shape[1]}-d inputs`,
+);
 console.log('Same net, same data, same seed; only the margin on the target logit changes.\n');
 
 const results: { label: string; config: unknown; epochs: EpochReport[]; angles: AngleReport; seconds: number }[] = [];
@@ -77,7 +82,9 @@ for (const run of runs) {
 bars?.stop();
 
 console.log('\nHeld-out embeddings (angles in degrees; a margin pulls samples towards their own centre):');
-console.log(`  ${'margin'.padEnd(22)} ${'accuracy'.padStart(9)} ${'θ own'.padStart(8)} ${'θ nearest other'.padStart(16)} ${'gap'.padStart(7)} ${'time'.padStart(7)}`);
+console.log(
+  `  ${'margin'.padEnd(22)} ${'accuracy'.padStart(9)} ${'θ own'.padStart(8)} ${'θ nearest other'.padStart(16)} ${'gap'.padStart(7)} ${'time'.padStart(7)}`,
+);
 for (const r of results) {
   const last = r.epochs[r.epochs.length - 1]!;
   console.log(
@@ -88,8 +95,24 @@ for (const r of results) {
 mkdirSync(args.out, { recursive: true });
 const lossSvg = resolve(args.out, 'loss.svg');
 const accSvg = resolve(args.out, 'accuracy.svg');
-writeFileSync(lossSvg, linePlot('Training loss (each margin at its own scale of difficulty)', 'epoch', 'mean loss', results.map((r) => ({ name: r.label, values: r.epochs.map((e) => e.loss) }))));
-writeFileSync(accSvg, linePlot('Held-out accuracy', 'epoch', 'accuracy', results.map((r) => ({ name: r.label, values: r.epochs.map((e) => e.accuracy) }))));
+writeFileSync(
+  lossSvg,
+  linePlot(
+    'Training loss (each margin at its own scale of difficulty)',
+    'epoch',
+    'mean loss',
+    results.map((r) => ({ name: r.label, values: r.epochs.map((e) => e.loss) })),
+  ),
+);
+writeFileSync(
+  accSvg,
+  linePlot(
+    'Held-out accuracy',
+    'epoch',
+    'accuracy',
+    results.map((r) => ({ name: r.label, values: r.epochs.map((e) => e.accuracy) })),
+  ),
+);
 writeFileSync(resolve(args.out, 'results.json'), `${JSON.stringify({ backend: tf.getBackend(), results }, null, 2)}\n`);
 console.log(`\nWrote ${lossSvg}, ${accSvg} and results.json.`);
 console.log('Note: margin losses are higher by design (the target logit is penalised); compare accuracy and the angular gap.');

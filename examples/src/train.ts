@@ -49,7 +49,11 @@ export interface TrainOptions {
  * Trains a small embedding net (dense-relu-dense) and a centre matrix with the margin softmax
  * loss, and reports the loss, held-out accuracy and angular separation.
  */
-export async function trainEmbedding(t: typeof tf, data: { train: Split; test: Split }, o: TrainOptions): Promise<{ epochs: EpochReport[]; angles: AngleReport }> {
+export async function trainEmbedding(
+  t: typeof tf,
+  data: { train: Split; test: Split },
+  o: TrainOptions,
+): Promise<{ epochs: EpochReport[]; angles: AngleReport }> {
   const backend = tfjsBackend(t);
   const loss = marginSoftmaxLoss(backend, { margin: o.margin, scale: o.scale, validate: 'shapes' });
   const cosines = cosineLogits(backend, { validate: 'shapes' });
@@ -70,7 +74,10 @@ export async function trainEmbedding(t: typeof tf, data: { train: Split; test: S
   const epochs: EpochReport[] = [];
   let order = Array.from({ length: n }, (_, i) => i);
   let rng = o.seed >>> 0;
-  const random = () => ((rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const random = () => {
+    rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0;
+    return rng / 4294967296;
+  };
 
   const evaluate = (split: Split) =>
     t.tidy(() => {
@@ -83,17 +90,18 @@ export async function trainEmbedding(t: typeof tf, data: { train: Split; test: S
     });
 
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    order = order.map((v) => [random(), v] as const).sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+    order = order
+      .map((v) => [random(), v] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, v]) => v);
     let total = 0;
     for (let b = 0; b < batches; b++) {
       const idx = t.tensor1d(order.slice(b * o.batchSize, (b + 1) * o.batchSize), 'int32');
-      const value = t.tidy(() => {
-        const x = t.gather(data.train.x, idx);
-        const y = t.gather(data.train.labels, idx);
-        return optimizer.minimize(() => loss(net.apply(x, { training: true }) as tf.Tensor, centers, y) as tf.Scalar, true);
-      });
-      const v = (await value!.data())[0]!;
-      t.dispose([value!, idx]);
+      const x = t.gather(data.train.x, idx);
+      const y = t.gather(data.train.labels, idx);
+      const value = optimizer.minimize(() => loss(net.apply(x, { training: true }) as tf.Tensor, centers, y) as tf.Scalar, true);
+      const v = value ? (await value.data())[0]! : Number.NaN;
+      t.dispose([x, y, idx, ...(value ? [value] : [])]);
       total += v;
       o.onBatch?.(b + 1, batches, v);
     }

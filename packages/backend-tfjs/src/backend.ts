@@ -48,7 +48,10 @@ const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
  * The marginkit backend for TensorFlow.js. It works with whatever tfjs backend is active
  * (cpu, wasm, webgl, webgpu, tfjs-node), and avoids kernels some lack: `gatherPerRow` is a
  * one-hot product, because tfjs-backend-wasm has no gradient for gather.
- * Gradients come from tfjs itself (`tf.grads`, `tf.variableGrads`, `optimizer.minimize`).
+ * Gradients come from tfjs itself (`tf.grads`, `tf.variableGrads`, `optimizer.minimize`). To train
+ * with `@tensorflow/tfjs-core` alone (not the union `@tensorflow/tfjs`), also import
+ * `@tensorflow/tfjs-core/dist/register_all_gradients`, or tfjs reports
+ * "gradient function not found".
  *
  * @param tf - the tfjs module (`import * as tf from '@tensorflow/tfjs'`).
  * @returns a v1 marginkit backend over `tf.Tensor`.
@@ -70,7 +73,10 @@ const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
 export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor> {
   if (typeof tf !== 'object' || tf === null || typeof tf.matMul !== 'function' || typeof tf.Tensor !== 'function') {
     const got = tf === null ? 'null' : typeof tf;
-    throw new InvalidArgumentError('tf', `expected the tfjs module (import * as tf from '@tensorflow/tfjs'); got ${got}${typeof tf === 'object' && tf !== null ? ' without matMul/Tensor' : ''}`);
+    throw new InvalidArgumentError(
+      'tf',
+      `expected the tfjs module (import * as tf from '@tensorflow/tfjs'); got ${got}${typeof tf === 'object' && tf !== null ? ' without matMul/Tensor' : ''}`,
+    );
   }
   const tensorArg = (args: unknown[], i: number, op: string): tfc.Tensor => {
     const x = args[i];
@@ -100,7 +106,9 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor> {
 
   const ops: TensorOps<tfc.Tensor> = {
     constant: (_, { values, shape, dtype }) =>
-      typeof values === 'number' ? tf.fill([...shape], values, dtype) : tf.tensor(dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values), [...shape], dtype),
+      typeof values === 'number'
+        ? tf.fill([...shape], values, dtype)
+        : tf.tensor(dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values), [...shape], dtype),
     matmul: ([a, b], { transposeA, transposeB }) => tf.matMul(a, b, transposeA, transposeB),
     add: ([a, b]) => tf.add(a, b),
     sub: ([a, b]) => tf.sub(a, b),

@@ -38,8 +38,18 @@ interface BadInput {
 }
 
 const backend = tfjsBackend(tf);
-const x = () => tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-const w = () => tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]]);
+const x = () =>
+  tf.tensor2d([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+const w = () =>
+  tf.tensor2d([
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 1, 1],
+  ]);
 const y = () => tf.tensor1d([0, 3], 'int32');
 const loss = (options: Record<string, unknown> = {}) => marginSoftmaxLoss(backend, { margin: arcface(), ...options });
 // Calls with deliberately wrong types go through `unknown` parameters, not casts.
@@ -48,7 +58,13 @@ const call = (fn: (...args: never[]) => unknown, ...args: unknown[]) => (fn as (
 const TABLE: readonly BadInput[] = [
   // backend and options
   { what: 'null backend', run: () => call(marginSoftmaxLoss, null, { margin: arcface() }), error: BackendError, argument: 'backend' },
-  { what: 'the tf module instead of a backend', run: () => call(marginSoftmaxLoss, tf, { margin: arcface() }), error: BackendError, argument: 'backend', message: /wrap it with tfjsBackend/ },
+  {
+    what: 'the tf module instead of a backend',
+    run: () => call(marginSoftmaxLoss, tf, { margin: arcface() }),
+    error: BackendError,
+    argument: 'backend',
+    message: /wrap it with tfjsBackend/,
+  },
   { what: 'no options', run: () => call(marginSoftmaxLoss, backend), error: InvalidArgumentError, argument: 'marginSoftmaxLoss.options' },
   { what: 'no margin', run: () => call(marginSoftmaxLoss, backend, { scale: 30 }), error: InvalidArgumentError, argument: 'marginSoftmaxLoss.margin' },
   { what: 'scale 0', run: () => loss({ scale: 0 }), error: InvalidArgumentError, argument: 'marginSoftmaxLoss.scale' },
@@ -65,17 +81,69 @@ const TABLE: readonly BadInput[] = [
   { what: 'empty batch', run: () => loss()(tf.zeros([0, 3]), w(), tf.tensor1d([], 'int32')), error: ShapeError, argument: 'embeddings', message: /empty/ },
   { what: 'centres of another dimension', run: () => loss()(x(), tf.zeros([4, 5]), y()), error: ShapeError, argument: 'centers' },
   { what: 'embeddings as a plain array', run: () => call(loss(), [[1, 2, 3]], w(), y()), error: InvalidArgumentError, argument: 'embeddings' },
-  { what: 'int32 embeddings', run: () => loss()(tf.tensor2d([[1, 2, 3], [4, 5, 6]], undefined, 'int32'), w(), y()), error: DTypeError, argument: 'embeddings' },
+  {
+    what: 'int32 embeddings',
+    run: () =>
+      loss()(
+        tf.tensor2d(
+          [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+          undefined,
+          'int32',
+        ),
+        w(),
+        y(),
+      ),
+    error: DTypeError,
+    argument: 'embeddings',
+  },
   { what: 'float labels', run: () => loss()(x(), w(), tf.tensor1d([0, 3])), error: DTypeError, argument: 'labels', message: /int32/ },
   { what: 'labels of another length', run: () => loss()(x(), w(), tf.tensor1d([0, 1, 2], 'int32')), error: ShapeError, argument: 'labels' },
   { what: 'labels of rank 2', run: () => loss()(x(), w(), tf.tensor2d([[0], [3]], undefined, 'int32')), error: ShapeError, argument: 'labels' },
-  { what: 'label = C (out of range)', run: () => loss()(x(), w(), tf.tensor1d([0, 4], 'int32')), error: LabelError, argument: 'labels', message: /labels\[1\] = 4 is not in \[0, 4\)/ },
+  {
+    what: 'label = C (out of range)',
+    run: () => loss()(x(), w(), tf.tensor1d([0, 4], 'int32')),
+    error: LabelError,
+    argument: 'labels',
+    message: /labels\[1\] = 4 is not in \[0, 4\)/,
+  },
   { what: 'negative label', run: () => loss()(x(), w(), tf.tensor1d([-1, 0], 'int32')), error: LabelError, argument: 'labels' },
   { what: 'non-integer label in an array', run: () => loss()(x(), w(), [0.5, 1]), error: LabelError, argument: 'labels', message: /not an integer/ },
   { what: 'label out of range in an array', run: () => loss()(x(), w(), [0, 9]), error: LabelError, argument: 'labels' },
   { what: 'labels as a string', run: () => call(loss(), x(), w(), '0,1'), error: InvalidArgumentError, argument: 'labels' },
-  { what: 'NaN in embeddings', run: () => loss()(tf.tensor2d([[1, Number.NaN, 3], [4, 5, 6]]), w(), y()), error: NonFiniteError, argument: 'embeddings', message: /\[0, 1\]/ },
-  { what: 'Infinity in centres', run: () => loss()(x(), tf.tensor2d([[1, 0, 0], [0, Number.POSITIVE_INFINITY, 0], [0, 0, 1], [1, 1, 1]]), y()), error: NonFiniteError, argument: 'centers' },
+  {
+    what: 'NaN in embeddings',
+    run: () =>
+      loss()(
+        tf.tensor2d([
+          [1, Number.NaN, 3],
+          [4, 5, 6],
+        ]),
+        w(),
+        y(),
+      ),
+    error: NonFiniteError,
+    argument: 'embeddings',
+    message: /\[0, 1\]/,
+  },
+  {
+    what: 'Infinity in centres',
+    run: () =>
+      loss()(
+        x(),
+        tf.tensor2d([
+          [1, 0, 0],
+          [0, Number.POSITIVE_INFINITY, 0],
+          [0, 0, 1],
+          [1, 1, 1],
+        ]),
+        y(),
+      ),
+    error: NonFiniteError,
+    argument: 'centers',
+  },
   { what: 'cosineLogits with mismatched dimensions', run: () => cosineLogits(backend)(x(), tf.zeros([4, 2])), error: ShapeError, argument: 'centers' },
   // margins
   { what: 'arcface m < 0', run: () => arcface({ m: -0.1 }), error: MarginDomainError, argument: 'arcface.m' },
@@ -88,30 +156,92 @@ const TABLE: readonly BadInput[] = [
   { what: "sphereface 'linear' with m ≠ 1", run: () => sphereface({ m: 4, fallback: 'linear' }), error: MarginDomainError, argument: 'sphereface.fallback' },
   { what: 'sphereface λ < 0', run: () => sphereface({ lambda: -1 }), error: MarginDomainError, argument: 'sphereface.lambda' },
   { what: 'combined m1 < 1', run: () => combinedMargin({ m1: 0.5 }), error: MarginDomainError, argument: 'combinedMargin.m1' },
-  { what: "combined 'linear' with m1 ≠ 1", run: () => combinedMargin({ m1: 1.2, fallback: 'linear' }), error: MarginDomainError, argument: 'combinedMargin.fallback' },
+  {
+    what: "combined 'linear' with m1 ≠ 1",
+    run: () => combinedMargin({ m1: 1.2, fallback: 'linear' }),
+    error: MarginDomainError,
+    argument: 'combinedMargin.fallback',
+  },
   { what: 'cosface m > 2', run: () => cosface({ m: 3 }), error: MarginDomainError, argument: 'cosface.m' },
   { what: "cosface 'psi' fallback", run: () => call(cosface, { fallback: 'psi' }), error: InvalidArgumentError, argument: 'cosface.fallback' },
   { what: 'compose of nothing', run: () => composeMargins(), error: InvalidArgumentError, argument: 'margins' },
   { what: 'compose of a non-margin', run: () => call(composeMargins, arcface(), {}), error: InvalidArgumentError, argument: 'margins[1]' },
-  { what: 'defineMargin without targetLogit', run: () => call(defineMargin, { type: 'x', params: {} }), error: InvalidArgumentError, argument: 'definition.targetLogit' },
-  { what: 'defineMargin with a NaN parameter', run: () => defineMargin({ type: 'x', params: { m: Number.NaN }, targetLogit: (c) => c }), error: InvalidArgumentError, argument: 'x.params.m' },
+  {
+    what: 'defineMargin without targetLogit',
+    run: () => call(defineMargin, { type: 'x', params: {} }),
+    error: InvalidArgumentError,
+    argument: 'definition.targetLogit',
+  },
+  {
+    what: 'defineMargin with a NaN parameter',
+    run: () => defineMargin({ type: 'x', params: { m: Number.NaN }, targetLogit: (c) => c }),
+    error: InvalidArgumentError,
+    argument: 'x.params.m',
+  },
   { what: 'degrees(NaN)', run: () => degrees(Number.NaN), error: NonFiniteError, argument: 'degrees.value' },
   // registry
-  { what: 'unknown margin type', run: () => createRegistry().margin({ type: 'nope' }), error: RegistryError, argument: 'config.type', message: /known: arcface/ },
-  { what: '__proto__ key in a JSON config', run: () => createRegistry().margin(JSON.parse('{"__proto__":{"type":"arcface"}}')), error: RegistryError, argument: 'config.__proto__' },
-  { what: 'constructor key in a config', run: () => createRegistry().margin({ type: 'arcface', constructor: 1 }), error: RegistryError, argument: 'config.constructor' },
+  {
+    what: 'unknown margin type',
+    run: () => createRegistry().margin({ type: 'nope' }),
+    error: RegistryError,
+    argument: 'config.type',
+    message: /known: arcface/,
+  },
+  {
+    what: '__proto__ key in a JSON config',
+    run: () => createRegistry().margin(JSON.parse('{"__proto__":{"type":"arcface"}}')),
+    error: RegistryError,
+    argument: 'config.__proto__',
+  },
+  {
+    what: 'constructor key in a config',
+    run: () => createRegistry().margin({ type: 'arcface', constructor: 1 }),
+    error: RegistryError,
+    argument: 'config.constructor',
+  },
   { what: 'prototype method name as a type', run: () => createRegistry().margin({ type: 'toString' }), error: RegistryError, argument: 'config.type' },
-  { what: 'duplicate registration', run: () => createRegistry().registerMargin('arcface', () => arcface()), error: RegistryError, argument: 'type', message: /already registered/ },
-  { what: 'registering __proto__', run: () => createRegistry({ builtins: false }).registerMargin('__proto__', () => arcface()), error: RegistryError, argument: 'type' },
+  {
+    what: 'duplicate registration',
+    run: () => createRegistry().registerMargin('arcface', () => arcface()),
+    error: RegistryError,
+    argument: 'type',
+    message: /already registered/,
+  },
+  {
+    what: 'registering __proto__',
+    run: () => createRegistry({ builtins: false }).registerMargin('__proto__', () => arcface()),
+    error: RegistryError,
+    argument: 'type',
+  },
   { what: 'a string as a config', run: () => createRegistry().margin('arcface'), error: RegistryError, argument: 'config' },
-  { what: 'a misspelt margin parameter in a config', run: () => createRegistry().margin({ type: 'arcface', mm: 0.5 }), error: InvalidArgumentError, argument: 'arcface.mm' },
-  { what: 'a misspelt loss option in a config', run: () => createRegistry().loss(backend, { margin: { type: 'arcface' }, scael: 3 }), error: RegistryError, argument: 'config.scael' },
+  {
+    what: 'a misspelt margin parameter in a config',
+    run: () => createRegistry().margin({ type: 'arcface', mm: 0.5 }),
+    error: InvalidArgumentError,
+    argument: 'arcface.mm',
+  },
+  {
+    what: 'a misspelt loss option in a config',
+    run: () => createRegistry().loss(backend, { margin: { type: 'arcface' }, scael: 3 }),
+    error: RegistryError,
+    argument: 'config.scael',
+  },
   // ops and the backend package
-  { what: 'matmul with mismatched inner dimensions', run: () => createOps(backend).matmul(tf.zeros([2, 3]), tf.zeros([2, 3])), error: ShapeError, argument: 'matmul.b' },
+  {
+    what: 'matmul with mismatched inner dimensions',
+    run: () => createOps(backend).matmul(tf.zeros([2, 3]), tf.zeros([2, 3])),
+    error: ShapeError,
+    argument: 'matmul.b',
+  },
   { what: 'reduction axis out of range', run: () => createOps(backend).sum(tf.zeros([2, 3]), 2), error: InvalidArgumentError, argument: 'sum.axis' },
   { what: 'tfjsBackend of a non-module', run: () => call(tfjsBackend, {}), error: InvalidArgumentError, argument: 'tf' },
   { what: 'marginHeadLayer of tfjs-core (no layers)', run: () => call(marginHeadLayer, tfc), error: InvalidArgumentError, argument: 'tf' },
-  { what: 'head layer with 0 classes', run: () => new (marginHeadLayer(tf))({ numClasses: 0, margin: arcface() }), error: InvalidArgumentError, argument: 'numClasses' },
+  {
+    what: 'head layer with 0 classes',
+    run: () => new (marginHeadLayer(tf))({ numClasses: 0, margin: arcface() }),
+    error: InvalidArgumentError,
+    argument: 'numClasses',
+  },
 ];
 
 describe('bad input gets a typed error naming the argument', () => {

@@ -13,4 +13,4 @@
  * @packageDocumentation
  */
 export { type TfModule, tfjsBackend } from './backend.js';
-export { type MarginHeadArgs, type MarginHeadClass, type TfLayersModule, logitsCrossEntropy, marginHeadLayer } from './layer.js';
+export { type MarginHead, type MarginHeadArgs, type MarginHeadClass, type TfLayersModule, logitsCrossEntropy, marginHeadLayer } from './layer.js';

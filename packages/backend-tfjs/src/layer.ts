@@ -1,4 +1,13 @@
-import { DEFAULT_EPSILON, InvalidArgumentError, type Margin, type MarginConfig, type Registry, cosineLogits, createRegistry, marginLogits } from '@marginkit/core';
+import {
+  DEFAULT_EPSILON,
+  InvalidArgumentError,
+  type Margin,
+  type MarginConfig,
+  type Registry,
+  cosineLogits,
+  createRegistry,
+  marginLogits,
+} from '@marginkit/core';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { type TfModule, tfjsBackend } from './backend.js';
@@ -22,12 +31,24 @@ export interface MarginHeadArgs {
   readonly seed?: number;
 }
 
+/** An instance of the head layer. */
+export type MarginHead = tfl.layers.Layer & {
+  /** The margin on the target logit. */
+  readonly margin: Margin;
+  /** The number of classes C. */
+  readonly numClasses: number;
+  /** The current centres [C, D]. */
+  centers(): tfc.Tensor;
+};
+
 /** The head layer class that {@link marginHeadLayer} returns. */
 export interface MarginHeadClass {
   /** Creates a head layer. */
-  new (args: MarginHeadArgs): tfl.layers.Layer & { readonly margin: Margin; readonly numClasses: number; centers(): tfc.Tensor };
+  new (args: MarginHeadArgs): MarginHead;
   /** The class name tfjs serialises the layer under: `'MarginSoftmaxHead'`. */
   readonly className: string;
+  /** Rebuilds a layer from its config (used by `tf.loadLayersModel`). */
+  fromConfig: tfc.serialization.FromConfigMethod<MarginHead>;
 }
 
 /**
@@ -159,7 +180,8 @@ export function marginHeadLayer(tf: TfLayersModule, options: { readonly registry
 export function logitsCrossEntropy(tf: Pick<typeof tfc, 'oneHot' | 'cast' | 'reshape' | 'losses'>): (yTrue: tfc.Tensor, yPred: tfc.Tensor) => tfc.Tensor {
   return (yTrue, yPred) => {
     const classes = yPred.shape[yPred.shape.length - 1]!;
-    const oneHot = yTrue.shape.length === 2 && yTrue.shape[1] === classes && classes > 1 ? yTrue : tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), classes);
+    const oneHot =
+      yTrue.shape.length === 2 && yTrue.shape[1] === classes && classes > 1 ? yTrue : tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), classes);
     return tf.losses.softmaxCrossEntropy(oneHot, yPred);
   };
 }

@@ -18,7 +18,10 @@ lossParitySuite<tfc.Tensor>(
         backend: tfjsBackend(tf),
         tensor: (values, shape, dtype) => tf.tensor(values as number[], [...shape], dtype),
         read: (t) => t.dataSync(),
-        gradients: (f, xs) => tf.grads((...args: tfc.Tensor[]) => f(...args))([...xs]).map((g) => g.dataSync()),
+        gradients: (f, xs) =>
+          tf
+            .grads((...args: tfc.Tensor[]) => f(...args))([...xs])
+            .map((g) => g.dataSync()),
         scope: (fn) => {
           tf.engine().startScope();
           try {

@@ -9,7 +9,10 @@ import { TF_VARIANTS, useTfBackend } from './tf-variants.js';
 function clusters(tf: Awaited<ReturnType<typeof useTfBackend>>, classes: number, perClass: number, dim: number, seed: number) {
   return tf.tidy(() => {
     const centres = tf.randomNormal([classes, dim], 0, 1, 'float32', seed);
-    const labels = tf.tensor1d(Array.from({ length: classes * perClass }, (_, i) => i % classes), 'int32');
+    const labels = tf.tensor1d(
+      Array.from({ length: classes * perClass }, (_, i) => i % classes),
+      'int32',
+    );
     const x = tf.add(tf.gather(centres, labels), tf.randomNormal([classes * perClass, dim], 0, 0.7, 'float32', seed + 1));
     return { x, labels };
   });
@@ -23,7 +26,7 @@ describe.each(TF_VARIANTS)('training on tfjs %s', (variant) => {
     const projection = tf.variable(tf.randomNormal([6, 4], 0, 0.5, 'float32', 2));
     const centers = tf.variable(tf.randomNormal([5, 4], 0, 1, 'float32', 3));
     const optimizer = tf.train.adam(0.05);
-    const step = () => tf.dispose(optimizer.minimize(() => loss(tf.matMul(x, projection), centers, labels) as import('@tensorflow/tfjs').Scalar, true));
+    const step = () => optimizer.minimize(() => loss(tf.matMul(x, projection), centers, labels) as import('@tensorflow/tfjs').Scalar, true)?.dispose();
     step(); // the first step creates the optimizer's slot variables
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) step();
@@ -49,7 +52,8 @@ describe.each(TF_VARIANTS)('training on tfjs %s', (variant) => {
       });
     const first = lossAt();
     const acc0 = accuracy();
-    for (let i = 0; i < 60; i++) tf.dispose(optimizer.minimize(() => loss(tf.matMul(x, projection), centers, labels) as import('@tensorflow/tfjs').Scalar, true));
+    for (let i = 0; i < 60; i++)
+      optimizer.minimize(() => loss(tf.matMul(x, projection), centers, labels) as import('@tensorflow/tfjs').Scalar, true)?.dispose();
     expect(lossAt()).toBeLessThan(first * 0.5);
     expect(accuracy()).toBeGreaterThan(Math.max(acc0, 0.9));
     tf.dispose([x, labels, projection, centers]);
@@ -73,18 +77,29 @@ describe('finite loss and gradients for any finite input (property, tfjs cpu)', 
   it.each(margins.map((m) => [JSON.stringify(m.config), m] as const))('%s', async (_, margin) => {
     const tf = await useTfBackend('cpu');
     const loss = marginSoftmaxLoss(tfjsBackend(tf), { margin, scale: 128 });
-    const value = fc.oneof(fc.constant(0), fc.constant(1), fc.constant(-1), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: -1e-20, max: 1e-20, noNaN: true }));
+    const value = fc.oneof(
+      fc.constant(0),
+      fc.constant(1),
+      fc.constant(-1),
+      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+      fc.double({ min: -1e-20, max: 1e-20, noNaN: true }),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.array(value, { minLength: 12, maxLength: 12 }), fc.array(value, { minLength: 9, maxLength: 9 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }), async (xs, ws, ys) => {
-        const [l, gx, gw] = tf.tidy(() => {
-          const x = tf.tensor2d(xs, [4, 3]);
-          const w = tf.tensor2d(ws, [3, 3]);
-          const y = tf.tensor1d(ys, 'int32');
-          const { value: v, grads } = tf.valueAndGrads((a: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor) => loss(a, b, y))([x, w]);
-          return [v.dataSync(), grads[0]!.dataSync(), grads[1]!.dataSync()];
-        });
-        for (const arr of [l, gx, gw]) for (const v of arr) expect(Number.isFinite(v)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(value, { minLength: 12, maxLength: 12 }),
+        fc.array(value, { minLength: 9, maxLength: 9 }),
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }),
+        async (xs, ws, ys) => {
+          const [l, gx, gw] = tf.tidy(() => {
+            const x = tf.tensor2d(xs, [4, 3]);
+            const w = tf.tensor2d(ws, [3, 3]);
+            const y = tf.tensor1d(ys, 'int32');
+            const { value: v, grads } = tf.valueAndGrads((a: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor) => loss(a, b, y))([x, w]);
+            return [v.dataSync(), grads[0]!.dataSync(), grads[1]!.dataSync()];
+          });
+          for (const arr of [l, gx, gw]) for (const v of arr) expect(Number.isFinite(v)).toBe(true);
+        },
+      ),
       { numRuns: 40, seed: 42 },
     );
   });
@@ -96,7 +111,9 @@ describe('the head as a tf.layers.Layer', () => {
     const Head = marginHeadLayer(tf);
     const input = tf.input({ shape: [8] });
     const labelInput = tf.input({ shape: [1], dtype: 'int32' });
-    const embedding = tf.layers.dense({ units: 6, kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) }).apply(input) as import('@tensorflow/tfjs').SymbolicTensor;
+    const embedding = tf.layers
+      .dense({ units: 6, kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) })
+      .apply(input) as import('@tensorflow/tfjs').SymbolicTensor;
     const head = new Head({ numClasses: 4, margin: { type: 'cosface', m: 0.3 }, scale: 16, seed: 2 });
     const logits = head.apply([embedding, labelInput]) as import('@tensorflow/tfjs').SymbolicTensor;
     const model = tf.model({ inputs: [input, labelInput], outputs: logits });

@@ -207,7 +207,10 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
       const ka = transposeA ? sa[0]! : sa[1]!;
       const kb = transposeB ? sb[1]! : sb[0]!;
       if (ka >= 0 && kb >= 0 && ka !== kb) {
-        throw new ShapeError('matmul.b', `inner dimensions differ: a ${fmt(sa)}${transposeA ? 'ᵀ' : ''} · b ${fmt(sb)}${transposeB ? 'ᵀ' : ''} (${ka} ≠ ${kb})`);
+        throw new ShapeError(
+          'matmul.b',
+          `inner dimensions differ: a ${fmt(sa)}${transposeA ? 'ᵀ' : ''} · b ${fmt(sb)}${transposeB ? 'ᵀ' : ''} (${ka} ≠ ${kb})`,
+        );
       }
       return b.ops.matmul([x, y], { transposeA, transposeB });
     },
@@ -224,7 +227,10 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
       if (b.dtype(condition) !== 'bool') throw new DTypeError('where.condition', `expected bool, got ${b.dtype(condition)}`);
       const sa = floatTensor('where', 'a', x);
       const sb = floatTensor('where', 'b', y);
-      for (const [arg, s] of [['a', sa], ['b', sb]] as const) {
+      for (const [arg, s] of [
+        ['a', sa],
+        ['b', sb],
+      ] as const) {
         if (s.length !== sc.length || s.some((d, i) => d >= 0 && sc[i]! >= 0 && d !== sc[i])) {
           throw new ShapeError(`where.${arg}`, `shape ${fmt(s)} differs from condition's ${fmt(sc)}`);
         }

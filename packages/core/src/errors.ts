@@ -49,12 +49,11 @@ export class MarginkitError extends Error {
  *
  * @example
  * ```ts
- * import { InvalidArgumentError, marginSoftmaxLoss, arcface } from '@marginkit/core';
+ * import { InvalidArgumentError, arcface } from '@marginkit/core';
  * try {
- *   // @ts-expect-error a backend is required
- *   marginSoftmaxLoss(null, { margin: arcface() });
+ *   arcface({ m: Number('half a radian') });
  * } catch (e) {
- *   if (e instanceof InvalidArgumentError) console.log(e.argument); // 'backend'
+ *   if (e instanceof InvalidArgumentError) console.log(e.argument); // 'arcface.m'
  * }
  * ```
  */

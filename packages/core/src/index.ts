@@ -68,5 +68,22 @@ export {
   noMargin,
   sphereface,
 } from './margins.js';
-export { type ConstantValues, type DType, type NoAttrs, OP_NAMES, Op, type OpName, type OpSignatures, type ReduceAttrs, type TensorOps } from './ops.js';
+export {
+  type CastAttrs,
+  type ClipAttrs,
+  type ConstantAttrs,
+  type ConstantValues,
+  type DType,
+  type MatmulAttrs,
+  type NoAttrs,
+  OP_NAMES,
+  Op,
+  type OneHotAttrs,
+  type OpName,
+  type OpSignature,
+  type OpSignatures,
+  type ReduceAttrs,
+  type ReshapeAttrs,
+  type TensorOps,
+} from './ops.js';
 export { type LossConfig, type MarginFactory, type Registry, createRegistry } from './registry.js';

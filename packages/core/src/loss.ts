@@ -188,7 +188,12 @@ interface MarginResolved<T> extends Resolved<T> {
   readonly epsilon: number;
 }
 
-function resolveMargin<T>(owner: string, backend: Backend<T>, options: unknown, extra: readonly string[]): { r: MarginResolved<T>; o: Readonly<Record<string, unknown>> } {
+function resolveMargin<T>(
+  owner: string,
+  backend: Backend<T>,
+  options: unknown,
+  extra: readonly string[],
+): { r: MarginResolved<T>; o: Readonly<Record<string, unknown>> } {
   if (options === undefined) throw new InvalidArgumentError(`${owner}.options`, 'are required: at least { margin }');
   const o = readOptions(owner, options, [...MARGIN_KEYS, ...extra]);
   const base = resolveBase(owner, backend, o);
@@ -297,8 +302,7 @@ export function marginLogits<T>(backend: Backend<T>, options: MarginLogitsOption
  * ```ts
  * import { arcface, marginSoftmaxLoss } from '@marginkit/core';
  * import { tfjsBackend } from '@marginkit/backend-tfjs';
- * import * as tf from '@tensorflow/tfjs-core';
- * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tf from '@tensorflow/tfjs'; // the union package registers the gradients
  * const loss = marginSoftmaxLoss(tfjsBackend(tf), { margin: arcface(), scale: 16 });
  * const embeddings = tf.randomNormal([8, 4], 0, 1, 'float32', 1);
  * const centers = tf.variable(tf.randomNormal([3, 4], 0, 1, 'float32', 2));

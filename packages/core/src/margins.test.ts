@@ -8,8 +8,7 @@ import { RefTensor, referenceBackend } from './testing/index.js';
 
 const ops = createOps(referenceBackend());
 const vec = (values: readonly number[]) => new RefTensor([values.length], 'float32', Float64Array.from(values));
-const target = (margin: Margin, cosines: readonly number[]): number[] =>
-  margin.targetLogit(vec(cosines), { ops, epsilon: DEFAULT_EPSILON }).toArray();
+const target = (margin: Margin, cosines: readonly number[]): number[] => margin.targetLogit(vec(cosines), { ops, epsilon: DEFAULT_EPSILON }).toArray();
 /** Sorted cosines in [-1, 1] including both ends. */
 const grid = (n: number) => Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
 
@@ -17,7 +16,9 @@ describe('ψ (SphereFace extension of cos)', () => {
   it('equals cos on [0, π] (hand-derived points)', () => {
     const u = [0, Math.PI / 3, Math.PI / 2, Math.PI];
     const y = psi(ops, vec(u)).toArray();
-    u.forEach((v, i) => expect(y[i]).toBeCloseTo(Math.cos(v), 12));
+    u.forEach((v, i) => {
+      expect(y[i]).toBeCloseTo(Math.cos(v), 12);
+    });
   });
   it('equals −cos(u) − 2 on [π, 2π) and cos(u) − 4 on [2π, 3π)', () => {
     const y = psi(ops, vec([1.5 * Math.PI, 2.5 * Math.PI])).toArray();
@@ -101,7 +102,9 @@ describe('policies (properties over the cosine grid)', () => {
     ] as const) {
       const ta = target(a, cs);
       const tb = target(b, cs);
-      ta.forEach((v, i) => expect(tb[i]).toBeCloseTo(v, 12));
+      ta.forEach((v, i) => {
+        expect(tb[i]).toBeCloseTo(v, 12);
+      });
     }
   });
 });
@@ -114,7 +117,9 @@ describe('composition and user margins', () => {
       fc.property(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 16 }), (cs) => {
         const a = target(composed, cs);
         const b = target(combined, cs);
-        a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 12));
+        a.forEach((v, i) => {
+          expect(v).toBeCloseTo(b[i]!, 12);
+        });
       }),
     );
   });
@@ -122,7 +127,9 @@ describe('composition and user margins', () => {
     const cs = grid(51);
     const a = target(cosface({ m: 0.4 }), cs);
     const b = target(combinedMargin({ m1: 1, m2: 0, m3: 0.4 }), cs);
-    a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 12));
+    a.forEach((v, i) => {
+      expect(v).toBeCloseTo(b[i]!, 12);
+    });
   });
   it('defineMargin passes its params and stores them in the config', () => {
     const m = defineMargin({ type: 'shift', params: { m: 0.1 }, targetLogit: (c, { ops: o }, p) => o.sub(c, o.scalar(p.m)) });

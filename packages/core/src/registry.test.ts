@@ -38,7 +38,9 @@ describe('registry', () => {
   it('registers user margins explicitly, per registry (no global state)', () => {
     const a = createRegistry();
     const b = createRegistry();
-    a.registerMargin('shift', (p) => defineMargin({ type: 'shift', params: { m: Number(p['m']) }, targetLogit: (c, { ops }, { m }) => ops.sub(c, ops.scalar(m)) }));
+    a.registerMargin('shift', (p) =>
+      defineMargin({ type: 'shift', params: { m: Number(p['m']) }, targetLogit: (c, { ops }, { m }) => ops.sub(c, ops.scalar(m)) }),
+    );
     expect(a.has('shift')).toBe(true);
     expect(b.has('shift')).toBe(false);
     expect(a.margin({ type: 'shift', m: 0.2 }).config).toEqual({ type: 'shift', m: 0.2 });

@@ -33,7 +33,12 @@ export interface ConformanceTarget<T> {
   /** Whether to run the gradient checks (the backend differentiates and the harness has `gradients`). */
   readonly differentiable: boolean;
   /** Tolerances: float32 value and gradient checks. Defaults: value rtol 1e-5, atol 1e-6; gradient rtol 1e-4, atol 1e-5. */
-  readonly tolerance?: { readonly value?: Tol; readonly gradient?: Tol };
+  readonly tolerance?: {
+    /** For op values. */
+    readonly value?: Tol;
+    /** For op gradients. */
+    readonly gradient?: Tol;
+  };
 }
 
 /** Relative and absolute tolerance: |actual − expected| ≤ atol + rtol·|expected|. */
@@ -69,8 +74,20 @@ const i32 = (shape: readonly number[], gen: Gen): InputSpec => ({ shape, gen, dt
 
 const binaryCases = (['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const).flatMap((op): Case[] => [
   { op, label: `${op} [3,4]·[3,4]`, inputs: [f32([3, 4]), f32([3, 4], op === 'div' ? 'positive' : 'normal')], run: (o, a, b) => o[op](a!, b!), grad: [0, 1] },
-  { op, label: `${op} [3,4]·[4] broadcast`, inputs: [f32([3, 4]), f32([4], op === 'div' ? 'positive' : 'normal')], run: (o, a, b) => o[op](a!, b!), grad: [0, 1] },
-  { op, label: `${op} [3,1]·[] broadcast`, inputs: [f32([3, 1]), f32([], op === 'div' ? 'positive' : 'normal')], run: (o, a, b) => o[op](a!, b!), grad: [0, 1] },
+  {
+    op,
+    label: `${op} [3,4]·[4] broadcast`,
+    inputs: [f32([3, 4]), f32([4], op === 'div' ? 'positive' : 'normal')],
+    run: (o, a, b) => o[op](a!, b!),
+    grad: [0, 1],
+  },
+  {
+    op,
+    label: `${op} [3,1]·[] broadcast`,
+    inputs: [f32([3, 1]), f32([], op === 'div' ? 'positive' : 'normal')],
+    run: (o, a, b) => o[op](a!, b!),
+    grad: [0, 1],
+  },
 ]);
 
 const unaryCases: Case[] = (
@@ -88,7 +105,13 @@ const unaryCases: Case[] = (
 const reduceCases: Case[] = (['sum', 'mean', 'max', 'logSumExp'] as const).flatMap((op) =>
   [0, 1].flatMap((axis) =>
     [false, true].map(
-      (keepDims): Case => ({ op, label: `${op} axis ${axis}${keepDims ? ' keepDims' : ''}`, inputs: [f32([3, 5])], run: (o, x) => o[op](x!, axis, keepDims), grad: [0] }),
+      (keepDims): Case => ({
+        op,
+        label: `${op} axis ${axis}${keepDims ? ' keepDims' : ''}`,
+        inputs: [f32([3, 5])],
+        run: (o, x) => o[op](x!, axis, keepDims),
+        grad: [0],
+      }),
     ),
   ),
 );
@@ -115,12 +138,40 @@ const CASES: readonly Case[] = [
     }),
   ),
   ...binaryCases,
-  { op: 'greater', label: 'greater (as where mask)', inputs: [f32([3, 4]), f32([4])], run: (o, a, b) => o.where(o.greater(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])) },
-  { op: 'less', label: 'less (as where mask)', inputs: [f32([3, 4]), f32([3, 4])], run: (o, a, b) => o.where(o.less(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])) },
-  { op: 'where', label: 'where', inputs: [f32([3, 4]), f32([3, 4]), f32([3, 4])], run: (o, c, a, b) => o.where(o.greater(c!, o.scalar(0)), a!, b!), grad: [1, 2] },
+  {
+    op: 'greater',
+    label: 'greater (as where mask)',
+    inputs: [f32([3, 4]), f32([4])],
+    run: (o, a, b) => o.where(o.greater(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])),
+  },
+  {
+    op: 'less',
+    label: 'less (as where mask)',
+    inputs: [f32([3, 4]), f32([3, 4])],
+    run: (o, a, b) => o.where(o.less(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])),
+  },
+  {
+    op: 'where',
+    label: 'where',
+    inputs: [f32([3, 4]), f32([3, 4]), f32([3, 4])],
+    run: (o, c, a, b) => o.where(o.greater(c!, o.scalar(0)), a!, b!),
+    grad: [1, 2],
+  },
   // The condition depends on a differentiated input: comparisons must have a (zero) gradient.
-  { op: 'greater', label: 'where(a > 0, a², b) differentiated through the condition', inputs: [f32([3, 4]), f32([3, 4])], run: (o, a, b) => o.where(o.greater(a!, o.scalar(0)), o.mul(a!, a!), b!), grad: [0, 1] },
-  { op: 'less', label: 'where(a < b, a, −b) differentiated through the condition', inputs: [f32([3, 4]), f32([3, 4])], run: (o, a, b) => o.where(o.less(a!, b!), a!, o.neg(b!)), grad: [0, 1] },
+  {
+    op: 'greater',
+    label: 'where(a > 0, a², b) differentiated through the condition',
+    inputs: [f32([3, 4]), f32([3, 4])],
+    run: (o, a, b) => o.where(o.greater(a!, o.scalar(0)), o.mul(a!, a!), b!),
+    grad: [0, 1],
+  },
+  {
+    op: 'less',
+    label: 'where(a < b, a, −b) differentiated through the condition',
+    inputs: [f32([3, 4]), f32([3, 4])],
+    run: (o, a, b) => o.where(o.less(a!, b!), a!, o.neg(b!)),
+    grad: [0, 1],
+  },
   ...unaryCases,
   { op: 'acos', label: 'acos near ±1', inputs: [f32([4], { values: [-0.999, -0.99, 0.99, 0.999] })], run: (o, x) => o.acos(x!), grad: [0] },
   { op: 'floor', label: 'floor', inputs: [f32([2, 5], 'offInteger')], run: (o, x) => o.floor(x!), grad: [0], zeroGrad: true },
@@ -132,7 +183,12 @@ const CASES: readonly Case[] = [
   { op: 'gatherPerRow', label: 'gatherPerRow [4,5]', inputs: [f32([4, 5]), i32([4], { indices: 5 })], run: (o, x, i) => o.gatherPerRow(x!, i!), grad: [0] },
   { op: 'oneHot', label: 'oneHot depth 6', inputs: [i32([5], { indices: 6 })], run: (o, i) => o.oneHot(i!, 6) },
   { op: 'stopGradient', label: 'stopGradient', inputs: [f32([3, 3])], run: (o, x) => o.stopGradient(x!), grad: [0], zeroGrad: true },
-  { op: 'cast', label: 'cast float32 → int32 truncates', inputs: [f32([6], { values: [2.7, -2.7, 0.2, -0.2, 5, -5] })], run: (o, x) => o.cast(o.cast(x!, 'int32'), 'float32') },
+  {
+    op: 'cast',
+    label: 'cast float32 → int32 truncates',
+    inputs: [f32([6], { values: [2.7, -2.7, 0.2, -0.2, 5, -5] })],
+    run: (o, x) => o.cast(o.cast(x!, 'int32'), 'float32'),
+  },
 ];
 
 function generate(spec: InputSpec, rng: ReturnType<typeof seededRandom>): number[] {
@@ -249,7 +305,10 @@ export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): v
       if (c.grad && target.differentiable) {
         const wrt = c.grad;
         it(`${c.label}: gradient`, async () => {
-          expect(h.backend.supports.gradients && typeof h.gradients === 'function', 'a differentiable target has supports.gradients and harness.gradients').toBe(true);
+          expect(
+            h.backend.supports.gradients && typeof h.gradients === 'function',
+            'a differentiable target has supports.gradients and harness.gradients',
+          ).toBe(true);
           const n = expected.data.length;
           const w = weights.slice(0, n).concat(Array.from({ length: Math.max(0, n - weights.length) }, (_, i) => Math.cos(i)));
           const weighted = <U>(o: Ops<U>, out: U): U => o.sum(o.reshape(o.mul(out, o.constant(w, o.shape(out))), [-1]), 0);
@@ -259,14 +318,25 @@ export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): v
               const all = xs.map((x, i) => (wrt.includes(i) ? diff[wrt.indexOf(i)]! : x));
               return weighted(ops, c.run(ops, ...all));
             };
-            return h.gradients!(f, wrt.map((i) => xs[i]!));
+            return h.gradients!(
+              f,
+              wrt.map((i) => xs[i]!),
+            );
           });
           wrt.forEach((inputIndex, k) => {
             const base = values[inputIndex]!;
             const numeric = base.map((_, j) => {
               if (c.zeroGrad) return 0;
               const at = (delta: number): number => {
-                const shifted = refInputs.map((t, i) => (i === inputIndex ? new RefTensor(t.shape, t.dtype, Float64Array.from(base, (v, q) => (q === j ? v + delta : v))) : t));
+                const shifted = refInputs.map((t, i) =>
+                  i === inputIndex
+                    ? new RefTensor(
+                        t.shape,
+                        t.dtype,
+                        Float64Array.from(base, (v, q) => (q === j ? v + delta : v)),
+                      )
+                    : t,
+                );
                 return weighted(refOps, c.run(refOps, ...shifted)).data[0]!;
               };
               const hstep = 1e-6 * Math.max(1, Math.abs(base[j]!));

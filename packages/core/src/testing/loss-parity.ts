@@ -15,7 +15,14 @@ export interface LossFixtureCase {
   /** A readable name: margin, parameters and input kind. */
   readonly name: string;
   /** A loss config for `Registry.loss`. */
-  readonly config: { readonly margin: Readonly<Record<string, unknown>>; readonly scale: number; readonly reduction: 'mean' | 'sum' };
+  readonly config: {
+    /** The margin config, e.g. `{ type: 'arcface', m: 0.5, fallback: 'linear' }`. */
+    readonly margin: Readonly<Record<string, unknown>>;
+    /** The scale s. */
+    readonly scale: number;
+    /** The reduction of `loss` (per-sample losses are also given). */
+    readonly reduction: 'mean' | 'sum';
+  };
   /** Embeddings [B, D]. */
   readonly embeddings: FixtureTensor;
   /** Centres [C, D]. */

@@ -4,6 +4,13 @@ import type { DType, TensorOps } from '../ops.js';
 
 /**
  * A tensor of the float64 reference backend: a shape, a dtype and row-major float64 values.
+ *
+ * @example
+ * ```ts
+ * import { RefTensor } from '@marginkit/core/testing';
+ * const t = new RefTensor([2, 2], 'float32', Float64Array.from([1, 2, 3, 4]));
+ * console.log(t.toArray()); // [1, 2, 3, 4]
+ * ```
  */
 export class RefTensor {
   /** @param shape - dimensions. @param dtype - element type. @param data - row-major values. */
@@ -67,8 +74,10 @@ function reduce(x: RefTensor, axis: number, keepDims: boolean, f: (values: numbe
   return new RefTensor(shape, 'float32', out);
 }
 
-const unary = (f: (v: number) => number) => ([x]: readonly [RefTensor]): RefTensor =>
-  new RefTensor(x.shape, x.dtype, x.data.map(f));
+const unary =
+  (f: (v: number) => number) =>
+  ([x]: readonly [RefTensor]): RefTensor =>
+    new RefTensor(x.shape, x.dtype, x.data.map(f));
 
 const refOps: TensorOps<RefTensor> = {
   constant: (_, { values, shape, dtype }) => {
@@ -82,11 +91,12 @@ const refOps: TensorOps<RefTensor> = {
     const out = new Float64Array(m * n);
     const A = (i: number, j: number) => (transposeA ? a.data[j * a.shape[1]! + i]! : a.data[i * a.shape[1]! + j]!);
     const B = (i: number, j: number) => (transposeB ? b.data[j * b.shape[1]! + i]! : b.data[i * b.shape[1]! + j]!);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += A(i, p) * B(p, j);
-      out[i * n + j] = s;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += A(i, p) * B(p, j);
+        out[i * n + j] = s;
+      }
     return new RefTensor([m, n], 'float32', out);
   },
   add: ([a, b]) => broadcastMap([a, b], 'float32', (x, y) => x + y),
@@ -106,7 +116,12 @@ const refOps: TensorOps<RefTensor> = {
   sin: unary(Math.sin),
   acos: unary(Math.acos),
   floor: unary(Math.floor),
-  clip: ([x], { min, max }) => new RefTensor(x.shape, x.dtype, x.data.map((v) => Math.min(max, Math.max(min, v)))),
+  clip: ([x], { min, max }) =>
+    new RefTensor(
+      x.shape,
+      x.dtype,
+      x.data.map((v) => Math.min(max, Math.max(min, v))),
+    ),
   sum: ([x], { axis, keepDims }) => reduce(x, axis, keepDims, (v) => v.reduce((p, q) => p + q, 0)),
   mean: ([x], { axis, keepDims }) => reduce(x, axis, keepDims, (v) => v.reduce((p, q) => p + q, 0) / v.length),
   max: ([x], { axis, keepDims }) => reduce(x, axis, keepDims, (v) => Math.max(...v)),
@@ -117,11 +132,19 @@ const refOps: TensorOps<RefTensor> = {
     }),
   reshape: ([x], { shape }) => {
     const known = shape.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-    return new RefTensor(shape.map((d) => (d === -1 ? size(x.shape) / known : d)), x.dtype, x.data);
+    return new RefTensor(
+      shape.map((d) => (d === -1 ? size(x.shape) / known : d)),
+      x.dtype,
+      x.data,
+    );
   },
   gatherPerRow: ([x, idx]) => {
     const c = x.shape[1]!;
-    return new RefTensor([x.shape[0]!], 'float32', Float64Array.from(idx.data, (j, i) => x.data[i * c + j]!));
+    return new RefTensor(
+      [x.shape[0]!],
+      'float32',
+      Float64Array.from(idx.data, (j, i) => x.data[i * c + j]!),
+    );
   },
   oneHot: ([idx], { depth }) => {
     const out = new Float64Array(idx.data.length * depth);
