@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { OUT_DIR, extractExamples } from '../scripts/extract-examples.js';
 
 // Every @example in the TSDoc of the public API runs (the docs typecheck task also type-checks them).
@@ -17,13 +18,13 @@ describe('TSDoc examples', () => {
   // Examples that register vitest suites (the conformance kit) run at collection time.
   for (const e of examples.filter(registersSuites)) {
     describe(`${e.entry} ${e.symbol} (${e.file}) registers and passes its suites`, async () => {
-      await import(`../.doc-examples/${e.file}`);
+      await import(/* @vite-ignore */ pathToFileURL(join(OUT_DIR, e.file)).href);
     });
   }
   it.each(examples.filter((e) => !registersSuites(e)).map((e) => [`${e.entry} ${e.symbol} (${e.file})`, e] as const))('%s runs', async (_, e) => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      await import(`../.doc-examples/${e.file}`);
+      await import(/* @vite-ignore */ pathToFileURL(join(OUT_DIR, e.file)).href);
     } finally {
       log.mockRestore();
     }

@@ -1,38 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type LossFixtures, lossParitySuite } from '@marginkit/core/testing';
-import type * as tfc from '@tensorflow/tfjs-core';
-import { tfjsBackend } from './backend.js';
-import { TF_VARIANTS, useTfBackend } from './tf-variants.js';
+import { tfjsTargets } from './tf-variants.js';
 
 const fixtures: LossFixtures = JSON.parse(readFileSync(new URL('../../../fixtures/margin-losses.json', import.meta.url), 'utf8'));
 
 // Loss, per-sample losses and both gradients on tfjs (float32) against the float64 PyTorch
 // reference, within 1e-4 relative (normwise), for every margin x fallback x gradient policy.
-lossParitySuite<tfc.Tensor>(
-  TF_VARIANTS.map((variant) => ({
-    name: `tfjs-${variant}`,
-    differentiable: true,
-    setup: async () => {
-      const tf = await useTfBackend(variant);
-      return {
-        backend: tfjsBackend(tf),
-        tensor: (values, shape, dtype) => tf.tensor(values as number[], [...shape], dtype),
-        read: (t) => t.dataSync(),
-        gradients: (f, xs) =>
-          tf
-            .grads((...args: tfc.Tensor[]) => f(...args))([...xs])
-            .map((g) => g.dataSync()),
-        scope: (fn) => {
-          tf.engine().startScope();
-          try {
-            return fn();
-          } finally {
-            tf.engine().endScope();
-          }
-        },
-      };
-    },
-  })),
-  fixtures,
-  1e-4,
-);
+lossParitySuite(tfjsTargets(), fixtures, 1e-4);

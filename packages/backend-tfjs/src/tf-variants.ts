@@ -1,8 +1,11 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { ConformanceTarget } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type * as tfc from '@tensorflow/tfjs-core';
+import { tfjsBackend } from './backend.js';
 
 /** The tfjs backends the tests run on in Node. @internal */
 export const TF_VARIANTS = ['cpu', 'wasm'] as const;
@@ -16,4 +19,32 @@ export async function useTfBackend(name: (typeof TF_VARIANTS)[number]): Promise<
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) throw new Error(`tfjs backend ${name} did not initialise`);
   return tf;
+}
+
+/** One conformance target per tfjs variant, for the core conformance kit. @internal */
+export function tfjsTargets(): ConformanceTarget<tfc.Tensor>[] {
+  return TF_VARIANTS.map((variant) => ({
+    name: `tfjs-${variant}`,
+    differentiable: true,
+    setup: async () => {
+      const t = await useTfBackend(variant);
+      return {
+        backend: tfjsBackend(t),
+        tensor: (values, shape, dtype) => t.tensor(values as number[], [...shape], dtype),
+        read: (x) => x.dataSync(),
+        gradients: (f, xs) =>
+          t
+            .grads((...args: tfc.Tensor[]) => f(...args))([...xs])
+            .map((g) => g.dataSync()),
+        scope: (fn) => {
+          t.engine().startScope();
+          try {
+            return fn();
+          } finally {
+            t.engine().endScope();
+          }
+        },
+      };
+    },
+  }));
 }

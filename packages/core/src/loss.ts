@@ -273,7 +273,7 @@ function perSampleCrossEntropy<T>(ops: Ops<T>, { cos, target, oneHot, scale }: M
  * import '@tensorflow/tfjs-backend-cpu';
  * const logits = marginLogits(tfjsBackend(tf), { margin: arcface({ m: 0.5 }), scale: 1 });
  * const out = logits(tf.tensor2d([[1, 0]]), tf.tensor2d([[1, 0], [0, 1]]), [0]);
- * console.log(Array.from(out.dataSync()).map((v) => v.toFixed(3))); // ['0.878', '0.000']
+ * console.log(Array.from(out.dataSync()).map((v) => v.toFixed(3))); // ['0.877', '0.000'] (c = 1 is clamped to 1 − ε)
  * ```
  */
 export function marginLogits<T>(backend: Backend<T>, options: MarginLogitsOptions): MarginLoss<T> {

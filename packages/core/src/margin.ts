@@ -188,7 +188,7 @@ export function angularTarget<T>(cosTarget: T, { ops, epsilon }: MarginContext<T
  * ```ts
  * import { arcface, degrees } from '@marginkit/core';
  * const margin = arcface({ m: degrees(28.6) });
- * console.log(margin.config.m); // 0.4991641660703782
+ * console.log(margin.config.m); // 0.4991641660703783
  * ```
  */
 export function degrees(value: number): number {

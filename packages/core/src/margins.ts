@@ -281,7 +281,7 @@ export function defineMargin<P extends Readonly<Record<string, JsonValue>>>(defi
   const featureScale = readChoice(`${type}.featureScale`, definition.featureScale, 'fixed', ['fixed', 'norm']);
   return {
     type,
-    config: { ...params, type },
+    config: { type, ...params },
     featureScale,
     targetLogit: <T>(c: T, context: MarginContext<T>): T => targetLogit(c, context, params),
   };

@@ -253,19 +253,9 @@ export function conformanceCoverage(): OpName[] {
  *
  * @example
  * ```ts
- * // conformance.test.ts of a backend package
- * import { conformanceSuite, referenceBackend, RefTensor } from '@marginkit/core/testing';
- * conformanceSuite([
- *   {
- *     name: 'reference',
- *     differentiable: false,
- *     setup: async () => ({
- *       backend: referenceBackend(),
- *       tensor: (values, shape, dtype) => new RefTensor(shape, dtype, Float64Array.from(values)),
- *       read: (t) => t.data,
- *     }),
- *   },
- * ]);
+ * // conformance.test.ts of a backend package: one target per variant of your backend.
+ * import { conformanceSuite, referenceTarget } from '@marginkit/core/testing';
+ * conformanceSuite([referenceTarget()]);
  * ```
  */
 export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): void {

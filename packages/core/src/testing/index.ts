@@ -13,4 +13,4 @@
 export { type ConformanceHarness, type ConformanceTarget, type Tol, conformanceCoverage, conformanceSuite } from './conformance.js';
 export { type FixtureTensor, type LossFixtureCase, type LossFixtures, compareNormwise, lossParitySuite } from './loss-parity.js';
 export { type Random, seededRandom } from './random.js';
-export { RefTensor, referenceBackend } from './reference-backend.js';
+export { RefTensor, referenceBackend, referenceTarget } from './reference-backend.js';

@@ -94,15 +94,11 @@ export function compareNormwise(actual: ArrayLike<number>, expected: ArrayLike<n
  *
  * @example
  * ```ts
- * // In a backend's loss-parity.test.ts:
+ * // In a backend's loss-parity.test.ts (fixtures/ is in the marginkit repository):
  * import { readFileSync } from 'node:fs';
- * import { lossParitySuite, referenceBackend, RefTensor } from '@marginkit/core/testing';
+ * import { lossParitySuite, referenceTarget } from '@marginkit/core/testing';
  * const fixtures = JSON.parse(readFileSync('fixtures/margin-losses.json', 'utf8'));
- * lossParitySuite([{ name: 'reference', differentiable: false, setup: async () => ({
- *   backend: referenceBackend(),
- *   tensor: (v, shape, dtype) => new RefTensor(shape, dtype, Float64Array.from(v)),
- *   read: (t) => t.data,
- * }) }], fixtures, 1e-9);
+ * lossParitySuite([referenceTarget()], fixtures, 1e-9);
  * ```
  */
 export function lossParitySuite<T>(targets: readonly ConformanceTarget<T>[], fixtures: LossFixtures, rtol: number): void {

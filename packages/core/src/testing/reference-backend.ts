@@ -1,4 +1,5 @@
 import type { Backend } from '../backend.js';
+import type { ConformanceTarget } from './conformance.js';
 import { broadcastShapes } from '../create-ops.js';
 import type { DType, TensorOps } from '../ops.js';
 
@@ -172,7 +173,7 @@ const refOps: TensorOps<RefTensor> = {
  *   new RefTensor(shape, dtype, Float64Array.from(values));
  * const loss = marginSoftmaxLoss(ref, { margin: arcface(), scale: 8 });
  * const out = loss(t([2, 2], [1, 0, 0, 1]), t([2, 2], [1, 0, 0, 1]), t([2], [0, 1], 'int32'));
- * console.log(out.data[0]); // ≈ 0.0157
+ * console.log(out.data[0]); // ≈ 0.000895 = log(1 + exp(−8·cos(θ + 0.5))), θ = acos(1 − ε)
  * ```
  */
 export function referenceBackend(): Backend<RefTensor> {
@@ -185,5 +186,30 @@ export function referenceBackend(): Backend<RefTensor> {
     shape: (t) => t.shape,
     dtype: (t) => t.dtype,
     readSync: (t) => t.data,
+  };
+}
+
+/**
+ * The reference backend as a conformance target (values only, no gradients): what the kit's
+ * own tests run, and a template for a backend's harness.
+ *
+ * @returns a target named `'reference-f64'`.
+ *
+ * @example
+ * ```ts
+ * import { referenceTarget } from '@marginkit/core/testing';
+ * const harness = await referenceTarget().setup();
+ * console.log(harness.backend.name); // 'reference-f64'
+ * ```
+ */
+export function referenceTarget(): ConformanceTarget<RefTensor> {
+  return {
+    name: 'reference-f64',
+    differentiable: false,
+    setup: async () => ({
+      backend: referenceBackend(),
+      tensor: (values, shape, dtype) => new RefTensor(shape, dtype, Float64Array.from(values)),
+      read: (t) => t.data,
+    }),
   };
 }
