@@ -1,0 +1,147 @@
+import { EvalInputError } from './errors.js';
+import { checkRates } from './input.js';
+import { type Matrix, checkMatrix, normalizeRows } from './matrix.js';
+import type { ProgressCallback } from './progress.js';
+
+/** Options of {@link identification}. */
+export interface IdentificationOptions {
+  /** CMC ranks to report; default [1, 5, 10]. */
+  readonly ranks?: readonly number[];
+  /** FPIR targets of TPIR@FPIR; default [0.01, 0.1]. */
+  readonly fpirs?: readonly number[];
+  /** The rank within which a mate counts as found for TPIR; default 1. */
+  readonly tpirRank?: number;
+  /** Probes scored per block; default 256. */
+  readonly blockSize?: number;
+  /** L2-normalise probes and gallery (cosine scores); default true. */
+  readonly normalize?: boolean;
+  /** Progress over probes. */
+  readonly onProgress?: ProgressCallback;
+}
+
+/** Open-set 1:N identification results. */
+export interface IdentificationResult {
+  /** Probes whose subject is in the gallery. */
+  readonly matedProbes: number;
+  /** Probes whose subject is not. */
+  readonly nonMatedProbes: number;
+  /** CMC: fraction of mated probes whose mate is within rank k, for each requested k. */
+  readonly cmc: { readonly rank: number; readonly rate: number }[];
+  /** The full CMC curve, rank 1 … min(gallery size, 100). */
+  readonly cmcCurve: Float64Array;
+  /** TPIR at each FPIR target. */
+  readonly tpirAtFpir: { readonly fpir: number; readonly tpir: number; readonly threshold: number }[];
+  /** The rank of each mated probe's mate (1-based), in probe order; 0 for non-mated probes. */
+  readonly mateRanks: Int32Array;
+}
+
+/**
+ * Open-set 1:N identification, scored in blocks of probes: the CMC (rank-k identification rate of
+ * mated probes) and TPIR@FPIR. A probe's mate is the best-scoring gallery entry of its subject;
+ * its rank is 1 + the number of other gallery entries with a higher score (ties go to the lower
+ * gallery index). For FPIR f over the non-mated probes' maximum scores s₁ ≥ s₂ ≥ …, the
+ * threshold is s₍ₘ₊₁₎ with m = ⌊f·N⌋ and a probe is accepted when its score is above it, so the
+ * achieved FPIR is ≤ f. TPIR is the fraction of mated probes whose mate is within `tpirRank` and
+ * above the threshold.
+ *
+ * @param probes - probe features [P, D].
+ * @param probeSubjects - the subject id of each probe.
+ * @param gallery - gallery features [G, D].
+ * @param gallerySubjects - the subject id of each gallery entry.
+ * @param options - ranks, FPIR targets, block size, progress.
+ * @returns CMC and TPIR@FPIR.
+ *
+ * @example
+ * ```ts
+ * import { identification, matrix } from '@marginkit/eval';
+ * const gallery = matrix([1, 0, 0, 1], 2, 2);
+ * const probes = matrix([0.9, 0.1, 0.2, 0.8, -1, 0.1], 3, 2);
+ * const r = identification(probes, [10, 20, 99], gallery, [10, 20], { ranks: [1], fpirs: [0.5] });
+ * console.log(r.cmc[0]!.rate, r.nonMatedProbes); // 1 1
+ * ```
+ */
+export function identification(
+  probes: Matrix,
+  probeSubjects: ArrayLike<number>,
+  gallery: Matrix,
+  gallerySubjects: ArrayLike<number>,
+  options: IdentificationOptions = {},
+): IdentificationResult {
+  let p = checkMatrix(probes, 'probes');
+  let g = checkMatrix(gallery, 'gallery');
+  if (p.cols !== g.cols) throw new EvalInputError('gallery', `has dimension ${g.cols} but probes have ${p.cols}`);
+  if (probeSubjects.length !== p.rows) throw new EvalInputError('probeSubjects', `has ${probeSubjects.length} entries, expected ${p.rows}`);
+  if (gallerySubjects.length !== g.rows) throw new EvalInputError('gallerySubjects', `has ${gallerySubjects.length} entries, expected ${g.rows}`);
+  if (g.rows === 0) throw new EvalInputError('gallery', 'is empty');
+  const ranks = options.ranks ?? [1, 5, 10];
+  ranks.forEach((r, i) => {
+    if (!Number.isInteger(r) || r < 1) throw new EvalInputError('ranks', `ranks[${i}] = ${r} is not a positive integer`);
+  });
+  const fpirs = checkRates(options.fpirs ?? [0.01, 0.1], 'fpirs');
+  const tpirRank = options.tpirRank ?? 1;
+  const blockSize = options.blockSize ?? 256;
+  if (!Number.isInteger(blockSize) || blockSize < 1) throw new EvalInputError('blockSize', `must be a positive integer, got ${blockSize}`);
+  if (options.normalize !== false) {
+    p = normalizeRows(p);
+    g = normalizeRows(g);
+  }
+  const gallerySet = new Set<number>();
+  for (let j = 0; j < g.rows; j++) gallerySet.add(gallerySubjects[j]!);
+  const D = p.cols;
+  const G = g.rows;
+  const mateRanks = new Int32Array(p.rows);
+  const mateScores = new Float64Array(p.rows);
+  const maxScores = new Float64Array(p.rows);
+  const scores = new Float64Array(G);
+  for (let start = 0; start < p.rows; start += blockSize) {
+    const end = Math.min(p.rows, start + blockSize);
+    for (let i = start; i < end; i++) {
+      let max = Number.NEGATIVE_INFINITY;
+      let mate = -1;
+      const subject = probeSubjects[i]!;
+      for (let j = 0; j < G; j++) {
+        let s = 0;
+        for (let c = 0; c < D; c++) s += p.data[i * D + c]! * g.data[j * D + c]!;
+        scores[j] = s;
+        if (s > max) max = s;
+        if (gallerySubjects[j] === subject && (mate < 0 || s > scores[mate]!)) mate = j;
+      }
+      maxScores[i] = max;
+      if (mate >= 0) {
+        const ms = scores[mate]!;
+        let rank = 1;
+        for (let j = 0; j < G; j++) {
+          if (gallerySubjects[j] === subject) continue;
+          if (scores[j]! > ms || (scores[j] === ms && j < mate)) rank++;
+        }
+        mateRanks[i] = rank;
+        mateScores[i] = ms;
+      }
+    }
+    options.onProgress?.(end, p.rows);
+  }
+  let mated = 0;
+  const nonMatedMax: number[] = [];
+  for (let i = 0; i < p.rows; i++) {
+    if (mateRanks[i]! > 0) mated++;
+    else nonMatedMax.push(maxScores[i]!);
+  }
+  if (mated === 0) throw new EvalInputError('probeSubjects', 'no probe has a mate in the gallery: the identification rate is undefined');
+  const rateAt = (k: number) => {
+    let hits = 0;
+    for (let i = 0; i < p.rows; i++) if (mateRanks[i]! > 0 && mateRanks[i]! <= k) hits++;
+    return hits / mated;
+  };
+  const curveLength = Math.min(G, 100);
+  const cmcCurve = Float64Array.from({ length: curveLength }, (_, k) => rateAt(k + 1));
+  nonMatedMax.sort((x, y) => y - x);
+  const tpirAtFpir = fpirs.map((fpir) => {
+    if (nonMatedMax.length === 0) throw new EvalInputError('probeSubjects', 'every probe has a mate: FPIR needs non-mated probes');
+    const m = Math.floor(fpir * nonMatedMax.length);
+    const threshold = m < nonMatedMax.length ? nonMatedMax[m]! : Number.NEGATIVE_INFINITY;
+    let hits = 0;
+    for (let i = 0; i < p.rows; i++) if (mateRanks[i]! > 0 && mateRanks[i]! <= tpirRank && mateScores[i]! > threshold) hits++;
+    return { fpir, tpir: hits / mated, threshold };
+  });
+  return { matedProbes: mated, nonMatedProbes: nonMatedMax.length, cmc: ranks.map((rank) => ({ rank, rate: rateAt(rank) })), cmcCurve, tpirAtFpir, mateRanks };
+}

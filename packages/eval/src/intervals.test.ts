@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { EvalInputError } from './errors.js';
+import { fixtures } from './fixtures.js';
+import { binomialInterval, normalQuantile } from './intervals.js';
+
+describe('binomial intervals against scipy', () => {
+  it.each(fixtures.intervals.map((c: { k: number; n: number; confidence: number }) => [`${c.k}/${c.n} at ${c.confidence}`, c]))('%s', (_, c) => {
+    // biome-ignore lint/suspicious/noExplicitAny: fixture row
+    const f = c as any;
+    const w = binomialInterval(f.k, f.n, { confidence: f.confidence });
+    expect(w.lower).toBeCloseTo(f.wilson[0], 12);
+    expect(w.upper).toBeCloseTo(f.wilson[1], 12);
+    const cp = binomialInterval(f.k, f.n, { method: 'clopper-pearson', confidence: f.confidence });
+    expect(Math.abs(cp.lower - f.clopperPearson[0])).toBeLessThan(1e-10);
+    expect(Math.abs(cp.upper - f.clopperPearson[1])).toBeLessThan(1e-10);
+  });
+  it('normal quantiles equal scipy.stats.norm.ppf', () => {
+    for (const { p, z } of fixtures.quantiles) expect(Math.abs(normalQuantile(p) - z)).toBeLessThan(1e-9 * Math.max(1, Math.abs(z)));
+  });
+  it('rejects k > n, n = 0 and confidence 1', () => {
+    expect(() => binomialInterval(5, 4)).toThrowError(EvalInputError);
+    expect(() => binomialInterval(0, 0)).toThrowError(EvalInputError);
+    expect(() => binomialInterval(1, 4, { confidence: 1 })).toThrowError(EvalInputError);
+  });
+});
