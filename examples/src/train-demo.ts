@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import cliProgress from 'cli-progress';
 import { clusteredData } from './data.js';
-import { linePlot } from './svg-plot.js';
+import { linePlotSvg, rocPlotSvg, verificationReport } from '@marginkit/eval';
+import { allPairs } from './pairs.js';
 import { type AngleReport, type EpochReport, trainEmbedding } from './train.js';
 
 const { values: args } = parseArgs({
@@ -58,7 +59,15 @@ console.log(
 );
 console.log('Same net, same data, same seed; only the margin on the target logit changes.\n');
 
-const results: { label: string; config: unknown; epochs: EpochReport[]; angles: AngleReport; seconds: number }[] = [];
+const testLabels = await data.test.labels.data();
+const results: {
+  label: string;
+  config: unknown;
+  epochs: EpochReport[];
+  angles: Omit<AngleReport, 'embeddings'>;
+  verification: ReturnType<typeof verificationReport>;
+  seconds: number;
+}[] = [];
 for (const run of runs) {
   const bar = bars?.create(epochs, 0, { label: run.label.padEnd(22), epoch: 0, epochs, loss: '  -  ', acc: '  -  ' });
   const started = performance.now();
@@ -77,42 +86,65 @@ for (const run of runs) {
     },
   });
   bar?.stop();
-  results.push({ label: run.label, config: run.margin.config, epochs: reports, angles, seconds: (performance.now() - started) / 1000 });
+  // Verification on every held-out pair, as face-recognition papers report it.
+  const pairs = allPairs(angles.embeddings, testLabels, 16);
+  const verification = verificationReport(pairs.scores, pairs.same, { farTargets: [1e-3, 1e-2] });
+  const { embeddings: _, ...angleStats } = angles;
+  results.push({
+    label: run.label,
+    config: run.margin.config,
+    epochs: reports,
+    angles: angleStats,
+    verification,
+    seconds: (performance.now() - started) / 1000,
+  });
 }
 bars?.stop();
 
-console.log('\nHeld-out embeddings (angles in degrees; a margin pulls samples towards their own centre):');
+const pairCount = results[0]!.verification.positives + results[0]!.verification.negatives;
+console.log(`\nHeld-out: accuracy of the nearest centre; angles in degrees (a margin pulls samples towards their own centre);`);
+console.log(`verification on all ${pairCount} held-out pairs (@marginkit/eval):`);
 console.log(
-  `  ${'margin'.padEnd(22)} ${'accuracy'.padStart(9)} ${'θ own'.padStart(8)} ${'θ nearest other'.padStart(16)} ${'gap'.padStart(7)} ${'time'.padStart(7)}`,
+  `  ${'margin'.padEnd(22)} ${'accuracy'.padStart(9)} ${'θ own'.padStart(7)} ${'θ other'.padStart(8)} ${'gap'.padStart(6)} ${'AUC'.padStart(7)} ${'TAR@FAR=1e-3'.padStart(13)} ${'time'.padStart(6)}`,
 );
 for (const r of results) {
   const last = r.epochs[r.epochs.length - 1]!;
+  const tar = r.verification.tarAtFar[0]!.tar;
   console.log(
-    `  ${r.label.padEnd(22)} ${`${(100 * last.accuracy).toFixed(1)}%`.padStart(9)} ${r.angles.ownDeg.toFixed(1).padStart(8)} ${r.angles.otherDeg.toFixed(1).padStart(16)} ${(r.angles.otherDeg - r.angles.ownDeg).toFixed(1).padStart(7)} ${`${r.seconds.toFixed(1)}s`.padStart(7)}`,
+    `  ${r.label.padEnd(22)} ${`${(100 * last.accuracy).toFixed(1)}%`.padStart(9)} ${r.angles.ownDeg.toFixed(1).padStart(7)} ${r.angles.otherDeg.toFixed(1).padStart(8)} ${(r.angles.otherDeg - r.angles.ownDeg).toFixed(1).padStart(6)} ${r.verification.auc.toFixed(4).padStart(7)} ${`${(100 * tar).toFixed(1)}%`.padStart(13)} ${`${r.seconds.toFixed(1)}s`.padStart(6)}`,
   );
 }
 
 mkdirSync(args.out, { recursive: true });
 const lossSvg = resolve(args.out, 'loss.svg');
 const accSvg = resolve(args.out, 'accuracy.svg');
+const rocSvg = resolve(args.out, 'roc.svg');
+const byEpoch = (values: number[]) => ({ x: values.map((_, i) => i + 1), y: values });
 writeFileSync(
   lossSvg,
-  linePlot(
-    'Training loss (each margin at its own scale of difficulty)',
-    'epoch',
-    'mean loss',
-    results.map((r) => ({ name: r.label, values: r.epochs.map((e) => e.loss) })),
+  linePlotSvg(
+    results.map((r) => ({ name: r.label, ...byEpoch(r.epochs.map((e) => e.loss)) })),
+    { title: 'Training loss', xLabel: 'epoch', yLabel: 'mean loss' },
   ),
 );
 writeFileSync(
   accSvg,
-  linePlot(
-    'Held-out accuracy',
-    'epoch',
-    'accuracy',
-    results.map((r) => ({ name: r.label, values: r.epochs.map((e) => e.accuracy) })),
+  linePlotSvg(
+    results.map((r) => ({ name: r.label, ...byEpoch(r.epochs.map((e) => e.accuracy)) })),
+    { title: 'Held-out accuracy', xLabel: 'epoch', yLabel: 'accuracy' },
   ),
 );
-writeFileSync(resolve(args.out, 'results.json'), `${JSON.stringify({ backend: tf.getBackend(), results }, null, 2)}\n`);
-console.log(`\nWrote ${lossSvg}, ${accSvg} and results.json.`);
-console.log('Note: margin losses are higher by design (the target logit is penalised); compare accuracy and the angular gap.');
+writeFileSync(
+  rocSvg,
+  rocPlotSvg(
+    results.map((r) => ({ name: r.label, roc: r.verification.roc })),
+    { minFar: 1e-4, title: 'Held-out verification ROC' },
+  ),
+);
+const summary = results.map(({ verification: v, ...r }) => ({
+  ...r,
+  verification: { auc: v.auc, eer: v.eer.eer, tarAtFar: v.tarAtFar.map(({ target, tar, far, threshold }) => ({ target, tar, far, threshold })) },
+}));
+writeFileSync(resolve(args.out, 'results.json'), `${JSON.stringify({ backend: tf.getBackend(), results: summary }, null, 2)}\n`);
+console.log(`\nWrote ${lossSvg}, ${accSvg}, ${rocSvg} and results.json.`);
+console.log('Note: margin losses are higher by design (the target logit is penalised); compare accuracy, the angular gap and TAR@FAR.');

@@ -2,7 +2,7 @@ import { arcface, noMargin } from '@marginkit/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clusteredData } from './data.js';
-import { linePlot } from './svg-plot.js';
+import { allPairs } from './pairs.js';
 import { trainEmbedding } from './train.js';
 
 describe('the demo training run', () => {
@@ -25,15 +25,11 @@ describe('the demo training run', () => {
   });
 });
 
-describe('linePlot', () => {
-  it('draws one polyline per series with one point per value, and escapes labels', () => {
-    const svg = linePlot('t', 'x', 'y', [
-      { name: 'a<b', values: [3, 2, 1] },
-      { name: 'c', values: [1, 1, 2] },
-    ]);
-    const lines = [...svg.matchAll(/<polyline[^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length);
-    expect(lines).toEqual([3, 3]);
-    expect(svg).toContain('a&lt;b');
-    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+describe('allPairs', () => {
+  it('scores every pair i < j once with its same/different label', () => {
+    const e = Float32Array.from([1, 0, 0, 1, 1, 0]);
+    const { scores, same } = allPairs(e, [5, 6, 5], 2);
+    expect(Array.from(scores)).toEqual([0, 1, 0]);
+    expect(Array.from(same)).toEqual([0, 1, 0]);
   });
 });

@@ -13,8 +13,10 @@ export interface EpochReport {
   readonly accuracy: number;
 }
 
-/** Angular statistics of held-out embeddings, in degrees. */
+/** Angular statistics of held-out embeddings, in degrees, and the embeddings themselves. */
 export interface AngleReport {
+  /** L2-normalised held-out embeddings, row-major [N, D]. */
+  readonly embeddings: Float32Array;
   /** Mean angle between an embedding and its own class centre. */
   readonly ownDeg: number;
   /** Mean angle between an embedding and the nearest other class centre. */
@@ -81,12 +83,14 @@ export async function trainEmbedding(
 
   const evaluate = (split: Split) =>
     t.tidy(() => {
-      const cos = cosines(net.apply(split.x) as tf.Tensor, centers);
+      const e = net.apply(split.x) as tf.Tensor;
+      const cos = cosines(e, centers);
       const acc = t.mean(t.cast(t.equal(t.argMax(cos, 1), split.labels), 'float32')).dataSync()[0]!;
       const own = t.sum(t.mul(cos, t.oneHot(split.labels, classes)), 1);
       const other = t.max(t.sub(cos, t.mul(t.oneHot(split.labels, classes), 3)), 1);
       const deg = (c: tf.Tensor) => (t.mean(t.acos(t.clipByValue(c, -1, 1))).dataSync()[0]! * 180) / Math.PI;
-      return { acc, ownDeg: deg(own), otherDeg: deg(other) };
+      const unit = t.div(e, t.norm(e, 2, 1, true));
+      return { acc, ownDeg: deg(own), otherDeg: deg(other), embeddings: Float32Array.from(unit.dataSync()) };
     });
 
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
@@ -109,9 +113,9 @@ export async function trainEmbedding(
     epochs.push(report);
     o.onEpoch?.(report);
   }
-  const { ownDeg, otherDeg } = evaluate(data.test);
+  const { ownDeg, otherDeg, embeddings } = evaluate(data.test);
   net.dispose();
   centers.dispose();
   optimizer.dispose();
-  return { epochs, angles: { ownDeg, otherDeg } };
+  return { epochs, angles: { ownDeg, otherDeg, embeddings } };
 }

@@ -1,24 +1,24 @@
 /** Stable codes of the eval package's errors. */
-export type EvalErrorCode = 'INVALID_INPUT' | 'NOT_ENOUGH_CLASSES' | 'PARSE';
+export type MarginkitEvalErrorCode = 'INVALID_INPUT' | 'NOT_ENOUGH_CLASSES' | 'PARSE';
 
 /**
  * Base class of every error `@marginkit/eval` throws.
  *
  * @example
  * ```ts
- * import { EvalError, rocCurve } from '@marginkit/eval';
+ * import { MarginkitEvalError, rocCurve } from '@marginkit/eval';
  * try {
  *   rocCurve([0.9, 0.1], [1, 1]);
  * } catch (e) {
- *   if (e instanceof EvalError) console.log(e.code); // 'NOT_ENOUGH_CLASSES'
+ *   if (e instanceof MarginkitEvalError) console.log(e.code); // 'NOT_ENOUGH_CLASSES'
  * }
  * ```
  */
-export class EvalError extends Error {
+export class MarginkitEvalError extends Error {
   /** A stable code for programmatic handling. */
-  readonly code: EvalErrorCode;
+  readonly code: MarginkitEvalErrorCode;
   /** @param code - the code. @param message - what was wrong. */
-  constructor(code: EvalErrorCode, message: string) {
+  constructor(code: MarginkitEvalErrorCode, message: string) {
     super(message);
     this.name = new.target.name;
     this.code = code;
@@ -38,11 +38,11 @@ export class EvalError extends Error {
  * }
  * ```
  */
-export class EvalInputError extends EvalError {
+export class EvalInputError extends MarginkitEvalError {
   /** The argument's name. */
   readonly argument: string;
   /** @param argument - its name. @param message - what was wrong. @param code - a more specific code. */
-  constructor(argument: string, message: string, code: EvalErrorCode = 'INVALID_INPUT') {
+  constructor(argument: string, message: string, code: MarginkitEvalErrorCode = 'INVALID_INPUT') {
     super(code, `${argument}: ${message}`);
     this.argument = argument;
   }
@@ -78,7 +78,7 @@ export class NotEnoughClassesError extends EvalInputError {
  * }
  * ```
  */
-export class ParseError extends EvalError {
+export class ParseError extends MarginkitEvalError {
   /** The file's name as given. */
   readonly file: string;
   /** 1-based line, or 0 for a binary header. */

@@ -19,6 +19,24 @@ export interface IdentificationOptions {
   readonly onProgress?: ProgressCallback;
 }
 
+/** One point of a CMC curve. */
+export interface CmcPoint {
+  /** The rank k (1-based). */
+  readonly rank: number;
+  /** Fraction of mated probes whose mate is within rank k. */
+  readonly rate: number;
+}
+
+/** The true positive identification rate at one false positive identification rate. */
+export interface TpirAtFpir {
+  /** The FPIR target. */
+  readonly fpir: number;
+  /** The TPIR reached. */
+  readonly tpir: number;
+  /** The score threshold (a probe is accepted above it). */
+  readonly threshold: number;
+}
+
 /** Open-set 1:N identification results. */
 export interface IdentificationResult {
   /** Probes whose subject is in the gallery. */
@@ -26,11 +44,11 @@ export interface IdentificationResult {
   /** Probes whose subject is not. */
   readonly nonMatedProbes: number;
   /** CMC: fraction of mated probes whose mate is within rank k, for each requested k. */
-  readonly cmc: { readonly rank: number; readonly rate: number }[];
+  readonly cmc: CmcPoint[];
   /** The full CMC curve, rank 1 … min(gallery size, 100). */
   readonly cmcCurve: Float64Array;
   /** TPIR at each FPIR target. */
-  readonly tpirAtFpir: { readonly fpir: number; readonly tpir: number; readonly threshold: number }[];
+  readonly tpirAtFpir: TpirAtFpir[];
   /** The rank of each mated probe's mate (1-based), in probe order; 0 for non-mated probes. */
   readonly mateRanks: Int32Array;
 }

@@ -115,7 +115,9 @@ export function pairScores(
   const blockSize = options.blockSize ?? 100_000;
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new EvalInputError('blockSize', `must be a positive integer, got ${blockSize}`);
   const row = new Map<number, number>();
-  pooled.templateIds.forEach((id, r) => row.set(id, r));
+  pooled.templateIds.forEach((id, r) => {
+    row.set(id, r);
+  });
   const { data, cols } = pooled.features;
   const out = new Float64Array(n);
   const lookup = (ids: ArrayLike<number>, i: number, argument: string): number => {

@@ -15,8 +15,8 @@
  *
  * @packageDocumentation
  */
-export { EvalError, type EvalErrorCode, EvalInputError, NotEnoughClassesError, ParseError } from './errors.js';
-export { type IdentificationOptions, type IdentificationResult, identification } from './identification.js';
+export { MarginkitEvalError, type MarginkitEvalErrorCode, EvalInputError, NotEnoughClassesError, ParseError } from './errors.js';
+export { type CmcPoint, type IdentificationOptions, type IdentificationResult, type TpirAtFpir, identification } from './identification.js';
 export { type PoolOptions, type PooledTemplates, pairScores, poolTemplates } from './ijb.js';
 export type { BinaryLabels, Scores } from './input.js';
 export { type BinomialInterval, type IntervalMethod, binomialInterval, normalQuantile } from './intervals.js';
@@ -25,6 +25,7 @@ export {
   type AxisScale,
   type LinePlotOptions,
   type LineSeries,
+  type PlotMarker,
   cmcPlotSvg,
   detPlotSvg,
   linePlotSvg,
@@ -38,6 +39,7 @@ export {
   type IjbIdentificationList,
   type IjbTemplatePairs,
   type LfwImage,
+  type LfwPair,
   type LfwPairs,
   type NpyArray,
   parseIjbFaceTidMid,
@@ -51,6 +53,7 @@ export { type RetrievalResult, retrievalMetrics } from './retrieval.js';
 export {
   type DetCurve,
   type EqualErrorRate,
+  type IntervalOptions,
   type FarPolicy,
   type RocCurve,
   type TarAtFar,

@@ -22,6 +22,13 @@ export function checkLabels(labels: BinaryLabels, length: number, argument = 'la
   if (!ArrayBuffer.isView(labels) && !Array.isArray(labels)) throw new EvalInputError(argument, `expected 0/1 labels, got ${describe(labels)}`);
   const l = labels as ArrayLike<number | boolean>;
   if (l.length !== length) throw new EvalInputError(argument, `has ${l.length} entries but scores have ${length}`);
+  if (labels instanceof Uint8Array) {
+    // Already the right type: check in place, no copy (IJB-C has 15.7M labels).
+    for (let i = 0; i < length; i++) {
+      if (labels[i]! > 1) throw new EvalInputError(argument, `${argument}[${i}] = ${labels[i]}; labels must be 0/1 or booleans`);
+    }
+    return labels;
+  }
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) {
     const v = l[i];

@@ -4,9 +4,9 @@ import { fixtures } from './fixtures.js';
 import { binomialInterval, normalQuantile } from './intervals.js';
 
 describe('binomial intervals against scipy', () => {
-  it.each(fixtures.intervals.map((c: { k: number; n: number; confidence: number }) => [`${c.k}/${c.n} at ${c.confidence}`, c]))('%s', (_, c) => {
-    // biome-ignore lint/suspicious/noExplicitAny: fixture row
-    const f = c as any;
+  // biome-ignore lint/suspicious/noExplicitAny: fixture rows
+  const rows: [string, any][] = fixtures.intervals.map((c: { k: number; n: number; confidence: number }) => [`${c.k}/${c.n} at ${c.confidence}`, c]);
+  it.each(rows)('%s', (_, f) => {
     const w = binomialInterval(f.k, f.n, { confidence: f.confidence });
     expect(w.lower).toBeCloseTo(f.wilson[0], 12);
     expect(w.upper).toBeCloseTo(f.wilson[1], 12);

@@ -40,7 +40,19 @@ export function matrix(data: Float32Array | Float64Array | readonly number[], ro
   return { data: d, rows, cols };
 }
 
-/** Checks that a value is a matrix. @internal */
+/** Checks that a value is a matrix of consistent shape, without scanning its values. @internal */
+export function checkShape(m: Matrix, argument: string): Matrix {
+  if (typeof m !== 'object' || m === null || !('data' in m))
+    throw new EvalInputError(argument, `expected a matrix { data, rows, cols } (see matrix()), got ${describe(m)}`);
+  if (!(m.data instanceof Float32Array) && !(m.data instanceof Float64Array))
+    throw new EvalInputError(argument, `expected Float32Array or Float64Array data, got ${describe(m.data)}`);
+  if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.cols < 1 || m.data.length !== m.rows * m.cols) {
+    throw new EvalInputError(argument, `has ${m.data.length} values but shape [${m.rows}, ${m.cols}]`);
+  }
+  return m;
+}
+
+/** Checks that a value is a matrix with finite values. @internal */
 export function checkMatrix(m: Matrix, argument: string): Matrix {
   if (typeof m !== 'object' || m === null || !('data' in m))
     throw new EvalInputError(argument, `expected a matrix { data, rows, cols } (see matrix()), got ${describe(m)}`);
@@ -56,7 +68,7 @@ export function checkMatrix(m: Matrix, argument: string): Matrix {
  * @example
  * ```ts
  * import { matrix, normalizeRows } from '@marginkit/eval';
- * console.log(Array.from(normalizeRows(matrix([3, 4], 1, 2)).data)); // [0.6, 0.8]
+ * console.log(Array.from(normalizeRows(matrix([3, 4], 1, 2)).data, (v) => v.toFixed(2))); // ['0.60', '0.80']
  * ```
  */
 export function normalizeRows(m: Matrix): Matrix {
@@ -64,9 +76,9 @@ export function normalizeRows(m: Matrix): Matrix {
   for (let r = 0; r < m.rows; r++) {
     let s = 0;
     for (let c = 0; c < m.cols; c++) s += m.data[r * m.cols + c]! ** 2;
-    const norm = Math.sqrt(s);
-    const inv = norm === 0 ? 1 : 1 / norm;
-    for (let c = 0; c < m.cols; c++) out[r * m.cols + c] = m.data[r * m.cols + c]! * inv;
+    // Divide, as scikit-learn's normalize does (x / ‖x‖, not x · (1/‖x‖)), so results match bit for bit.
+    const norm = Math.sqrt(s) || 1;
+    for (let c = 0; c < m.cols; c++) out[r * m.cols + c] = m.data[r * m.cols + c]! / norm;
   }
   return { data: out, rows: m.rows, cols: m.cols };
 }

@@ -12,7 +12,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { EvalError, EvalInputError } from './errors.js';
+import { MarginkitEvalError, EvalInputError } from './errors.js';
 import { identification } from './identification.js';
 import { pairScores, poolTemplates } from './ijb.js';
 import { type Matrix, flipFusion, matrix } from './matrix.js';
@@ -41,7 +41,7 @@ import { type FarPolicy, detCurve, verificationReport } from './roc.js';
  * ```
  */
 export function readNpyFile(path: string): NpyArray {
-  return readNpy(new Uint8Array(readFileSync(path)), basename(path));
+  return readNpy(readFileSync(path), basename(path)); // a Buffer is a Uint8Array: no copy
 }
 
 /**
@@ -304,7 +304,7 @@ export async function runCli(
     io.stdout(`wrote ${Object.values(files).join(', ')}`);
     return 0;
   } catch (e) {
-    if (e instanceof EvalError) {
+    if (e instanceof MarginkitEvalError) {
       io.stderr(e.message);
       return 1;
     }

@@ -15,6 +15,14 @@ export interface LineSeries {
   readonly y: ArrayLike<number>;
 }
 
+/** A vertical line marking a value on the x axis. */
+export interface PlotMarker {
+  /** Where, in data units. */
+  readonly x: number;
+  /** Its label. */
+  readonly label: string;
+}
+
 /** Options of {@link linePlotSvg}. */
 export interface LinePlotOptions {
   /** Title above the plot. */
@@ -32,7 +40,7 @@ export interface LinePlotOptions {
   /** y range; default from the data. */
   readonly yRange?: readonly [number, number];
   /** Vertical marker lines, e.g. a threshold. */
-  readonly markers?: readonly { readonly x: number; readonly label: string }[];
+  readonly markers?: readonly PlotMarker[];
   /** Draw steps (histograms) instead of straight segments. */
   readonly steps?: boolean;
 }
@@ -86,7 +94,10 @@ export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOpti
   const pts = series.map((s) => {
     if (s.x.length !== s.y.length) throw new EvalInputError('series', `${s.name}: x has ${s.x.length} values, y has ${s.y.length}`);
     const out: [number, number][] = [];
-    for (let i = 0; i < s.x.length; i++) if (ok(xs, s.x[i]!) && ok(ys, s.y[i]!)) out.push([s.x[i]!, s.y[i]!]);
+    const inside = (r: readonly [number, number] | undefined, v: number) => !r || (v >= r[0] && v <= r[1]);
+    for (let i = 0; i < s.x.length; i++) {
+      if (ok(xs, s.x[i]!) && ok(ys, s.y[i]!) && inside(options.xRange, s.x[i]!) && inside(options.yRange, s.y[i]!)) out.push([s.x[i]!, s.y[i]!]);
+    }
     return out;
   });
   const all = pts.flat();
@@ -96,7 +107,7 @@ export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOpti
     let lo = Math.min(...all.map((p) => p[k]));
     let hi = Math.max(...all.map((p) => p[k]));
     if (lo === hi) [lo, hi] = [lo - 0.5, hi + 0.5];
-    return [lo, hi];
+    return k === 1 && lo >= 0 ? [lo, hi * 1.06] : [lo, hi];
   };
   const [x0, x1] = range(options.xRange, 0);
   const [y0, y1] = range(options.yRange, 1);

@@ -8,9 +8,9 @@ import { kFoldRanges, lfwTenFold, valThreshold } from './protocols.js';
 import { retrievalMetrics } from './retrieval.js';
 import { tarAtFar } from './roc.js';
 
-describe.each(fixtures.lfw.map((c: { name: string }) => [c.name, c]))('LFW 10-fold as insightface computes it: %s', (_, c) => {
-  // biome-ignore lint/suspicious/noExplicitAny: fixture row
-  const f = c as any;
+// biome-ignore lint/suspicious/noExplicitAny: fixture rows
+const lfwCases: [string, any][] = fixtures.lfw.map((c: { name: string }) => [c.name, c]);
+describe.each(lfwCases)('LFW 10-fold as insightface computes it: %s', (_, f) => {
   const n = f.issame.length;
   const m = (v: number[]) => matrix(Float64Array.from(v), n, f.dim);
   const [e1, e2] = f.flipped1

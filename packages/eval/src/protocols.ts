@@ -1,6 +1,6 @@
 import { EvalInputError } from './errors.js';
 import { type BinaryLabels, checkLabels } from './input.js';
-import { type Matrix, checkMatrix, normalizeRows } from './matrix.js';
+import { type Matrix, checkShape } from './matrix.js';
 
 /** Options of {@link lfwTenFold}. */
 export interface LfwOptions {
@@ -98,14 +98,38 @@ function acceptedCounts(index: Int32Array, same: Uint8Array, T: number, include:
   return { sameAcc, diffAcc, nSame, nDiff };
 }
 
-/** Squared L2 distances between paired rows. @internal */
-export function pairDistances(a: Matrix, b: Matrix): Float64Array {
+/**
+ * Squared L2 distances between paired rows, of the L2-normalised rows when `normalize` (one fused
+ * pass per pair, no normalised copies; x / ‖x‖ by division, as scikit-learn's normalize).
+ * Throws on a non-finite value. @internal
+ */
+export function pairDistances(a: Matrix, b: Matrix, normalize: boolean): Float64Array {
   const out = new Float64Array(a.rows);
+  const D = a.cols;
+  const A = a.data;
+  const B = b.data;
   for (let r = 0; r < a.rows; r++) {
+    const o = r * D;
+    let na = 1;
+    let nb = 1;
+    if (normalize) {
+      let sa = 0;
+      let sb = 0;
+      for (let c = 0; c < D; c++) {
+        sa += A[o + c]! * A[o + c]!;
+        sb += B[o + c]! * B[o + c]!;
+      }
+      na = Math.sqrt(sa) || 1;
+      nb = Math.sqrt(sb) || 1;
+    }
     let s = 0;
-    for (let c = 0; c < a.cols; c++) {
-      const diff = a.data[r * a.cols + c]! - b.data[r * b.cols + c]!;
+    for (let c = 0; c < D; c++) {
+      const diff = A[o + c]! / na - B[o + c]! / nb;
       s += diff * diff;
+    }
+    if (!Number.isFinite(s)) {
+      const m = [a, b].find((x) => !x.data.subarray(o, o + D).every(Number.isFinite));
+      throw new EvalInputError(m === b ? 'embeddings2' : 'embeddings1', `row ${r} has a non-finite value`);
     }
     out[r] = s;
   }
@@ -145,18 +169,14 @@ const std = (v: readonly number[]) => {
 export function lfwTenFold(embeddings1: Matrix, embeddings2: Matrix, issame: BinaryLabels, options: LfwOptions = {}): LfwResult {
   const folds = options.folds ?? 10;
   const farTarget = options.farTarget ?? 1e-3;
-  let a = checkMatrix(embeddings1, 'embeddings1');
-  let b = checkMatrix(embeddings2, 'embeddings2');
+  const a = checkShape(embeddings1, 'embeddings1');
+  const b = checkShape(embeddings2, 'embeddings2');
   if (a.rows !== b.rows || a.cols !== b.cols)
     throw new EvalInputError('embeddings2', `has shape [${b.rows}, ${b.cols}] but embeddings1 has [${a.rows}, ${a.cols}]`);
   const same = checkLabels(issame, a.rows, 'issame');
   if (!Number.isInteger(folds) || folds < 2 || folds > a.rows) throw new EvalInputError('folds', `must be an integer in [2, ${a.rows}], got ${folds}`);
   if (!(farTarget > 0 && farTarget < 1)) throw new EvalInputError('farTarget', `must be in (0, 1), got ${farTarget}`);
-  if (options.normalize !== false) {
-    a = normalizeRows(a);
-    b = normalizeRows(b);
-  }
-  const dist = pairDistances(a, b);
+  const dist = pairDistances(a, b, options.normalize !== false);
   const ranges = kFoldRanges(a.rows, folds);
 
   // Accuracy: grid 0..4 step 0.01.

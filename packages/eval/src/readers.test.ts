@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EvalError, ParseError } from './errors.js';
+import { MarginkitEvalError, ParseError } from './errors.js';
 import { npyPath } from './fixtures.js';
 import { parseIjbFaceTidMid, parseIjbIdentificationCsv, parseIjbTemplatePairs, parseLfwPairs, readNpy, writeNpy } from './readers.js';
 
@@ -92,7 +92,7 @@ describe('text readers', () => {
           try {
             parse(text);
           } catch (e) {
-            expect(e).toBeInstanceOf(EvalError);
+            expect(e).toBeInstanceOf(MarginkitEvalError);
           }
         }
       }),

@@ -10,6 +10,16 @@ export interface LfwImage {
   readonly path: string;
 }
 
+/** One pair of an LFW-style pairs file. */
+export interface LfwPair {
+  /** The first image. */
+  readonly a: LfwImage;
+  /** The second image. */
+  readonly b: LfwImage;
+  /** Whether both show the same person. */
+  readonly same: boolean;
+}
+
 /** A parsed LFW-style `pairs.txt`. */
 export interface LfwPairs {
   /** Number of folds (sets) the header declares (1 when it has one number). */
@@ -17,7 +27,7 @@ export interface LfwPairs {
   /** Same-person (and different-person) pairs per fold the header declares. */
   readonly pairsPerFold: number;
   /** The pairs in file order. */
-  readonly pairs: { readonly a: LfwImage; readonly b: LfwImage; readonly same: boolean }[];
+  readonly pairs: LfwPair[];
 }
 
 const lines = (text: string) => text.split(/\r?\n/);
@@ -230,7 +240,9 @@ const DTYPES: Record<string, { bytes: number; kind: 'f4' | 'f8' | 'i4' | 'i8' | 
 
 /**
  * Reads a NumPy `.npy` file (format versions 1, 2 and 3; C order; float32, float64, int32, int64
- * (as int32, checked), uint8 and bool; either byte order).
+ * (as int32, checked), uint8 and bool; either byte order). Little-endian data is returned as a
+ * view on `bytes` when it is aligned (no copy: large feature files load fast), so the result
+ * shares memory with `bytes`.
  *
  * @param bytes - the file's bytes.
  * @param file - its name, for errors.
@@ -287,12 +299,15 @@ export function readNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   const little = descr.startsWith('<') || descr.startsWith('|');
   const data = (() => {
     if (little && type.kind !== 'i8') {
-      // One aligned copy, then a view: fast for large feature files.
-      const copy = bytes.slice(offset, offset + needed).buffer;
-      if (type.kind === 'f4') return new Float32Array(copy);
-      if (type.kind === 'f8') return new Float64Array(copy);
-      if (type.kind === 'i4') return new Int32Array(copy);
-      return new Uint8Array(copy);
+      // A view on the file's bytes when aligned (numpy pads headers to 64 bytes), else one copy.
+      const at = bytes.byteOffset + offset;
+      const aligned = at % type.bytes === 0;
+      const buffer = aligned ? bytes.buffer : bytes.slice(offset, offset + needed).buffer;
+      const start = aligned ? at : 0;
+      if (type.kind === 'f4') return new Float32Array(buffer, start, count);
+      if (type.kind === 'f8') return new Float64Array(buffer, start, count);
+      if (type.kind === 'i4') return new Int32Array(buffer, start, count);
+      return new Uint8Array(buffer, start, count);
     }
     switch (type.kind) {
       case 'f4':

@@ -159,3 +159,25 @@ describe('bad input', () => {
     expect((thrown as EvalInputError).argument).toBe(argument);
   });
 });
+
+describe('chunked impostor sort (IJB-C scale path)', () => {
+  it('merging 4 sorted chunks visits the same points as a naive count (property)', async () => {
+    const { sortScores, walkDistinct } = await import('./roc.js');
+    fc.assert(
+      fc.property(
+        fc
+          .array(fc.tuple(fc.integer({ min: -30, max: 30 }), fc.boolean()), { minLength: 2, maxLength: 200 })
+          .filter((xs) => xs.some((x) => x[1]) && xs.some((x) => !x[1])),
+        (xs) => {
+          const scores = Float64Array.from(xs, (x) => x[0] / 8);
+          const labels = xs.map((x) => (x[1] ? 1 : 0));
+          const visited: number[][] = [];
+          walkDistinct(sortScores(scores, labels, 4), (f, t, th) => visited.push([f, t, th]));
+          const distinct = [...new Set(scores)].sort((a, b) => b - a);
+          const naive = distinct.map((th) => [xs.filter((x, i) => !x[1] && scores[i]! >= th).length, xs.filter((x, i) => x[1] && scores[i]! >= th).length, th]);
+          expect(visited).toEqual(naive);
+        },
+      ),
+    );
+  });
+});

@@ -13,18 +13,27 @@ export interface RocCurve {
   readonly thresholds: Float64Array;
 }
 
-/** Scores split by label and sorted ascending, with the class counts. @internal */
+/**
+ * Scores split by label and sorted ascending. Impostors are sorted in up to 4 chunks that share
+ * one scratch buffer (a quarter of the memory of a whole-array radix sort) and are merged on the
+ * fly by {@link walkDistinct}. @internal
+ */
 export interface SortedScores {
   readonly genuine: Float64Array | Float32Array;
-  readonly impostor: Float64Array | Float32Array;
+  readonly impostorChunks: readonly (Float64Array | Float32Array)[];
+  readonly positives: number;
+  readonly negatives: number;
 }
 
+const CHUNK_ABOVE = 1 << 22;
+
 /** Validates, splits by label and sorts (radix) the scores. @internal */
-export function sortScores(scores: Scores, labels: BinaryLabels): SortedScores {
+export function sortScores(scores: Scores, labels: BinaryLabels, chunkAbove = CHUNK_ABOVE): SortedScores {
   const s = checkScores(scores);
   const l = checkLabels(labels, s.length);
   const { positives, negatives } = requireBothClasses(l);
-  const make = (n: number) => (s instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
+  const f32 = s instanceof Float32Array;
+  const make = (n: number) => (f32 ? new Float32Array(n) : new Float64Array(n));
   const genuine = make(positives);
   const impostor = make(negatives);
   let g = 0;
@@ -33,8 +42,13 @@ export function sortScores(scores: Scores, labels: BinaryLabels): SortedScores {
     if (l[i]) genuine[g++] = s[i]!;
     else impostor[m++] = s[i]!;
   }
-  const sort = (a: Float64Array | Float32Array) => (a instanceof Float32Array ? sortFloat32(a) : sortFloat64(a));
-  return { genuine: sort(genuine), impostor: sort(impostor) };
+  const k = negatives > chunkAbove ? 4 : 1;
+  const size = Math.ceil(negatives / k);
+  const scratch = negatives >= 1 << 14 ? make(size) : undefined;
+  const sort = (a: Float64Array | Float32Array) =>
+    a instanceof Float32Array ? sortFloat32(a, scratch as Float32Array | undefined) : sortFloat64(a, scratch as Float64Array | undefined);
+  const impostorChunks = Array.from({ length: k }, (_, c) => sort(impostor.subarray(c * size, Math.min(negatives, (c + 1) * size))));
+  return { genuine: genuine instanceof Float32Array ? sortFloat32(genuine) : sortFloat64(genuine), impostorChunks, positives, negatives };
 }
 
 /**
@@ -42,25 +56,56 @@ export function sortScores(scores: Scores, labels: BinaryLabels): SortedScores {
  * impostor (fps) scores ≥ it: the points of scikit-learn's `_binary_clf_curve`. @internal
  */
 export function walkDistinct(sorted: SortedScores, visit: (fps: number, tps: number, threshold: number) => void): void {
-  const { genuine, impostor } = sorted;
+  const { genuine, impostorChunks: chunks } = sorted;
+  const k = chunks.length;
+  const at = Int32Array.from(chunks, (c) => c.length - 1);
+  const NONE = Number.NEGATIVE_INFINITY;
+  const head = Float64Array.from(chunks, (c) => (c.length > 0 ? c[c.length - 1]! : NONE));
   let i = genuine.length - 1;
-  let j = impostor.length - 1;
+  let g = i >= 0 ? genuine[i]! : NONE;
+  let remaining = sorted.positives + sorted.negatives;
   let tps = 0;
   let fps = 0;
-  while (i >= 0 || j >= 0) {
-    const gi = i >= 0 ? genuine[i]! : Number.NEGATIVE_INFINITY;
-    const ij = j >= 0 ? impostor[j]! : Number.NEGATIVE_INFINITY;
-    const t = gi > ij ? gi : ij;
-    while (i >= 0 && genuine[i] === t) {
+  while (remaining > 0) {
+    let t = g;
+    for (let c = 0; c < k; c++) if (head[c]! > t) t = head[c]!;
+    while (g === t) {
       tps++;
+      remaining--;
       i--;
+      g = i >= 0 ? genuine[i]! : NONE;
     }
-    while (j >= 0 && impostor[j] === t) {
-      fps++;
-      j--;
+    for (let c = 0; c < k; c++) {
+      if (head[c] !== t) continue;
+      const chunk = chunks[c]!;
+      let j = at[c]!;
+      while (j >= 0 && chunk[j] === t) {
+        fps++;
+        remaining--;
+        j--;
+      }
+      at[c] = j;
+      head[c] = j >= 0 ? chunk[j]! : NONE;
     }
     visit(fps, tps, t);
   }
+}
+
+/** The number of ROC points (before the (0, 0) point), with or without drop_intermediate. @internal */
+export function countPoints(sorted: SortedScores, drop: boolean): number {
+  let n = 0;
+  if (!drop) {
+    walkDistinct(sorted, () => {
+      n++;
+    });
+    return n;
+  }
+  const d = dropIntermediate(() => {
+    n++;
+  });
+  walkDistinct(sorted, d.visit);
+  d.finish();
+  return n;
 }
 
 /**
@@ -91,38 +136,49 @@ export function dropIntermediate(emit: (fps: number, tps: number, threshold: num
   };
 }
 
-class Growable {
-  data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  take(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
-/** Collects ROC points, starting at (0, 0) with threshold +∞. @internal */
+/**
+ * Collects ROC points starting at (0, 0) with threshold +∞: counts go into fixed-size chunks
+ * (integers as int32, half the size of float64), and the exact-size float64 arrays are built once
+ * at the end, so no growth by doubling and no second pass. @internal
+ */
 export function rocCollector(positives: number, negatives: number) {
-  const fpr = new Growable();
-  const tpr = new Growable();
-  const thresholds = new Growable();
-  fpr.push(0);
-  tpr.push(0);
-  thresholds.push(Number.POSITIVE_INFINITY);
+  const CHUNK = 1 << 16;
+  const fpsChunks: Int32Array[] = [];
+  const tpsChunks: Int32Array[] = [];
+  const thChunks: Float64Array[] = [];
+  let k = CHUNK;
+  let total = 0;
   return {
     add(fps: number, tps: number, threshold: number): void {
-      fpr.push(fps / negatives);
-      tpr.push(tps / positives);
-      thresholds.push(threshold);
+      if (k === CHUNK) {
+        fpsChunks.push(new Int32Array(CHUNK));
+        tpsChunks.push(new Int32Array(CHUNK));
+        thChunks.push(new Float64Array(CHUNK));
+        k = 0;
+      }
+      fpsChunks[fpsChunks.length - 1]![k] = fps;
+      tpsChunks[tpsChunks.length - 1]![k] = tps;
+      thChunks[thChunks.length - 1]![k++] = threshold;
+      total++;
     },
     result(): RocCurve {
-      return { fpr: fpr.take(), tpr: tpr.take(), thresholds: thresholds.take() };
+      const fpr = new Float64Array(total + 1);
+      const tpr = new Float64Array(total + 1);
+      const thresholds = new Float64Array(total + 1);
+      thresholds[0] = Number.POSITIVE_INFINITY;
+      for (let c = 0; c < fpsChunks.length; c++) {
+        const n = Math.min(CHUNK, total - c * CHUNK);
+        const f = fpsChunks[c]!;
+        const t = tpsChunks[c]!;
+        const h = thChunks[c]!;
+        const o = 1 + c * CHUNK;
+        for (let q = 0; q < n; q++) {
+          fpr[o + q] = f[q]! / negatives;
+          tpr[o + q] = t[q]! / positives;
+          thresholds[o + q] = h[q]!;
+        }
+      }
+      return { fpr, tpr, thresholds };
     },
   };
 }
@@ -147,7 +203,7 @@ export function rocCollector(positives: number, negatives: number) {
  */
 export function rocCurve(scores: Scores, labels: BinaryLabels, options: { readonly dropIntermediate?: boolean } = {}): RocCurve {
   const sorted = sortScores(scores, labels);
-  const collector = rocCollector(sorted.genuine.length, sorted.impostor.length);
+  const collector = rocCollector(sorted.positives, sorted.negatives);
   if (options.dropIntermediate === false) {
     walkDistinct(sorted, collector.add);
   } else {
@@ -281,15 +337,15 @@ export function tarAtFarCollector(targets: readonly number[], policy: FarPolicy,
  * ```ts
  * import { tarAtFar } from '@marginkit/eval';
  * const [r] = tarAtFar([0.9, 0.8, 0.7, 0.6, 0.2], [1, 1, 0, 1, 0], [0.5]);
- * console.log(r!.tar, r!.far, r!.threshold); // 0.6666666666666666 0 0.8
+ * console.log(r!.tar, r!.far, r!.threshold); // 1 0.5 0.6
  * ```
  */
 export function tarAtFar(scores: Scores, labels: BinaryLabels, targets: readonly number[], options: { readonly policy?: FarPolicy } = {}): TarAtFar[] {
   checkRates(targets, 'targets');
   const policy = checkPolicy(options.policy);
   const sorted = sortScores(scores, labels);
-  const positives = sorted.genuine.length;
-  const collector = tarAtFarCollector(targets, policy, sorted.impostor.length);
+  const positives = sorted.positives;
+  const collector = tarAtFarCollector(targets, policy, sorted.negatives);
   const add = (f: number, t: number, th: number) => collector.add(f, t, th, positives);
   if (policy === 'nearest') {
     const drop = dropIntermediate(add);
@@ -353,7 +409,7 @@ export function eerCollector(positives: number, negatives: number) {
  */
 export function equalErrorRate(scores: Scores, labels: BinaryLabels): EqualErrorRate {
   const sorted = sortScores(scores, labels);
-  const c = eerCollector(sorted.genuine.length, sorted.impostor.length);
+  const c = eerCollector(sorted.positives, sorted.negatives);
   walkDistinct(sorted, c.add);
   return c.result();
 }
@@ -385,20 +441,19 @@ export interface DetCurve {
  */
 export function detCurve(scores: Scores, labels: BinaryLabels): DetCurve {
   const sorted = sortScores(scores, labels);
-  const p = sorted.genuine.length;
-  const n = sorted.impostor.length;
-  const fps = new Growable();
-  const tps = new Growable();
-  const th = new Growable();
+  const p = sorted.positives;
+  const n = sorted.negatives;
+  const count = countPoints(sorted, false);
+  const F = new Float64Array(count);
+  const T = new Float64Array(count);
+  const H = new Float64Array(count);
+  let at = 0;
   walkDistinct(sorted, (f, t, threshold) => {
-    fps.push(f);
-    tps.push(t);
-    th.push(threshold);
+    F[at] = f;
+    T[at] = t;
+    H[at++] = threshold;
   });
   // scikit-learn: first_ind = fps.searchsorted(fps[0], 'right') − 1; last_ind = tps.searchsorted(tps[-1]) + 1
-  const F = fps.take();
-  const T = tps.take();
-  const H = th.take();
   let first = 0;
   while (first + 1 < F.length && F[first + 1] === F[0]) first++;
   let last = 0;
@@ -472,6 +527,14 @@ export function accuracyAtThreshold(scores: Scores, labels: BinaryLabels, thresh
   };
 }
 
+/** How confidence intervals are computed. */
+export interface IntervalOptions {
+  /** `'wilson'` (default) or `'clopper-pearson'`. */
+  readonly method?: IntervalMethod;
+  /** Confidence level; default 0.95. */
+  readonly confidence?: number;
+}
+
 /** Options of {@link verificationReport}. */
 export interface VerificationOptions {
   /** FAR targets; default 1e-6 … 1e-1 (decades). Targets below 1/impostors are skipped with a warning. */
@@ -479,7 +542,7 @@ export interface VerificationOptions {
   /** TAR@FAR policy; default `'strict'`. */
   readonly policy?: FarPolicy;
   /** Confidence intervals: method and level; default Wilson at 0.95. */
-  readonly interval?: { readonly method?: IntervalMethod; readonly confidence?: number };
+  readonly interval?: IntervalOptions;
   /** Warn when a FAR point is backed by fewer expected false accepts than this; default 10. */
   readonly minFalseAccepts?: number;
 }
@@ -516,7 +579,7 @@ export interface VerificationReport {
  * ```ts
  * import { verificationReport } from '@marginkit/eval';
  * const r = verificationReport([0.9, 0.8, 0.7, 0.3, 0.2], [1, 1, 0, 1, 0], { farTargets: [0.5] });
- * console.log(r.auc.toFixed(3), r.tarAtFar[0]!.tar.toFixed(3), r.warnings.length > 0); // '0.667' '0.667' true
+ * console.log(r.auc.toFixed(3), r.tarAtFar[0]!.tar.toFixed(3), r.warnings.length > 0); // '0.833' '1.000' true (AUC = 5/6)
  * ```
  */
 export function verificationReport(scores: Scores, labels: BinaryLabels, options: VerificationOptions = {}): VerificationReport {
@@ -524,8 +587,7 @@ export function verificationReport(scores: Scores, labels: BinaryLabels, options
   const policy = checkPolicy(options.policy);
   const minFalseAccepts = options.minFalseAccepts ?? 10;
   const sorted = sortScores(scores, labels);
-  const positives = sorted.genuine.length;
-  const negatives = sorted.impostor.length;
+  const { positives, negatives } = sorted;
   const roc = rocCollector(positives, negatives);
   const eer = eerCollector(positives, negatives);
   const tar = tarAtFarCollector(targets, policy, negatives);

@@ -14,6 +14,21 @@ describe('radix sorts', () => {
       { numRuns: 5 },
     );
   });
+  it('skip passes whose digit never varies (float32-valued doubles: 3 passes, the odd-count path; small integers: 2)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: 1 << 14, maxLength: (1 << 14) + 50 }),
+        fc.boolean(),
+        (xs, integers) => {
+          const values = integers ? xs.map((x) => Math.round(Math.abs(x) % 1000)) : xs;
+          const a = sortFloat64(Float64Array.from(values));
+          const b = Float64Array.from(values).sort();
+          for (let i = 0; i < a.length; i++) expect(a[i] === b[i]).toBe(true);
+        },
+      ),
+      { numRuns: 6 },
+    );
+  });
   it('sort float32 like the native sort', () => {
     fc.assert(
       fc.property(fc.array(fc.float({ noNaN: true }), { minLength: 1 << 14, maxLength: (1 << 14) + 50 }), (xs) => {
