@@ -66,7 +66,9 @@ describe('marginkit-eval', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/scoring template pairs: 100%/);
     const tar = results(dir).result.tarAtFar.map((t: { tar: number }) => t.tar);
-    tar.forEach((v: number, i: number) => expect(v).toBeCloseTo(f.tarNearest[i], 12));
+    tar.forEach((v: number, i: number) => {
+      expect(v).toBeCloseTo(f.tarNearest[i], 12);
+    });
   });
 
   it('identify and retrieval', async () => {
