@@ -69,6 +69,8 @@ interface Resolved<T> {
 
 const LOGITS_KEYS = ['normEpsilon', 'validate'] as const;
 const MARGIN_KEYS = [...LOGITS_KEYS, 'margin', 'scale', 'epsilon'] as const;
+/** The option names {@link marginSoftmaxLoss} accepts. @internal */
+export const LOSS_OPTION_KEYS: readonly string[] = [...MARGIN_KEYS, 'reduction'];
 
 function resolveBase<T>(owner: string, backend: Backend<T>, o: Readonly<Record<string, unknown>>): Resolved<T> {
   assertBackend<T>(backend);
@@ -317,7 +319,7 @@ export function marginSoftmaxLoss<T>(backend: Backend<T>, options: MarginSoftmax
 
 /** The loss from unchecked options (a parsed config). @internal */
 export function marginSoftmaxLossFrom<T>(backend: Backend<T>, options: unknown): MarginLoss<T> {
-  const { r, o } = resolveMargin('marginSoftmaxLoss', backend, options, ['reduction']);
+  const { r, o } = resolveMargin('marginSoftmaxLoss', backend, options, LOSS_OPTION_KEYS);
   const reduction = readChoice('marginSoftmaxLoss.reduction', o['reduction'], 'mean', ['mean', 'sum', 'none']);
   const { ops } = r;
   return (embeddings, centers, labels) => {

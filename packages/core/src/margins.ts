@@ -34,7 +34,9 @@ export interface ArcFaceOptions {
  *
  * Reference code: insightface `arcface_torch/losses.py` (`CombinedMarginLoss` with m1 = 1, m3 = 0).
  *
- * @param options - see {@link ArcFaceOptions}.
+ * @param options - `m`: additive angular margin in radians, [0, π), default 0.5 (use {@link degrees}
+ *   for degrees); `fallback`: `'linear'` (default), `'psi'`, `'easy'` or `'none'`; `gradient`:
+ *   `'exact'` (default) or `'straight-through'`. See {@link ArcFaceOptions}.
  * @returns the margin.
  *
  * @example
@@ -72,7 +74,8 @@ export interface CosFaceOptions {
  *
  * Reference code: insightface `arcface_torch/losses.py` (`CosFace`).
  *
- * @param options - see {@link CosFaceOptions}.
+ * @param options - `m`: additive cosine margin (unitless), [0, 2], default 0.35; `fallback`: `'none'`
+ *   (default) or `'easy'`; `gradient`: `'exact'` (default) or `'straight-through'`. See {@link CosFaceOptions}.
  * @returns the margin.
  *
  * @example
@@ -115,7 +118,9 @@ export interface SphereFaceOptions {
  * Reference code: wy1iu/sphereface (`margin_inner_product_layer`) and
  * insightface `CombinedMarginLoss` (m1).
  *
- * @param options - see {@link SphereFaceOptions}.
+ * @param options - `m`: multiplicative angular margin (unitless), any real ≥ 1, default 4;
+ *   `fallback`: `'psi'` (default), `'easy'` or `'none'`; `lambda`: annealing blend ≥ 0, default 0;
+ *   `featureScale`: `'fixed'` (default) or `'norm'`; `gradient`. See {@link SphereFaceOptions}.
  * @returns the margin.
  *
  * @example
@@ -174,7 +179,9 @@ export interface CombinedMarginOptions {
  * Reference code: insightface `recognition/arcface_mxnet` (`combined` loss) and
  * `arcface_torch/losses.py` (`CombinedMarginLoss`).
  *
- * @param options - see {@link CombinedMarginOptions}.
+ * @param options - `m1` ≥ 1 (multiplicative, unitless, default 1), `m2` in [0, π) (additive angular,
+ *   radians, default 0.3), `m3` in [0, 2] (additive cosine, default 0.2); `fallback`: `'psi'` (default),
+ *   `'linear'` (m1 = 1 only), `'easy'` or `'none'`; `gradient`. See {@link CombinedMarginOptions}.
  * @returns the margin.
  *
  * @example

@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import { RegistryError } from './errors.js';
-import { type MarginLoss, type MarginSoftmaxLossOptions, marginSoftmaxLossFrom } from './loss.js';
+import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, marginSoftmaxLossFrom } from './loss.js';
 import type { Margin, MarginConfig } from './margin.js';
 import { arcfaceFrom, combinedMarginFrom, composeMargins, cosfaceFrom, noMargin, spherefaceFrom } from './margins.js';
 
@@ -109,9 +109,7 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
     loss(backend, config) {
       const c = plainObject('config', config);
       for (const key of Object.keys(c)) {
-        if (!['margin', 'scale', 'reduction', 'epsilon', 'normEpsilon', 'validate'].includes(key)) {
-          throw new RegistryError(`config.${key}`, 'unknown loss option; expected margin, scale, reduction, epsilon, normEpsilon, validate');
-        }
+        if (!LOSS_OPTION_KEYS.includes(key)) throw new RegistryError(`config.${key}`, `unknown loss option; expected one of: ${LOSS_OPTION_KEYS.join(', ')}`);
       }
       const { margin: marginConfig, ...rest } = c;
       const margin = build(marginConfig, 'config.margin');
