@@ -9,6 +9,9 @@
  *    roc_curve + auc (+ the TAR lookups); peak RSS of a fresh process.
  * 2. LFW 10-fold on 6,000 pairs of 512-d embeddings, against insightface's loops and a
  *    vectorised numpy version.
+ * 3. One ArcFace loss step (forward + backward) on tfjs cpu and wasm against PyTorch CPU.
+ *
+ * `npm run bench -- eval` or `npm run bench -- loss` runs one part.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lfwTenFold, matrix, writeNpy } from '@marginkit/eval';
+import { lossStepBench } from './loss-step.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = '/usr/bin/python3';
@@ -34,8 +38,10 @@ function rng(seed: number) {
   return { next, normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()) };
 }
 
+const only = process.argv[2];
+
 // ---- 1. IJB-C-sized verification ----
-{
+if (only === undefined || only === 'eval') {
   const n = 15_658_489;
   const genuine = 19_557;
   const r = rng(1);
@@ -77,7 +83,7 @@ function rng(seed: number) {
 }
 
 // ---- 2. LFW 10-fold, 6,000 pairs ----
-{
+if (only === undefined || only === 'eval') {
   const n = 6000;
   const d = 512;
   const r = rng(2);
@@ -133,7 +139,11 @@ function rng(seed: number) {
   results['lfw'] = out;
 }
 
+// ---- 3. Loss step ----
+if (only === undefined || only === 'loss') results['lossStep'] = await lossStepBench();
+
 const dir = resolve(here, '..', 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, 'eval.json'), `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nWrote ${join(dir, 'eval.json')}`);
+const file = join(dir, `${only ?? 'all'}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nWrote ${file}`);
