@@ -13,6 +13,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { MarginkitEvalError, EvalInputError } from './errors.js';
+import type { BinaryLabels } from './input.js';
 import { identification } from './identification.js';
 import { pairScores, poolTemplates } from './ijb.js';
 import { type Matrix, flipFusion, matrix } from './matrix.js';
@@ -133,7 +134,7 @@ const numbers = (o: Options, key: string, fallback: number[]): number[] => {
     return n;
   });
 };
-const vector = (path: string): ArrayLike<number> => {
+const vector = (path: string): NpyArray['data'] => {
   const a = readNpyFile(path);
   if (a.shape.length !== 1) throw new EvalInputError(path, `expected a 1-D array, got shape (${a.shape.join(', ')})`);
   return a.data;
@@ -195,8 +196,8 @@ export async function runCli(
       writeFileSync(resolve(out, file), text);
       files[file] = resolve(out, file);
     };
-    const verifyTable = (scores: ArrayLike<number> & (Float32Array | Float64Array), labels: Uint8Array | ArrayLike<number>) => {
-      const report = verificationReport(scores, Array.from(labels), { farTargets: far, policy });
+    const verifyTable = (scores: Float32Array | Float64Array, labels: BinaryLabels) => {
+      const report = verificationReport(scores, labels, { farTargets: far, policy });
       io.stdout(`${report.positives} genuine and ${report.negatives} impostor pairs`);
       io.stdout(`AUC ${report.auc.toFixed(6)}   EER ${pct(report.eer.eer)} (threshold ${report.eer.threshold.toFixed(4)})`);
       io.stdout(`FAR target   TAR        achieved FAR   threshold   TAR 95% CI (${policy})`);
@@ -207,8 +208,8 @@ export async function runCli(
       }
       for (const w of report.warnings) io.stderr(`warning: ${w}`);
       write('roc.svg', rocPlotSvg([{ name, roc: report.roc }], { minFar: Math.min(...far, 1e-6) }));
-      write('det.svg', detPlotSvg([{ name, det: detCurve(scores, Array.from(labels)) }]));
-      write('scores.svg', scoreHistogramSvg(scores, Array.from(labels), { threshold: report.eer.threshold, title: `Score distributions (threshold at EER)` }));
+      write('det.svg', detPlotSvg([{ name, det: detCurve(scores, labels) }]));
+      write('scores.svg', scoreHistogramSvg(scores, labels, { threshold: report.eer.threshold, title: `Score distributions (threshold at EER)` }));
       return {
         ...report,
         roc: {
@@ -224,7 +225,8 @@ export async function runCli(
       case 'verify': {
         const scores = vector(need(options, 'scores'));
         if (!(scores instanceof Float32Array || scores instanceof Float64Array)) throw new EvalInputError('--scores', 'expected float32 or float64 scores');
-        result = verifyTable(scores, vector(need(options, 'labels')));
+        const labels = vector(need(options, 'labels'));
+        result = verifyTable(scores, labels instanceof Float32Array ? Float64Array.from(labels) : labels);
         break;
       }
       case 'lfw': {
