@@ -21,7 +21,7 @@ import { cmcPlotSvg, detPlotSvg, linePlotSvg, rocPlotSvg, scoreHistogramSvg } fr
 import { lfwTenFold } from './protocols.js';
 import { type NpyArray, parseIjbFaceTidMid, parseIjbTemplatePairs, parseLfwPairs, readNpy } from './readers.js';
 import { retrievalMetrics } from './retrieval.js';
-import { type FarPolicy, detCurve, verificationReport } from './roc.js';
+import { type FarPolicy, type RocCurve, verificationReport } from './roc.js';
 
 /**
  * Reads a `.npy` file from disk.
@@ -102,6 +102,32 @@ Common options
 `;
 
 type Options = Map<string, string>;
+
+/**
+ * At most about `max` points of a ROC for results.json, evenly spread in log FAR and in TAR, the
+ * first and last kept; `+∞` thresholds become `null` (JSON has no infinity).
+ */
+function downsampleRoc(roc: RocCurve, max: number): { fpr: number[]; tpr: number[]; thresholds: (number | null)[]; downsampled: boolean } {
+  const keep: number[] = [];
+  let lastF = Number.NEGATIVE_INFINITY;
+  let lastT = Number.NEGATIVE_INFINITY;
+  const n = roc.fpr.length;
+  for (let i = 0; i < n; i++) {
+    const f = Math.log10(Math.max(roc.fpr[i]!, 1e-9));
+    const t = roc.tpr[i]!;
+    if (i === 0 || i === n - 1 || n <= max || Math.abs(f - lastF) >= 9 / max || Math.abs(t - lastT) >= 1 / max) {
+      keep.push(i);
+      lastF = f;
+      lastT = t;
+    }
+  }
+  return {
+    fpr: keep.map((i) => roc.fpr[i]!),
+    tpr: keep.map((i) => roc.tpr[i]!),
+    thresholds: keep.map((i) => (Number.isFinite(roc.thresholds[i]!) ? roc.thresholds[i]! : null)),
+    downsampled: keep.length < n,
+  };
+}
 
 function parse(argv: readonly string[]): { command: string | undefined; options: Options } {
   const options: Options = new Map();
@@ -208,16 +234,10 @@ export async function runCli(
       }
       for (const w of report.warnings) io.stderr(`warning: ${w}`);
       write('roc.svg', rocPlotSvg([{ name, roc: report.roc }], { minFar: Math.min(...far, 1e-6) }));
-      write('det.svg', detPlotSvg([{ name, det: detCurve(scores, labels) }]));
+      // The DET curve is the ROC seen as (FAR, 1 − TAR): reuse the report's curve instead of re-sorting.
+      write('det.svg', detPlotSvg([{ name, det: { fpr: report.roc.fpr, fnr: report.roc.tpr.map((t) => 1 - t) } }]));
       write('scores.svg', scoreHistogramSvg(scores, labels, { threshold: report.eer.threshold, title: `Score distributions (threshold at EER)` }));
-      return {
-        ...report,
-        roc: {
-          fpr: Array.from(report.roc.fpr),
-          tpr: Array.from(report.roc.tpr),
-          thresholds: Array.from(report.roc.thresholds, (t) => (Number.isFinite(t) ? t : null)),
-        },
-      };
+      return { ...report, roc: downsampleRoc(report.roc, 2000) };
     };
 
     let result: unknown;

@@ -38,6 +38,18 @@ describe('SVG plots', () => {
     expect(polylines(hist)).toHaveLength(2);
     expect(cmcPlotSvg([{ name: 'm', cmc: [0.5, 0.8, 1] }])).toContain('identification rate');
   });
+  it('decimates a million-point curve to what the pixels can show, keeping both ends', () => {
+    const n = 1_000_000;
+    const x = Float64Array.from({ length: n }, (_, i) => (i + 1) / n);
+    const y = x.map((v) => Math.sqrt(v));
+    const [line] = polylines(linePlotSvg([{ name: 'big', x, y }], { title: '', xLabel: '', yLabel: '', xScale: 'log' }));
+    expect(line!.length).toBeLessThan(3000);
+    const full = polylines(
+      linePlotSvg([{ name: 'ends', x: [x[0]!, x[n - 1]!], y: [y[0]!, y[n - 1]!] }], { title: '', xLabel: '', yLabel: '', xScale: 'log' }),
+    )[0]!;
+    expect(line![0]).toEqual(full[0]);
+    expect(line!.at(-1)).toEqual(full.at(-1));
+  });
   it('rejects series whose x and y differ in length, and too few bins', () => {
     expect(() => linePlotSvg([{ name: 's', x: [1, 2], y: [1] }], { title: '', xLabel: '', yLabel: '' })).toThrowError(EvalInputError);
     expect(() => scoreHistogramSvg(scores, labels, { bins: 1 })).toThrowError(EvalInputError);

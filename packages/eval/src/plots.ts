@@ -1,6 +1,6 @@
 import { EvalInputError } from './errors.js';
 import { type BinaryLabels, type Scores, checkLabels, checkScores } from './input.js';
-import { normalQuantile } from './intervals.js';
+import { acklam } from './intervals.js';
 
 /** An axis scale. `'probit'` is the normal-deviate scale of DET plots (values in (0, 1)). */
 export type AxisScale = 'linear' | 'log' | 'probit';
@@ -50,7 +50,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function transform(scale: AxisScale): (v: number) => number {
   if (scale === 'log') return Math.log10;
-  if (scale === 'probit') return (v) => normalQuantile(Math.min(1 - 1e-12, Math.max(1e-12, v)));
+  if (scale === 'probit') return (v) => acklam(Math.min(1 - 1e-12, Math.max(1e-12, v)));
   return (v) => v;
 }
 
@@ -91,26 +91,33 @@ export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOpti
   const xs = options.xScale ?? 'linear';
   const ys = options.yScale ?? 'linear';
   const ok = (scale: AxisScale, v: number) => Number.isFinite(v) && (scale === 'linear' || (v > 0 && (scale === 'log' || v < 1)));
+  const inside = (r: readonly [number, number] | undefined, v: number) => !r || (v >= r[0] && v <= r[1]);
+  // Indices of the plottable points of each series (no tuples: series can have millions of points).
   const pts = series.map((s) => {
     if (s.x.length !== s.y.length) throw new EvalInputError('series', `${s.name}: x has ${s.x.length} values, y has ${s.y.length}`);
-    const out: [number, number][] = [];
-    const inside = (r: readonly [number, number] | undefined, v: number) => !r || (v >= r[0] && v <= r[1]);
+    const keep: number[] = [];
     for (let i = 0; i < s.x.length; i++) {
-      if (ok(xs, s.x[i]!) && ok(ys, s.y[i]!) && inside(options.xRange, s.x[i]!) && inside(options.yRange, s.y[i]!)) out.push([s.x[i]!, s.y[i]!]);
+      if (ok(xs, s.x[i]!) && ok(ys, s.y[i]!) && inside(options.xRange, s.x[i]!) && inside(options.yRange, s.y[i]!)) keep.push(i);
     }
-    return out;
+    return keep;
   });
-  const all = pts.flat();
-  const range = (r: readonly [number, number] | undefined, k: 0 | 1): [number, number] => {
+  const range = (r: readonly [number, number] | undefined, k: 'x' | 'y'): [number, number] => {
     if (r) return [r[0], r[1]];
-    if (all.length === 0) return [0, 1];
-    let lo = Math.min(...all.map((p) => p[k]));
-    let hi = Math.max(...all.map((p) => p[k]));
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    pts.forEach((keep, j) => {
+      for (const i of keep) {
+        const v = series[j]![k][i]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    });
+    if (lo > hi) return [0, 1];
     if (lo === hi) [lo, hi] = [lo - 0.5, hi + 0.5];
-    return k === 1 && lo >= 0 ? [lo, hi * 1.06] : [lo, hi];
+    return k === 'y' && lo >= 0 ? [lo, hi * 1.06] : [lo, hi];
   };
-  const [x0, x1] = range(options.xRange, 0);
-  const [y0, y1] = range(options.yRange, 1);
+  const [x0, x1] = range(options.xRange, 'x');
+  const [y0, y1] = range(options.yRange, 'y');
   const tx = transform(xs);
   const ty = transform(ys);
   const W = 720;
@@ -142,12 +149,26 @@ export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOpti
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${esc(options.xLabel)}</text>`,
     `<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel)}</text>`,
   );
-  pts.forEach((p, k) => {
+  pts.forEach((keep, k) => {
     const colour = COLOURS[k % COLOURS.length];
+    const { x: sx, y: sy } = series[k]!;
     const coords: string[] = [];
-    p.forEach(([x, y], i) => {
-      if (options.steps && i > 0) coords.push(`${clipX(px(x)).toFixed(1)},${clipY(py(p[i - 1]![1])).toFixed(1)}`);
-      coords.push(`${clipX(px(x)).toFixed(1)},${clipY(py(y)).toFixed(1)}`);
+    // Keep a point only when it moves at least half a pixel (or is the last): a 12-million-point
+    // curve becomes a few thousand points and looks the same.
+    let lastX = Number.NaN;
+    let lastY = Number.NaN;
+    let prevY = Number.NaN;
+    keep.forEach((i, n) => {
+      const X = clipX(px(sx[i]!));
+      const Y = clipY(py(sy[i]!));
+      const skip = n > 0 && n < keep.length - 1 && Math.abs(X - lastX) < 0.5 && Math.abs(Y - lastY) < 0.5;
+      if (!skip) {
+        if (options.steps && n > 0) coords.push(`${X.toFixed(1)},${prevY.toFixed(1)}`);
+        coords.push(`${X.toFixed(1)},${Y.toFixed(1)}`);
+        lastX = X;
+        lastY = Y;
+      }
+      prevY = Y;
     });
     out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${coords.join(' ')}"/>`);
     out.push(
