@@ -97,7 +97,7 @@ Commands
 
 Common options
   --far 1e-6,1e-5,1e-4,1e-3,1e-2,1e-1   FAR targets       --policy strict|nearest|interpolated
-  --out DIR (default ./marginkit-eval-out)  results.json and SVG plots
+  --out DIR (default ./marginkit-eval-out)  results.json (the ROC downsampled to ~2000 points) and SVG plots
   --name NAME   the model's name in plots and JSON        --help
 `;
 
