@@ -1,9 +1,10 @@
 /**
- * Extracts the `@example` code of every export of every public entry point into
- * docs/.doc-examples/, so that they can be type-checked (tsc) and run (vitest). Fails, listing
- * them, when a value export (function, class, constant) has no example.
+ * Extracts the `@example` code of every export of every public entry point, and the TypeScript
+ * of every guide (one script per guide), into docs/.doc-examples/, so that they can be
+ * type-checked (tsc) and run (vitest). Fails, listing them, when a value export (function,
+ * class, constant) has no example.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -59,6 +60,15 @@ export function extractExamples(): { examples: ExtractedExample[]; missing: stri
         examples.push({ entry, symbol: exported.name, file: name });
       });
     }
+  }
+  // Each guide's TypeScript blocks, in order, form one script (a tutorial builds on its earlier blocks).
+  const guides = resolve(root, 'docs', 'guides');
+  for (const file of readdirSync(guides).filter((f) => f.endsWith('.md')).sort()) {
+    const blocks = [...readFileSync(join(guides, file), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    if (blocks.length === 0) continue;
+    const name = `guide__${file.replace(/\.md$/, '')}.ts`;
+    writeFileSync(join(OUT_DIR, name), `// The TypeScript of docs/guides/${file}, block after block.\nexport {};\n${blocks.join('\n')}`);
+    examples.push({ entry: 'guide', symbol: file, file: name });
   }
   writeFileSync(join(OUT_DIR, 'manifest.json'), `${JSON.stringify(examples, null, 2)}\n`);
   return { examples, missing };
