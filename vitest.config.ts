@@ -21,6 +21,7 @@ export default defineConfig({
       project('eval', 'packages/eval'),
       project('examples', 'examples'),
       project('docs', 'docs'),
+      project('browser', 'tests/browser'),
     ],
   },
 });

@@ -152,7 +152,8 @@ export interface AngularParams {
 
 /**
  * The shared base of the built-in margins: cos(m1·θ_y + m2) − m3 with a fallback policy.
- * CosFace (m1 = 1, m2 = 0) needs no angle and is computed as c_y − m3 directly.
+ * CosFace (m1 = 1, m2 = 0) needs no angle and is computed as c_y − m3 directly; integer m1
+ * (ArcFace, SphereFace m = 4, …) uses Chebyshev polynomials; other m1 use acos and cos.
  * @internal
  */
 export function angularTarget<T>(cosTarget: T, { ops, epsilon }: MarginContext<T>, p: AngularParams): T {
@@ -161,19 +162,69 @@ export function angularTarget<T>(cosTarget: T, { ops, epsilon }: MarginContext<T
   let target: T;
   if (m1 === 1 && m2 === 0) {
     target = ops.sub(c, ops.scalar(m3));
+  } else if (Number.isInteger(m1) && m1 <= MAX_POLYNOMIAL_M1) {
+    target = polynomialAngular(ops, c, epsilon, p);
   } else {
+    // Non-integer m1 (no 'linear' here: the factories allow it for m1 = 1 only).
     const theta = ops.acos(ops.clip(c, -1 + epsilon, 1 - epsilon));
-    const u = m1 === 1 ? ops.add(theta, ops.scalar(m2)) : ops.add(ops.mul(ops.scalar(m1), theta), ops.scalar(m2));
+    const u = ops.add(ops.mul(ops.scalar(m1), theta), ops.scalar(m2));
     const angular = fallback === 'psi' ? psi(ops, u) : ops.cos(u);
     target = m3 === 0 ? angular : ops.sub(angular, ops.scalar(m3));
-    if (fallback === 'linear') {
-      // Past θ > π − m2, continue linearly: c − m2·sin(m2) − m3 (insightface's th / mm).
-      const threshold = ops.scalar(Math.cos(Math.PI - m2));
-      const linear = ops.sub(c, ops.scalar(m2 * Math.sin(m2) + m3));
-      target = ops.where(ops.greater(c, threshold), target, linear);
-    }
   }
   if (fallback === 'easy') target = ops.where(ops.greater(c, ops.scalar(0)), target, c);
+  return target;
+}
+
+/** Integer m1 up to this use the Chebyshev path of {@link angularTarget}. */
+const MAX_POLYNOMIAL_M1 = 16;
+
+/**
+ * cos(m1·θ + m2) − m3 (and its ψ extension) for integer m1 without acos or cos on tensors:
+ * cos(m1θ) = T_m1(c) and sin(m1θ) = sin θ·U_{m1−1}(c) (Chebyshev polynomials, sin θ = √(1 − c²)),
+ * so cos(m1θ + m2) = T·cos m2 − sin θ·U·sin m2; for ψ, k = ⌊(m1θ + m2)/π⌋ counts the j with
+ * θ ≥ (jπ − m2)/m1, i.e. comparisons of c with fixed cosines. Same values and derivatives as
+ * the trigonometric form (the original SphereFace computed cos(mθ) this way), exact to float32
+ * rounding on every backend (WebGL's GLSL acos/cos are not), and cheaper.
+ */
+function polynomialAngular<T>(ops: Ops<T>, c: T, epsilon: number, { m1, m2, m3, fallback }: AngularParams): T {
+  const cc = ops.clip(c, -1 + epsilon, 1 - epsilon);
+  const one = ops.scalar(1);
+  const twoC = ops.mul(ops.scalar(2), cc);
+  let [tPrev, t] = [one, cc]; // T0, T1
+  let [uPrev, u] = [ops.scalar(0), one]; // U−1, U0
+  for (let n = 1; n < m1; n++) {
+    [tPrev, t] = [t, ops.sub(ops.mul(twoC, t), tPrev)];
+    [uPrev, u] = [u, ops.sub(ops.mul(twoC, u), uPrev)];
+  }
+  let angular = t;
+  if (m2 !== 0) {
+    const sinTheta = ops.sqrt(ops.sub(one, ops.mul(cc, cc)));
+    angular = ops.sub(ops.mul(t, ops.scalar(Math.cos(m2))), ops.mul(ops.mul(sinTheta, u), ops.scalar(Math.sin(m2))));
+  }
+  if (fallback === 'psi') {
+    // k = #{j ≥ 1 : θ ≥ (jπ − m2)/m1}, θ ∈ [0, π]: always for (jπ − m2)/m1 ≤ 0, never past π.
+    let always = 0;
+    let k: T | undefined;
+    for (let j = 1; (j * Math.PI - m2) / m1 <= Math.PI; j++) {
+      const phi = (j * Math.PI - m2) / m1;
+      if (phi <= 0) always++;
+      else {
+        const step = ops.cast(ops.less(cc, ops.scalar(Math.cos(phi))), 'float32');
+        k = k === undefined ? step : ops.add(k, step);
+      }
+    }
+    if (k !== undefined || always > 0) {
+      const kk = k === undefined ? ops.scalar(always) : always > 0 ? ops.add(k, ops.scalar(always)) : k;
+      const parity = ops.sub(kk, ops.mul(ops.scalar(2), ops.floor(ops.div(kk, ops.scalar(2)))));
+      angular = ops.sub(ops.mul(ops.sub(one, ops.mul(ops.scalar(2), parity)), angular), ops.mul(ops.scalar(2), kk));
+    }
+  }
+  let target = m3 === 0 ? angular : ops.sub(angular, ops.scalar(m3));
+  if (fallback === 'linear') {
+    // Past θ > π − m2, continue linearly: c − m2·sin(m2) − m3 (insightface's th / mm).
+    const linear = ops.sub(c, ops.scalar(m2 * Math.sin(m2) + m3));
+    target = ops.where(ops.greater(c, ops.scalar(Math.cos(Math.PI - m2))), target, linear);
+  }
   return target;
 }
 

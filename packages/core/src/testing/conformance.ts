@@ -183,6 +183,7 @@ const CASES: readonly Case[] = [
   { op: 'gatherPerRow', label: 'gatherPerRow [4,5]', inputs: [f32([4, 5]), i32([4], { indices: 5 })], run: (o, x, i) => o.gatherPerRow(x!, i!), grad: [0] },
   { op: 'oneHot', label: 'oneHot depth 6', inputs: [i32([5], { indices: 6 })], run: (o, i) => o.oneHot(i!, 6) },
   { op: 'stopGradient', label: 'stopGradient', inputs: [f32([3, 3])], run: (o, x) => o.stopGradient(x!), grad: [0], zeroGrad: true },
+  { op: 'cast', label: 'cast bool → float32 (comparisons as 0/1)', inputs: [f32([3, 4]), f32([4])], run: (o, a, b) => o.cast(o.greater(a!, b!), 'float32') },
   {
     op: 'cast',
     label: 'cast float32 → int32 truncates',
