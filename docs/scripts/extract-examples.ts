@@ -63,7 +63,9 @@ export function extractExamples(): { examples: ExtractedExample[]; missing: stri
   }
   // Each guide's TypeScript blocks, in order, form one script (a tutorial builds on its earlier blocks).
   const guides = resolve(root, 'docs', 'guides');
-  for (const file of readdirSync(guides).filter((f) => f.endsWith('.md')).sort()) {
+  for (const file of readdirSync(guides)
+    .filter((f) => f.endsWith('.md'))
+    .sort()) {
     const blocks = [...readFileSync(join(guides, file), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
     if (blocks.length === 0) continue;
     const name = `guide__${file.replace(/\.md$/, '')}.ts`;

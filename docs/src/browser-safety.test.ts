@@ -23,7 +23,9 @@ function graph(entry: string): Map<string, string[]> {
 
 describe('browser safety', () => {
   it.each(BROWSER_ENTRIES)('%s imports no Node built-in, directly or through its own modules', (entry) => {
-    const offenders = [...graph(entry)].flatMap(([file, specs]) => specs.filter((s) => s.startsWith('node:')).map((s) => `${file.replace(`${root}/`, '')} → ${s}`));
+    const offenders = [...graph(entry)].flatMap(([file, specs]) =>
+      specs.filter((s) => s.startsWith('node:')).map((s) => `${file.replace(`${root}/`, '')} → ${s}`),
+    );
     expect(offenders).toEqual([]);
   });
   it('the check can fail: the Node entry of eval does import Node built-ins', () => {
