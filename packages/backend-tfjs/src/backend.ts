@@ -38,7 +38,6 @@ export type TfModule = Pick<
   | 'cast'
   | 'customGrad'
   | 'zerosLike'
-  | 'getBackend'
   | 'broadcastTo'
 >;
 

@@ -91,23 +91,6 @@ export function walkDistinct(sorted: SortedScores, visit: (fps: number, tps: num
   }
 }
 
-/** The number of ROC points (before the (0, 0) point), with or without drop_intermediate. @internal */
-export function countPoints(sorted: SortedScores, drop: boolean): number {
-  let n = 0;
-  if (!drop) {
-    walkDistinct(sorted, () => {
-      n++;
-    });
-    return n;
-  }
-  const d = dropIntermediate(() => {
-    n++;
-  });
-  walkDistinct(sorted, d.visit);
-  d.finish();
-  return n;
-}
-
 /**
  * Streams scikit-learn's `drop_intermediate`: a point is kept when it is the first or the last,
  * or when the second difference of fps or tps at it is non-zero (it is a corner). @internal
@@ -441,19 +424,14 @@ export interface DetCurve {
  */
 export function detCurve(scores: Scores, labels: BinaryLabels): DetCurve {
   const sorted = sortScores(scores, labels);
-  const p = sorted.positives;
-  const n = sorted.negatives;
-  const count = countPoints(sorted, false);
-  const F = new Float64Array(count);
-  const T = new Float64Array(count);
-  const H = new Float64Array(count);
-  let at = 0;
-  walkDistinct(sorted, (f, t, threshold) => {
-    F[at] = f;
-    T[at] = t;
-    H[at++] = threshold;
-  });
-  // scikit-learn: first_ind = fps.searchsorted(fps[0], 'right') − 1; last_ind = tps.searchsorted(tps[-1]) + 1
+  const collector = rocCollector(sorted.positives, sorted.negatives);
+  walkDistinct(sorted, collector.add);
+  const roc = collector.result();
+  // scikit-learn: first_ind = fps.searchsorted(fps[0], 'right') − 1; last_ind = tps.searchsorted(tps[-1]) + 1,
+  // over the points without the (0, 0) one.
+  const F = roc.fpr.subarray(1);
+  const T = roc.tpr.subarray(1);
+  const H = roc.thresholds.subarray(1);
   let first = 0;
   while (first + 1 < F.length && F[first + 1] === F[0]) first++;
   let last = 0;
@@ -463,8 +441,8 @@ export function detCurve(scores: Scores, labels: BinaryLabels): DetCurve {
   const out = { fpr: new Float64Array(len), fnr: new Float64Array(len), thresholds: new Float64Array(len) };
   for (let k = 0; k < len; k++) {
     const i = last - 1 - k;
-    out.fpr[k] = F[i]! / n;
-    out.fnr[k] = (p - T[i]!) / p;
+    out.fpr[k] = F[i]!;
+    out.fnr[k] = 1 - T[i]!;
     out.thresholds[k] = H[i]!;
   }
   return out;
