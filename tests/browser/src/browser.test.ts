@@ -27,15 +27,15 @@ interface MarginConfig {
 }
 
 /**
- * 1e-4 (normwise relative) everywhere, except on WebGL for margins with a non-integer m1: those
- * need acos and cos on tensors, and GLSL computes them to about 1e-4 relative (SwiftShader here,
- * GPUs alike), so they agree within 1e-3. Integer m1 (ArcFace, SphereFace m = 4, …) use
- * Chebyshev polynomials and meet 1e-4 on WebGL too.
+ * 1e-4 (normwise relative) everywhere, except on the GPU backends (WebGL, WebGPU) for margins
+ * with a non-integer m1: those need acos and cos on tensors, which GLSL and WGSL compute to about
+ * 1e-4 relative (SwiftShader here, GPUs alike), so they agree within 1e-3. Integer m1 (ArcFace,
+ * SphereFace m = 4, …) use Chebyshev polynomials and meet 1e-4 on the GPU backends too.
  */
 function tolerance(backend: string, margin: MarginConfig): number {
   const m1 = margin.type === 'sphereface' ? margin.m : margin.type === 'combined' ? margin.m1 : 1;
   const nonInteger = (m1 !== undefined && !Number.isInteger(m1)) || (margin.margins ?? []).some((m) => tolerance(backend, m) > 1e-4);
-  return backend === 'webgl' && nonInteger ? 1e-3 : 1e-4;
+  return (backend === 'webgl' || backend === 'webgpu') && nonInteger ? 1e-3 : 1e-4;
 }
 
 let server: Server;
@@ -71,13 +71,22 @@ describe.runIf(available)('in headless Chromium', () => {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        // WebGL and WebGPU on SwiftShader (no GPU on these machines).
+        '--enable-unsafe-webgpu',
+        '--use-gl=angle',
         '--use-angle=swiftshader',
         '--enable-unsafe-swiftshader',
+        '--enable-features=Vulkan',
+        '--use-vulkan=swiftshader',
+        '--use-webgpu-adapter=swiftshader',
       ],
     });
     page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.warn(`[page] ${m.text()}`);
+    });
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page
       .waitForFunction(() => document.title === 'marginkit ready', undefined, { timeout: 60_000 })
@@ -91,8 +100,8 @@ describe.runIf(available)('in headless Chromium', () => {
     server?.close();
   });
 
-  describe.each(['webgl', 'cpu'])('tfjs %s backend', (name) => {
-    it('computes every margin × policy loss and both gradients within 1e-4 of the float64 fixtures (1e-3 for non-integer m1 on WebGL), without leaking tensors', async () => {
+  describe.each(['webgl', 'webgpu', 'cpu'])('tfjs %s backend', (name) => {
+    it('computes every margin × policy loss and both gradients within 1e-4 of the float64 fixtures (1e-3 for non-integer m1 on the GPU backends), without leaking tensors', async () => {
       const info = await page.evaluate((n) => window.marginkit.setBackend(n), name);
       expect(info.backend).toBe(name);
       expect(info.float32).toBe(true);

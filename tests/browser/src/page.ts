@@ -6,6 +6,7 @@ import { tfjsBackend } from '@marginkit/backend-tfjs';
 import { createRegistry } from '@marginkit/core';
 import { verificationReport } from '@marginkit/eval';
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
 
 /** A loss case as in fixtures/margin-losses.json (only what the page needs). */
 export interface PageLossCase {
@@ -24,7 +25,8 @@ export interface PageLossResult {
 
 const api = {
   async setBackend(name: string): Promise<{ backend: string; float32: boolean }> {
-    await tf.setBackend(name);
+    const ok = await tf.setBackend(name);
+    if (!ok) console.error(`tfjs could not initialise the ${name} backend`);
     await tf.ready();
     return { backend: tf.getBackend(), float32: name !== 'webgl' || tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE') };
   },
