@@ -79,11 +79,13 @@ function resolveBase<T>(owner: string, backend: Backend<T>, o: Readonly<Record<s
   return { ops: createOps(backend), normEpsilon, validate };
 }
 
-function positive(argument: string, value: unknown, fallback: number, max: number): number {
+/** A finite number in (0, max] (or > 0 without `max`), or the default. */
+function positive(argument: string, value: unknown, fallback: number, max = Number.POSITIVE_INFINITY): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${typeof value}`);
   if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
-  if (value <= 0 || value > max) throw new InvalidArgumentError(argument, `must be in (0, ${max}], got ${value}`);
+  if (value <= 0 || value > max)
+    throw new InvalidArgumentError(argument, `must be ${max === Number.POSITIVE_INFINITY ? '> 0' : `in (0, ${max}]`}, got ${value}`);
   return value;
 }
 
@@ -108,29 +110,35 @@ function checkMatrix<T>(r: Resolved<T>, argument: string, x: T, what: string): r
   return shape;
 }
 
-/** Validates embeddings, centres and labels and returns the labels as an int32 tensor. */
-function checkInputs<T>(r: Resolved<T>, embeddings: T, centers: T, labels: Labels<T>): T {
-  const { ops } = r;
-  const { backend } = ops;
+/** Validates embeddings [B, D] and centres [C, D]; returns B and C. */
+function checkPair<T>(r: Resolved<T>, embeddings: T, centers: T): [number, number] {
   const [b, d] = checkMatrix(r, 'embeddings', embeddings, '[B, D]');
   const [c, dc] = checkMatrix(r, 'centers', centers, '[C, D]');
   if (d! >= 0 && dc! >= 0 && d !== dc) {
     throw new ShapeError('centers', `have dimension ${dc} but embeddings have ${d} (centers [C, D], embeddings [B, D])`);
   }
+  return [b!, c!];
+}
+
+/** Validates embeddings, centres and labels and returns the labels as an int32 tensor. */
+function checkInputs<T>(r: Resolved<T>, embeddings: T, centers: T, labels: Labels<T>): T {
+  const { ops } = r;
+  const { backend } = ops;
+  const [b, c] = checkPair(r, embeddings, centers);
   if (backend.isTensor(labels)) {
     const shape = backend.shape(labels);
     if (shape.length !== 1) throw new ShapeError('labels', `expected rank 1 [B], got shape [${shape.join(', ')}]`);
     const dtype = backend.dtype(labels);
     if (dtype !== 'int32') throw new DTypeError('labels', `expected int32 class indices, got ${dtype}`);
-    if (shape[0]! >= 0 && b! >= 0 && shape[0] !== b) throw new ShapeError('labels', `has ${shape[0]} entries but embeddings have ${b} rows`);
-    if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) checkLabelValues(backend.readSync(labels), c!);
+    if (shape[0]! >= 0 && b >= 0 && shape[0] !== b) throw new ShapeError('labels', `has ${shape[0]} entries but embeddings have ${b} rows`);
+    if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) checkLabelValues(backend.readSync(labels), c);
     return labels;
   }
   if (!Array.isArray(labels) && !(labels instanceof Int32Array)) {
     throw new InvalidArgumentError('labels', `expected an int32 tensor, an Int32Array or an array of integers, got ${describe(labels)}`);
   }
   if (labels.length !== b) throw new ShapeError('labels', `has ${labels.length} entries but embeddings have ${b} rows`);
-  checkLabelValues(labels, c!);
+  checkLabelValues(labels, c);
   return ops.constant(Int32Array.from(labels), [labels.length], 'int32');
 }
 
@@ -177,9 +185,7 @@ function cosines<T>(r: Resolved<T>, embeddings: T, centers: T): { readonly cos: 
 export function cosineLogits<T>(backend: Backend<T>, options?: NormalizeOptions): (embeddings: T, centers: T) => T {
   const r = resolveBase('cosineLogits', backend, readOptions('cosineLogits', options, LOGITS_KEYS));
   return (embeddings, centers) => {
-    const [, d] = checkMatrix(r, 'embeddings', embeddings, '[B, D]');
-    const [, dc] = checkMatrix(r, 'centers', centers, '[C, D]');
-    if (d! >= 0 && dc! >= 0 && d !== dc) throw new ShapeError('centers', `have dimension ${dc} but embeddings have ${d}`);
+    checkPair(r, embeddings, centers);
     return cosines(r, embeddings, centers).cos;
   };
 }
@@ -203,12 +209,9 @@ function resolveMargin<T>(
   if (typeof margin !== 'object' || margin === null || typeof (margin as Margin).targetLogit !== 'function') {
     throw new InvalidArgumentError(`${owner}.margin`, `expected a margin such as arcface() or defineMargin(...), got ${describe(margin)}`);
   }
-  const scale = o['scale'];
-  if (scale !== undefined && (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale))) {
-    throw new InvalidArgumentError(`${owner}.scale`, `must be a finite number > 0, got ${String(scale)}`);
-  }
+  const scale = positive(`${owner}.scale`, o['scale'], 64);
   const epsilon = positive(`${owner}.epsilon`, o['epsilon'], DEFAULT_EPSILON, 0.1);
-  return { r: { ...base, margin: margin as Margin, scale: scale ?? 64, epsilon }, o };
+  return { r: { ...base, margin: margin as Margin, scale, epsilon }, o };
 }
 
 /** The pieces both the logits and the loss are made of. */

@@ -56,7 +56,8 @@ export interface Margin {
   targetLogit<T>(cosTarget: T, context: MarginContext<T>): T;
 }
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Keys no options object or config may carry (prototype pollution and lookups). @internal */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf']);
 
 /** Reads a plain options object, rejecting unknown and prototype keys. @internal */
 export function readOptions(owner: string, options: unknown, allowed: readonly string[]): Readonly<Record<string, unknown>> {
@@ -72,7 +73,6 @@ export function readOptions(owner: string, options: unknown, allowed: readonly s
     }
     out[key] = (options as Record<string, unknown>)[key];
   }
-  if (Object.hasOwn(options, '__proto__')) throw new InvalidArgumentError(`${owner}.__proto__`, 'is a forbidden key');
   return out;
 }
 

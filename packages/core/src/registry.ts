@@ -1,7 +1,7 @@
 import type { Backend } from './backend.js';
 import { RegistryError } from './errors.js';
 import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, marginSoftmaxLossFrom } from './loss.js';
-import type { Margin, MarginConfig } from './margin.js';
+import { FORBIDDEN_KEYS, type Margin, type MarginConfig } from './margin.js';
 import { arcfaceFrom, combinedMarginFrom, composeMargins, cosfaceFrom, noMargin, spherefaceFrom } from './margins.js';
 
 /** Builds a margin from the parameters of a config (without `type`); `build` builds nested configs. */
@@ -40,7 +40,6 @@ export interface Registry {
   loss<T>(backend: Backend<T>, config: unknown): MarginLoss<T>;
 }
 
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf']);
 const NAME = /^[a-z][a-z0-9-]*$/;
 
 function plainObject(path: string, value: unknown): Readonly<Record<string, unknown>> {
@@ -50,9 +49,8 @@ function plainObject(path: string, value: unknown): Readonly<Record<string, unkn
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw new RegistryError(path, 'expected a plain object (a parsed JSON config)');
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN.has(key)) throw new RegistryError(`${path}.${key}`, 'is a forbidden key in a config');
+    if (FORBIDDEN_KEYS.has(key)) throw new RegistryError(`${path}.${key}`, 'is a forbidden key in a config');
   }
-  if (Object.hasOwn(value, '__proto__')) throw new RegistryError(`${path}.__proto__`, 'is a forbidden key in a config');
   return value as Readonly<Record<string, unknown>>;
 }
 
@@ -95,7 +93,7 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
 
   const registry: Registry = {
     registerMargin(type, factory) {
-      if (typeof type !== 'string' || !NAME.test(type) || FORBIDDEN.has(type)) {
+      if (typeof type !== 'string' || !NAME.test(type) || FORBIDDEN_KEYS.has(type)) {
         throw new RegistryError('type', `must be a lower-case name like 'my-margin' (letters, digits, dashes), got ${JSON.stringify(type)}`);
       }
       if (factories.has(type)) throw new RegistryError('type', `${JSON.stringify(type)} is already registered`);

@@ -145,11 +145,11 @@ export function identification(
     else nonMatedMax.push(maxScores[i]!);
   }
   if (mated === 0) throw new EvalInputError('probeSubjects', 'no probe has a mate in the gallery: the identification rate is undefined');
-  const rateAt = (k: number) => {
-    let hits = 0;
-    for (let i = 0; i < p.rows; i++) if (mateRanks[i]! > 0 && mateRanks[i]! <= k) hits++;
-    return hits / mated;
-  };
+  // Identification rate at rank k: the running sum of a histogram of mate ranks.
+  const atRank = new Float64Array(G + 1);
+  for (let i = 0; i < p.rows; i++) if (mateRanks[i]! > 0) atRank[mateRanks[i]!]!++;
+  for (let k = 1; k <= G; k++) atRank[k]! += atRank[k - 1]!;
+  const rateAt = (k: number) => atRank[Math.min(k, G)]! / mated;
   const curveLength = Math.min(G, 100);
   const cmcCurve = Float64Array.from({ length: curveLength }, (_, k) => rateAt(k + 1));
   nonMatedMax.sort((x, y) => y - x);

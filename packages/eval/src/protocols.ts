@@ -68,34 +68,41 @@ function gridIndex(dist: Float64Array, thresholds: Float64Array, step: number): 
   return out;
 }
 
-/** Counts of same/different pairs accepted at each grid threshold, for a subset of pairs. */
-function acceptedCounts(index: Int32Array, same: Uint8Array, T: number, include: (i: number) => boolean) {
-  const sameHist = new Float64Array(T + 1);
-  const diffHist = new Float64Array(T + 1);
+/** Counts of same/different pairs accepted at each grid threshold. */
+interface Accepted {
+  readonly sameAcc: Float64Array;
+  readonly diffAcc: Float64Array;
+  readonly nSame: number;
+  readonly nDiff: number;
+}
+
+/** Accepted counts for the pairs in [lo, hi). */
+function acceptedCounts(index: Int32Array, same: Uint8Array, T: number, lo: number, hi: number): Accepted {
+  const sameAcc = new Float64Array(T + 1);
+  const diffAcc = new Float64Array(T + 1);
   let nSame = 0;
-  let nDiff = 0;
-  for (let i = 0; i < index.length; i++) {
-    if (!include(i)) continue;
+  for (let i = lo; i < hi; i++) {
     if (same[i]) {
-      sameHist[index[i]!]!++;
+      sameAcc[index[i]!]!++;
       nSame++;
-    } else {
-      diffHist[index[i]!]!++;
-      nDiff++;
-    }
+    } else diffAcc[index[i]!]!++;
   }
-  // accepted at threshold k: pairs whose first index ≤ k.
-  const sameAcc = new Float64Array(T);
-  const diffAcc = new Float64Array(T);
-  let s = 0;
-  let d = 0;
-  for (let k = 0; k < T; k++) {
-    s += sameHist[k]!;
-    d += diffHist[k]!;
-    sameAcc[k] = s;
-    diffAcc[k] = d;
+  // accepted at threshold k: pairs whose first index ≤ k (a running sum of the histogram).
+  for (let k = 1; k <= T; k++) {
+    sameAcc[k]! += sameAcc[k - 1]!;
+    diffAcc[k]! += diffAcc[k - 1]!;
   }
-  return { sameAcc, diffAcc, nSame, nDiff };
+  return { sameAcc, diffAcc, nSame, nDiff: hi - lo - nSame };
+}
+
+/** The counts of all pairs but a fold: the whole minus the fold. */
+function minus(all: Accepted, fold: Accepted): Accepted {
+  return {
+    sameAcc: all.sameAcc.map((v, k) => v - fold.sameAcc[k]!),
+    diffAcc: all.diffAcc.map((v, k) => v - fold.diffAcc[k]!),
+    nSame: all.nSame - fold.nSame,
+    nDiff: all.nDiff - fold.nDiff,
+  };
 }
 
 /**
@@ -187,9 +194,10 @@ export function lfwTenFold(embeddings1: Matrix, embeddings2: Matrix, issame: Bin
   const foldThresholds: number[] = [];
   const tpr = new Float64Array(T);
   const fpr = new Float64Array(T);
+  const all = acceptedCounts(index, same, T, 0, a.rows);
   for (const [lo, hi] of ranges) {
-    const train = acceptedCounts(index, same, T, (i) => i < lo || i >= hi);
-    const test = acceptedCounts(index, same, T, (i) => i >= lo && i < hi);
+    const test = acceptedCounts(index, same, T, lo, hi);
+    const train = minus(all, test);
     let best = 0;
     let bestAcc = -1;
     const nTrain = train.nSame + train.nDiff;
@@ -214,10 +222,11 @@ export function lfwTenFold(embeddings1: Matrix, embeddings2: Matrix, issame: Bin
   const valIndex = gridIndex(dist, valGrid, 0.001);
   const vals: number[] = [];
   const fars: number[] = [];
+  const allVal = acceptedCounts(valIndex, same, valGrid.length, 0, a.rows);
   for (const [lo, hi] of ranges) {
-    const train = acceptedCounts(valIndex, same, valGrid.length, (i) => i < lo || i >= hi);
+    const train = minus(allVal, acceptedCounts(valIndex, same, valGrid.length, lo, hi));
     if (train.nDiff === 0 || train.nSame === 0) throw new EvalInputError('issame', 'a training fold has no genuine or no impostor pairs');
-    const farTrain = train.diffAcc.map((v) => v / train.nDiff);
+    const farTrain = train.diffAcc.subarray(0, valGrid.length).map((v) => v / train.nDiff);
     const threshold = valThreshold(farTrain, valGrid, farTarget);
     let ta = 0,
       fa = 0,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../backend.js';
 import { type Ops, createOps } from '../create-ops.js';
 import { OP_NAMES, type OpName } from '../ops.js';
@@ -269,9 +269,15 @@ export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): v
     const gradTol = target.tolerance?.gradient ?? DEFAULT_GRAD;
     const scope = <R>(fn: () => R): R => (h.scope ? h.scope(fn) : fn());
 
-    it('setup', async () => {
+    beforeAll(async () => {
       h = await target.setup();
       ops = createOps(h.backend);
+    });
+    afterAll(async () => {
+      await h?.teardown?.();
+    });
+
+    it('implements every op of the op set', () => {
       const missing = OP_NAMES.filter((name) => typeof h.backend.ops[name] !== 'function');
       expect(missing, 'ops the backend lacks').toEqual([]);
     });
@@ -337,10 +343,6 @@ export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): v
           });
         });
       }
-    });
-
-    it('teardown', async () => {
-      await h?.teardown?.();
     });
   });
 }

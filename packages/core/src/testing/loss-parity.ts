@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../registry.js';
-import type { ConformanceTarget } from './conformance.js';
+import type { ConformanceHarness, ConformanceTarget } from './conformance.js';
 
 /** A tensor in a fixture: shape and row-major values. */
 export interface FixtureTensor {
@@ -104,8 +104,14 @@ export function compareNormwise(actual: ArrayLike<number>, expected: ArrayLike<n
 export function lossParitySuite<T>(targets: readonly ConformanceTarget<T>[], fixtures: LossFixtures, rtol: number): void {
   const registry = createRegistry();
   describe.each(targets.map((t) => [t.name, t] as const))('loss parity with float64 fixtures: %s', (_, target) => {
+    let h: ConformanceHarness<T>;
+    beforeAll(async () => {
+      h = await target.setup();
+    });
+    afterAll(async () => {
+      await h?.teardown?.();
+    });
     it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const h = await target.setup();
       const scope = <R>(fn: () => R): R => (h.scope ? h.scope(fn) : fn());
       const loss = registry.loss(h.backend, c.config);
       const perSampleLoss = registry.loss(h.backend, { ...c.config, reduction: 'none' });
