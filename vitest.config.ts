@@ -18,6 +18,7 @@ export default defineConfig({
     projects: [
       project('core', 'packages/core'),
       project('backend-tfjs', 'packages/backend-tfjs'),
+      project('backend-ort', 'packages/backend-ort'),
       project('eval', 'packages/eval'),
       project('examples', 'examples'),
       project('docs', 'docs'),

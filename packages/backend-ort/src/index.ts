@@ -1,0 +1,27 @@
+/**
+ * Run, export and differentiate marginkit losses on ONNX Runtime.
+ *
+ * `ortBackend(ort)` takes the `onnxruntime-web` or `onnxruntime-node` module. Its tensors are
+ * symbolic: calling a loss traces a graph, which is lowered to an ONNX model (opset 17), compiled
+ * once into an InferenceSession (cached by a structural key, with a symbolic batch dimension) and
+ * run on the data you feed. `gradients` differentiates a traced graph with each op's
+ * vector-Jacobian rule, so training a head runs entirely on ONNX Runtime (`headTrainer`).
+ *
+ * @packageDocumentation
+ */
+export {
+  type CompiledGraph,
+  type ExportOptions,
+  type Feed,
+  type Feeds,
+  type OrtBackend,
+  type OrtBackendOptions,
+  type OrtCacheStats,
+  type OrtModule,
+  type OrtSessionLike,
+  type OrtValue,
+  ortBackend,
+} from './backend.js';
+export { type InputData, OrtTensor } from './graph.js';
+export type { GraphInput } from './lower.js';
+export { IR_VERSION, OPSET } from './onnx.js';

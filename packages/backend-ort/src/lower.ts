@@ -1,0 +1,279 @@
+import { type DType, InvalidArgumentError, UnsupportedOpError } from '@marginkit/core';
+import { type AnyAttrs, type InputData, type OrtTensor, formatShape, topologicalOrder } from './graph.js';
+import { ElemType, IR_VERSION, OPSET } from './onnx.js';
+
+/** A graph input of a lowered model: its name, static shape (−1 unknown) and dtype. */
+export interface GraphInput {
+  /** The input's name, the key to feed it by. */
+  readonly name: string;
+  /** The static shape; −1 where any size is accepted. */
+  readonly shape: readonly number[];
+  /** The element type. */
+  readonly dtype: DType;
+}
+
+/** A lowered graph: the ONNX model as a plain object, its inputs and outputs, and its structural key. @internal */
+export interface Lowered {
+  /** Equal for structurally equal graphs (same ops, attributes, constants, input names, shapes). */
+  readonly key: string;
+  /** ModelProto as a plain object, for `encodeModel`. */
+  readonly model: Record<string, unknown>;
+  /** Graph inputs, in order, with the tensors they came from. */
+  readonly inputs: readonly (GraphInput & { readonly tensor: OrtTensor })[];
+  /** Output names, in order. */
+  readonly outputs: readonly string[];
+}
+
+/** Options of the lowering. @internal */
+export interface LowerOptions {
+  /** Bound inputs to store as initialisers instead of graph inputs. */
+  readonly freeze?: ReadonlySet<OrtTensor>;
+  /** The model's producer version. */
+  readonly producerVersion?: string;
+}
+
+const ONNX_DTYPE: Record<DType, number> = { float32: ElemType.float32, int32: ElemType.int32, bool: ElemType.bool };
+
+/** A 53-bit hash of bytes (cyrb53), for constants in the structural key. */
+function hashBytes(bytes: Uint8Array): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** The values of a constant op as a typed array. */
+function constantData(attrs: AnyAttrs): Float32Array | Int32Array {
+  const { values, shape, dtype } = attrs as { values: number | ArrayLike<number>; shape: readonly number[]; dtype: 'float32' | 'int32' };
+  const size = shape.reduce((p, d) => p * d, 1);
+  const Ctor = dtype === 'int32' ? Int32Array : Float32Array;
+  return typeof values === 'number' ? new Ctor(size).fill(values) : Ctor.from(values);
+}
+
+const attrKey = (attrs: AnyAttrs): string => JSON.stringify(attrs, Object.keys(attrs).sort());
+
+type Attr = Record<string, unknown>;
+const intAttr = (name: string, i: number): Attr => ({ name, type: 2, i });
+const intsAttr = (name: string, ints: readonly number[]): Attr => ({ name, type: 7, ints: [...ints] });
+
+function tensorProto(name: string, dims: readonly number[], dtype: number, data: ArrayBufferView): Attr {
+  return { name, dims: [...dims], dataType: dtype, rawData: bytesOf(data).slice() };
+}
+
+function valueInfo(name: string, dtype: DType, shape: readonly number[] | undefined, dimParams?: readonly (string | undefined)[]): Attr {
+  const tensorType: Attr = { elemType: ONNX_DTYPE[dtype] };
+  if (shape) {
+    tensorType['shape'] = {
+      dim: shape.map((d, i) => (d >= 0 ? { dimValue: d } : dimParams?.[i] ? { dimParam: dimParams[i] } : {})),
+    };
+  }
+  return { name, type: { tensorType } };
+}
+
+/**
+ * Lowers the graph that computes `outputs` to an ONNX model (opset 17). Equal subexpressions are
+ * merged (common-subexpression elimination) first, which also yields the structural key.
+ * @internal
+ */
+export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], options: LowerOptions = {}): Lowered {
+  const order = topologicalOrder(outputs.map(([, t]) => t));
+  const freeze = options.freeze ?? new Set<OrtTensor>();
+
+  // Canonical numbering with common-subexpression elimination.
+  const canon = new Map<number, number>(); // tensor id -> canonical index
+  const keyIndex = new Map<string, number>();
+  const unique: OrtTensor[] = [];
+  const keys: string[] = [];
+  const inputNames = new Map<string, OrtTensor>();
+  for (const t of order) {
+    let key: string;
+    const node = t.node;
+    if (node.kind === 'input') {
+      const other = inputNames.get(node.name);
+      if (other && other !== t) {
+        throw new InvalidArgumentError('inputs', `two different inputs are named '${node.name}'; give each placeholder or tensor a unique name`);
+      }
+      inputNames.set(node.name, t);
+      if (freeze.has(t)) {
+        if (!node.bound) throw new InvalidArgumentError('freeze', `input '${node.name}' has no bound values to store as an initialiser`);
+        key = `frozen:${node.name}:${t.dtype}:${t.shape.join(',')}:${hashBytes(bytesOf(node.bound))}`;
+      } else {
+        key = `input:${node.name}:${t.dtype}:${t.shape.join(',')}`;
+      }
+    } else if (node.op === 'constant') {
+      key = `constant:${t.dtype}:${t.shape.join(',')}:${hashBytes(bytesOf(constantData(node.attrs)))}`;
+    } else {
+      key = `${node.op}(${node.inputs.map((i) => canon.get(i.id)).join(',')})${attrKey(node.attrs)}`;
+    }
+    let index = keyIndex.get(key);
+    if (index === undefined) {
+      index = unique.length;
+      keyIndex.set(key, index);
+      unique.push(t);
+      keys.push(key);
+    }
+    canon.set(t.id, index);
+  }
+  const outputKey = outputs.map(([name, t]) => `${name}=${canon.get(t.id)}`).join(';');
+  const key = `${keys.join('\n')}\n=> ${outputKey}`;
+
+  // Emission.
+  const nodes: Attr[] = [];
+  const initializers: Attr[] = [];
+  const graphInputs: (GraphInput & { tensor: OrtTensor })[] = [];
+  const inputInfos: Attr[] = [];
+  const extra = new Map<string, string>(); // helper initialisers by content
+  const name = (i: number): string => {
+    const t = unique[i]!;
+    return t.node.kind === 'input' ? t.node.name : `mk.v${i}`;
+  };
+  const helper = (dtype: 'int64' | 'float32' | 'int32', values: readonly number[], dims: readonly number[]): string => {
+    const k = `${dtype}:${dims.join(',')}:${values.join(',')}`;
+    let n = extra.get(k);
+    if (!n) {
+      n = `mk.k${extra.size}`;
+      extra.set(k, n);
+      const data =
+        dtype === 'int64' ? BigInt64Array.from(values.map((v) => BigInt(v))) : dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+      initializers.push(tensorProto(n, dims, ElemType[dtype], data));
+    }
+    return n;
+  };
+  let tmp = 0;
+  const temp = (): string => `mk.t${tmp++}`;
+  const emit = (opType: string, inputs: readonly string[], output: string, attribute: readonly Attr[] = []): string => {
+    nodes.push({ opType, input: [...inputs], output: [output], ...(attribute.length > 0 ? { attribute: [...attribute] } : {}) });
+    return output;
+  };
+
+  unique.forEach((t, i) => {
+    const node = t.node;
+    const out = name(i);
+    if (node.kind === 'input') {
+      if (freeze.has(t)) {
+        initializers.push(tensorProto(node.name, t.shape, ONNX_DTYPE[t.dtype], node.bound!));
+      } else {
+        graphInputs.push({ name: node.name, shape: t.shape, dtype: t.dtype, tensor: t });
+        inputInfos.push(
+          valueInfo(
+            node.name,
+            t.dtype,
+            t.shape,
+            t.shape.map((d, axis) => (d < 0 ? (axis === 0 ? 'batch' : `${node.name}_dim${axis}`) : undefined)),
+          ),
+        );
+      }
+      return;
+    }
+    const ins = node.inputs.map((x) => name(canon.get(x.id)!));
+    const a = node.attrs as Record<string, unknown>;
+    const x = ins[0]!;
+    switch (node.op) {
+      case 'constant': {
+        const data = constantData(node.attrs);
+        initializers.push(tensorProto(out, t.shape, ONNX_DTYPE[t.dtype], data));
+        return;
+      }
+      case 'matmul':
+        emit('Gemm', ins, out, [intAttr('transA', a['transposeA'] ? 1 : 0), intAttr('transB', a['transposeB'] ? 1 : 0)]);
+        return;
+      case 'add':
+      case 'sub':
+      case 'mul':
+      case 'div':
+      case 'greater':
+      case 'less':
+      case 'where':
+      case 'neg':
+      case 'sqrt':
+      case 'exp':
+      case 'log':
+      case 'cos':
+      case 'sin':
+      case 'acos':
+      case 'floor':
+        emit(node.op.charAt(0).toUpperCase() + node.op.slice(1), ins, out);
+        return;
+      case 'maximum':
+        emit('Max', ins, out);
+        return;
+      case 'minimum':
+        emit('Min', ins, out);
+        return;
+      case 'stopGradient':
+        emit('Identity', ins, out);
+        return;
+      case 'clip':
+        emit('Clip', [x, helper('float32', [a['min'] as number], []), helper('float32', [a['max'] as number], [])], out);
+        return;
+      case 'sum':
+        emit('ReduceSum', [x, helper('int64', [a['axis'] as number], [1])], out, [intAttr('keepdims', a['keepDims'] ? 1 : 0)]);
+        return;
+      case 'mean':
+      case 'max':
+        emit(node.op === 'mean' ? 'ReduceMean' : 'ReduceMax', [x], out, [intsAttr('axes', [a['axis'] as number]), intAttr('keepdims', a['keepDims'] ? 1 : 0)]);
+        return;
+      case 'logSumExp': {
+        // m + log Σ exp(x − m), m the maximum along the axis: stable for any finite input.
+        const axis = a['axis'] as number;
+        const keep = a['keepDims'] ? 1 : 0;
+        const m = emit('ReduceMax', [x], temp(), [intsAttr('axes', [axis]), intAttr('keepdims', 1)]);
+        const shifted = emit('Exp', [emit('Sub', [x, m], temp())], temp());
+        const s = emit('ReduceSum', [shifted, helper('int64', [axis], [1])], temp(), [intAttr('keepdims', keep)]);
+        const mk = keep ? m : emit('ReduceMax', [x], temp(), [intsAttr('axes', [axis]), intAttr('keepdims', 0)]);
+        emit('Add', [mk, emit('Log', [s], temp())], out);
+        return;
+      }
+      case 'reshape': {
+        const shape = a['shape'] as readonly number[];
+        emit('Reshape', [x, helper('int64', shape, [shape.length])], out);
+        return;
+      }
+      case 'gatherPerRow': {
+        const idx = emit('Unsqueeze', [ins[1]!, helper('int64', [1], [1])], temp());
+        const g = emit('GatherElements', [x, idx], temp(), [intAttr('axis', 1)]);
+        emit('Reshape', [g, helper('int64', [-1], [1])], out);
+        return;
+      }
+      case 'oneHot': {
+        // (indices[:, None] == range(depth)) as float: Equal on int32 runs on every ORT execution provider.
+        const depth = a['depth'] as number;
+        const range = emit('Range', [helper('int32', [0], []), helper('int32', [depth], []), helper('int32', [1], [])], temp());
+        const idx = emit('Unsqueeze', [x, helper('int64', [1], [1])], temp());
+        emit('Cast', [emit('Equal', [idx, range], temp())], out, [intAttr('to', ElemType.float32)]);
+        return;
+      }
+      case 'cast':
+        emit('Cast', ins, out, [intAttr('to', ONNX_DTYPE[a['dtype'] as DType])]);
+        return;
+      default:
+        throw new UnsupportedOpError(node.op, `has no ONNX lowering (shape ${formatShape(t.shape)})`);
+    }
+  });
+
+  const outputInfos = outputs.map(([outName, t]) => {
+    emit('Identity', [name(canon.get(t.id)!)], outName);
+    return valueInfo(outName, t.dtype, t.shape);
+  });
+  const model = {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'marginkit',
+    producerVersion: options.producerVersion ?? '0',
+    graph: { name: 'marginkit', node: nodes, initializer: initializers, input: inputInfos, output: outputInfos },
+  };
+  return { key, model, inputs: graphInputs, outputs: outputs.map(([n]) => n) };
+}
+
+/** The bytes of bound input data, for feeding. @internal */
+export function boundData(t: OrtTensor): InputData | undefined {
+  return t.node.kind === 'input' ? t.node.bound : undefined;
+}
