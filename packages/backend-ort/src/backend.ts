@@ -196,7 +196,7 @@ function checkDType(argument: string, dtype: unknown): 'float32' | 'int32' {
 
 interface CacheEntry {
   readonly session: Promise<OrtSessionLike>;
-  readonly lowered: Lowered;
+  readonly key: string;
   readonly bytes: Uint8Array;
   refs: number;
 }
@@ -347,10 +347,13 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     const data = feed.data as InputData;
     const size = dimList.reduce((p, d) => p * d, 1);
     if (data.length !== size) throw new ShapeError(arg, `has ${data.length} values but dims [${dimList.join(', ')}] need ${size}`);
-    return 'type' in feed ? (feed as OrtValue) : new ort.Tensor(input.dtype, data, dimList);
+    // A tensor of this module goes to the session as it is; anything else (a `{ data, dims }`, a
+    // tensor of the other ONNX Runtime package) is wrapped from its data.
+    return feed instanceof ort.Tensor ? feed : new ort.Tensor(input.dtype, data, dimList);
   };
 
-  const acquire = (outputs: [string, OrtTensor][]): CacheEntry => {
+  /** The session for a trace (cached by its structural key), and the trace itself: its bound values are this call's. */
+  const acquire = (outputs: [string, OrtTensor][]): { entry: CacheEntry; lowered: Lowered } => {
     const lowered = lowerGraph(outputs);
     let entry = cache.get(lowered.key);
     if (entry) {
@@ -364,12 +367,12 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
         cache.delete(lowered.key);
         throw new BackendError('model', `ONNX Runtime could not load the traced model: ${e instanceof Error ? e.message : String(e)}`);
       });
-      entry = { session, lowered, bytes, refs: 0 };
+      entry = { session, key: lowered.key, bytes, refs: 0 };
       cache.set(lowered.key, entry);
       evict();
     }
     entry.refs++;
-    return entry;
+    return { entry, lowered };
   };
   const release = async (key: string, entry: CacheEntry): Promise<void> => {
     entry.refs--;
@@ -383,10 +386,9 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       entry.session.then((s) => s.release()).catch(() => undefined);
     }
   };
-  const runEntry = async (entry: CacheEntry, feeds: Feeds | undefined): Promise<Record<string, OrtValue>> => {
+  const runEntry = async (entry: CacheEntry, lowered: Lowered, feeds: Feeds | undefined): Promise<Record<string, OrtValue>> => {
     const f = feeds ?? {};
     if (typeof f !== 'object' || f === null) throw new InvalidArgumentError('feeds', 'expected an object of inputs by name');
-    const { lowered } = entry;
     for (const name of Object.keys(f)) {
       if (!lowered.inputs.some((i) => i.name === name)) {
         throw new InvalidArgumentError(
@@ -439,8 +441,8 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     async compile(outputs) {
       alive();
       const named = namedOutputs('outputs', outputs);
-      const entry = acquire(named);
-      const key = entry.lowered.key;
+      const { entry, lowered } = acquire(named);
+      const key = entry.key;
       try {
         await entry.session;
       } catch (e) {
@@ -449,12 +451,12 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       }
       let done = false;
       return {
-        inputs: entry.lowered.inputs.map(({ name, shape, dtype }) => ({ name, shape, dtype })),
-        outputs: entry.lowered.outputs,
+        inputs: lowered.inputs.map(({ name, shape, dtype }) => ({ name, shape, dtype })),
+        outputs: lowered.outputs,
         model: entry.bytes,
         run: (feeds) => {
-          if (done) return Promise.reject(new BackendError('compiled', 'this compiled graph was disposed'));
-          return runEntry(entry, feeds);
+          if (done || disposed) return Promise.reject(new BackendError('compiled', `this compiled graph${done ? '' : "'s backend"} was disposed`));
+          return runEntry(entry, lowered, feeds);
         },
         dispose: async () => {
           if (done) return;
@@ -467,12 +469,12 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       alive();
       if (!Array.isArray(outputs)) throw new InvalidArgumentError('outputs', 'expected an array of tensors');
       const named = outputs.map((t, i): [string, OrtTensor] => [`output${i}`, ownTensor(`outputs[${i}]`, t)]);
-      const entry = acquire(named);
+      const { entry, lowered } = acquire(named);
       try {
-        const result = await runEntry(entry, feeds);
+        const result = await runEntry(entry, lowered, feeds);
         return named.map(([n]) => result[n]!);
       } finally {
-        await release(entry.lowered.key, entry);
+        await release(entry.key, entry);
       }
     },
     exportOnnx(outputs, exportOptions = {}) {

@@ -25,3 +25,14 @@ export {
 export { type InputData, OrtTensor } from './graph.js';
 export type { GraphInput } from './lower.js';
 export { IR_VERSION, OPSET } from './onnx.js';
+export {
+  type AdamOptimizer,
+  type HeadOptimizer,
+  type HeadStepResult,
+  type HeadTrainer,
+  type HeadTrainerOptions,
+  type SgdOptimizer,
+  adam,
+  headTrainer,
+  sgd,
+} from './head-trainer.js';

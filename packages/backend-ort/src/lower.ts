@@ -122,6 +122,10 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
     }
     canon.set(t.id, index);
   }
+  for (const [outName] of outputs) {
+    if (inputNames.has(outName))
+      throw new InvalidArgumentError(`outputs.${outName}`, `'${outName}' is also the name of an input; give the output another name`);
+  }
   const outputKey = outputs.map(([name, t]) => `${name}=${canon.get(t.id)}`).join(';');
   const key = `${keys.join('\n')}\n=> ${outputKey}`;
 

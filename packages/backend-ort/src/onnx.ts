@@ -26,8 +26,20 @@ export function encodeModel(model: Record<string, unknown>): Uint8Array {
   return type.encode(type.fromObject(model)).finish();
 }
 
+/** The parts of a decoded ModelProto that tests look at. @internal */
+export interface DecodedModel {
+  readonly irVersion?: number;
+  readonly opsetImport?: readonly { readonly domain?: string; readonly version?: number }[];
+  readonly graph?: {
+    readonly node?: readonly { readonly opType: string; readonly input?: readonly string[]; readonly output?: readonly string[] }[];
+    readonly input?: readonly { readonly name: string; readonly type?: unknown }[];
+    readonly output?: readonly { readonly name: string; readonly type?: unknown }[];
+    readonly initializer?: readonly { readonly name: string }[];
+  };
+}
+
 /** Decodes ONNX bytes into a plain object (for tests and inspection). @internal */
-export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
+export function decodeModel(bytes: Uint8Array): DecodedModel {
   const type = modelType();
-  return type.toObject(type.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
+  return type.toObject(type.decode(bytes), { longs: Number, bytes: Array, defaults: false });
 }

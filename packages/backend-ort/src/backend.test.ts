@@ -1,0 +1,160 @@
+import { arcface, cosineLogits, marginSoftmaxLoss, sphereface } from '@marginkit/core';
+import { type RefTensor, compareNormwise, referenceBackend, seededRandom } from '@marginkit/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OrtBackend, ortBackend } from './backend.js';
+import { type DecodedModel, decodeModel } from './onnx.js';
+import { ORT_VARIANTS, ortModule, values } from './ort-variants.js';
+
+const rng = seededRandom(7);
+const randn = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
+const labelsOf = (b: number, c: number): Int32Array => Int32Array.from({ length: b }, () => rng.int(c));
+
+/** The float64 reference loss for the same inputs. */
+function referenceLoss(margin: Parameters<typeof marginSoftmaxLoss>[1], x: Float32Array, w: Float32Array, y: Int32Array, d: number): number {
+  const ref = referenceBackend();
+  const t = (data: ArrayLike<number>, shape: number[], dtype: 'float32' | 'int32') => ref.ops.constant([], { values: Array.from(data), shape, dtype });
+  const out = marginSoftmaxLoss(ref, margin)(t(x, [x.length / d, d], 'float32'), t(w, [w.length / d, d], 'float32'), t(y, [y.length], 'int32')) as RefTensor;
+  return out.data[0]!;
+}
+
+describe.each(ORT_VARIANTS)('ort-%s: compile, cache, dispose', (variant) => {
+  let backend: OrtBackend;
+  afterEach(async () => {
+    await backend?.dispose();
+  });
+
+  it('a compiled loss runs any batch size without recompiling, with the reference values', async () => {
+    backend = ortBackend(ortModule(variant));
+    const D = 8;
+    const C = 5;
+    const options = { margin: arcface({ m: 0.4 }), scale: 16 };
+    const loss = marginSoftmaxLoss(backend, options)(
+      backend.placeholder('embeddings', [-1, D]),
+      backend.placeholder('centers', [C, D]),
+      backend.placeholder('labels', [-1], 'int32'),
+    );
+    const graph = await backend.compile({ loss });
+    expect(graph.inputs.map((i) => [i.name, i.shape])).toEqual([
+      ['embeddings', [-1, D]],
+      ['centers', [C, D]],
+      ['labels', [-1]],
+    ]);
+    const w = randn(C * D);
+    for (const B of [1, 3, 17, 64]) {
+      const x = randn(B * D);
+      const y = labelsOf(B, C);
+      const out = await graph.run({ embeddings: { data: x, dims: [B, D] }, centers: { data: w, dims: [C, D] }, labels: { data: y, dims: [B] } });
+      expect(compareNormwise(values(out['loss']!), [referenceLoss(options, x, w, y, D)], 1e-5), `B = ${B}`).toBeUndefined();
+    }
+    expect(backend.stats().sessionsCreated).toBe(1);
+    await graph.dispose();
+  });
+
+  it('tracing the same loss twice hits the cache; a different one does not', async () => {
+    backend = ortBackend(ortModule(variant));
+    const trace = (m: number) =>
+      marginSoftmaxLoss(backend, { margin: arcface({ m }) })(
+        backend.placeholder('x', [-1, 4]),
+        backend.placeholder('w', [3, 4]),
+        backend.placeholder('y', [-1], 'int32'),
+      );
+    const a = await backend.compile({ loss: trace(0.5) });
+    const b = await backend.compile({ loss: trace(0.5) });
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 1, cacheHits: 1 });
+    const c = await backend.compile({ loss: trace(0.3) });
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 2, cacheHits: 1, live: 2 });
+    expect(a.model).toBe(b.model);
+    expect(c.model).not.toEqual(a.model);
+    await Promise.all([a.dispose(), b.dispose(), c.dispose()]);
+  });
+
+  it('a cache hit feeds the bound values of the new trace, not those of the cached one', async () => {
+    backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const square = async (v: number[]) => {
+      const x = backend.tensor(v, [2], 'float32', 'x');
+      return values((await backend.run([o.mul(x, x)]))[0]!);
+    };
+    expect(await square([1, 2])).toEqual([1, 4]);
+    expect(await square([3, 4])).toEqual([9, 16]);
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 1, cacheHits: 1 });
+  });
+
+  it('evicts least recently used sessions beyond cacheSize, and releases everything on dispose', async () => {
+    backend = ortBackend(ortModule(variant), { cacheSize: 2 });
+    const o = backend.tensorOps;
+    const x = backend.tensor([1, 2, 3], [3]);
+    for (const k of [1, 2, 3, 4]) {
+      const [v] = await backend.run([o.mul(x, o.scalar(k))]);
+      expect(values(v!)).toEqual([k, 2 * k, 3 * k]);
+    }
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 4, live: 2 });
+    // The most recent two are cached.
+    await backend.run([o.mul(x, o.scalar(4))]);
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 4, cacheHits: 1 });
+    const graph = await backend.compile({ y: o.neg(x) });
+    await backend.dispose();
+    expect(backend.stats().live).toBe(0);
+    await expect(graph.run()).rejects.toThrow(/disposed|released|session/i);
+    expect(() => backend.placeholder('z', [1])).toThrow(/disposed/);
+  });
+
+  it('common subexpressions are merged before lowering', async () => {
+    backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [-1, 3]);
+    const twice = o.add(o.exp(x), o.exp(x));
+    const model = decodeModel(backend.exportOnnx({ y: twice }));
+    expect((model.graph?.node ?? []).filter((n) => n.opType === 'Exp')).toHaveLength(1);
+  });
+});
+
+describe('export', () => {
+  it('writes opset 17, IR 8, a symbolic batch dimension, and frozen centres as initialisers', () => {
+    const backend = ortBackend(ortModule('node'));
+    const x = backend.placeholder('embeddings', [-1, 4]);
+    const w = backend.tensor(randn(12), [3, 4], 'float32', 'centers');
+    const asInput = decodeModel(backend.exportOnnx({ cosines: cosineLogits(backend)(x, w) }));
+    const frozen = decodeModel(backend.exportOnnx({ cosines: cosineLogits(backend)(x, w) }, { freeze: [w] }));
+    const graph = (m: DecodedModel) => ({ input: m.graph?.input ?? [], initializer: m.graph?.initializer ?? [] });
+    expect(asInput.irVersion).toBe(8);
+    expect(asInput.opsetImport).toEqual([{ domain: '', version: 17 }]);
+    expect(graph(asInput).input.map((i) => i.name)).toEqual(['embeddings', 'centers']);
+    expect(JSON.stringify(graph(asInput).input[0]!.type)).toContain('"dimParam":"batch"');
+    expect(graph(frozen).input.map((i) => i.name)).toEqual(['embeddings']);
+    expect(graph(frozen).initializer.map((i) => i.name)).toContain('centers');
+  });
+
+  it('the same exported file gives the same numbers in onnxruntime-node and onnxruntime-web', async () => {
+    const backend = ortBackend(ortModule('node'));
+    const D = 6;
+    const C = 4;
+    const B = 5;
+    const loss = marginSoftmaxLoss(backend, { margin: sphereface({ m: 1.5 }), scale: 10, reduction: 'none' })(
+      backend.placeholder('embeddings', [-1, D]),
+      backend.placeholder('centers', [C, D]),
+      backend.placeholder('labels', [-1], 'int32'),
+    );
+    const bytes = backend.exportOnnx({ loss });
+    const x = randn(B * D);
+    const w = randn(C * D);
+    const y = labelsOf(B, C);
+    const results: number[][] = [];
+    for (const variant of ORT_VARIANTS) {
+      const ort = ortModule(variant);
+      const session = await ort.InferenceSession.create(bytes);
+      const out = await session.run({
+        embeddings: new ort.Tensor('float32', x, [B, D]),
+        centers: new ort.Tensor('float32', w, [C, D]),
+        labels: new ort.Tensor('int32', y, [B]),
+      });
+      results.push(values(out['loss']!));
+      await session.release();
+    }
+    expect(compareNormwise(results[1]!, results[0]!, 1e-5)).toBeUndefined();
+    const ref = Array.from({ length: B }, (_, i) =>
+      referenceLoss({ margin: sphereface({ m: 1.5 }), scale: 10 }, x.slice(i * D, (i + 1) * D), w, y.slice(i, i + 1), D),
+    );
+    expect(compareNormwise(results[0]!, ref, 1e-4)).toBeUndefined();
+  });
+});

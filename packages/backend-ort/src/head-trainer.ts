@@ -1,0 +1,290 @@
+import { InvalidArgumentError, cosineLogits, LabelError, type MarginLoss, NonFiniteError, ShapeError } from '@marginkit/core';
+import type { CompiledGraph, Feed, OrtBackend, OrtValue } from './backend.js';
+import type { OrtTensor } from './graph.js';
+
+/** SGD with (heavy-ball) momentum: v ← μ·v + g; W ← W − η·v. The same rule as `tf.train.momentum` and PyTorch's SGD. */
+export interface SgdOptimizer {
+  /** The optimizer's kind. */
+  readonly kind: 'sgd';
+  /** η, the learning rate (> 0). */
+  readonly learningRate: number;
+  /** μ in [0, 1); 0 is plain SGD. */
+  readonly momentum: number;
+}
+
+/**
+ * Adam (Kingma & Ba): m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ * W ← W − η·(m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε). The same rule as `tf.train.adam` and PyTorch's Adam.
+ */
+export interface AdamOptimizer {
+  /** The optimizer's kind. */
+  readonly kind: 'adam';
+  /** η, the learning rate (> 0). */
+  readonly learningRate: number;
+  /** β₁ in [0, 1). */
+  readonly beta1: number;
+  /** β₂ in [0, 1). */
+  readonly beta2: number;
+  /** ε > 0, added to the root of the second moment. */
+  readonly epsilon: number;
+}
+
+/** An optimizer for {@link headTrainer}. */
+export type HeadOptimizer = SgdOptimizer | AdamOptimizer;
+
+const checkRate = (argument: string, v: unknown, lo: number, hi: number, loOpen: boolean): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(argument, `must be a finite number, got ${String(v)}`);
+  if ((loOpen ? v <= lo : v < lo) || v >= hi) throw new InvalidArgumentError(argument, `must be in ${loOpen ? '(' : '['}${lo}, ${hi}), got ${v}`);
+  return v;
+};
+
+/**
+ * SGD with momentum for {@link headTrainer}.
+ *
+ * @param options - `learningRate` η > 0 (required) and `momentum` μ in [0, 1) (default 0).
+ * @returns the optimizer description.
+ *
+ * @example
+ * ```ts
+ * import { sgd } from '@marginkit/backend-ort';
+ * console.log(sgd({ learningRate: 0.1, momentum: 0.9 })); // { kind: 'sgd', learningRate: 0.1, momentum: 0.9 }
+ * ```
+ */
+export function sgd(options: { readonly learningRate: number; readonly momentum?: number }): SgdOptimizer {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('sgd.options', 'expected { learningRate, momentum? }');
+  return {
+    kind: 'sgd',
+    learningRate: checkRate('sgd.learningRate', options.learningRate, 0, Number.POSITIVE_INFINITY, true),
+    momentum: checkRate('sgd.momentum', options.momentum ?? 0, 0, 1, false),
+  };
+}
+
+/**
+ * Adam for {@link headTrainer}.
+ *
+ * @param options - `learningRate` η (default 1e-3), `beta1` (0.9), `beta2` (0.999), `epsilon` (1e-8, as PyTorch; tfjs defaults to 1e-7).
+ * @returns the optimizer description.
+ *
+ * @example
+ * ```ts
+ * import { adam } from '@marginkit/backend-ort';
+ * console.log(adam({ learningRate: 0.01 }).beta2); // 0.999
+ * ```
+ */
+export function adam(
+  options: { readonly learningRate?: number; readonly beta1?: number; readonly beta2?: number; readonly epsilon?: number } = {},
+): AdamOptimizer {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('adam.options', 'expected { learningRate?, beta1?, beta2?, epsilon? }');
+  return {
+    kind: 'adam',
+    learningRate: checkRate('adam.learningRate', options.learningRate ?? 1e-3, 0, Number.POSITIVE_INFINITY, true),
+    beta1: checkRate('adam.beta1', options.beta1 ?? 0.9, 0, 1, false),
+    beta2: checkRate('adam.beta2', options.beta2 ?? 0.999, 0, 1, false),
+    epsilon: checkRate('adam.epsilon', options.epsilon ?? 1e-8, 0, Number.POSITIVE_INFINITY, true),
+  };
+}
+
+/** Options of {@link headTrainer}. */
+export interface HeadTrainerOptions {
+  /** The loss, made on this backend: `marginSoftmaxLoss(backend, { margin, scale })` or `registry.loss(backend, config)`. */
+  readonly loss: MarginLoss<OrtTensor>;
+  /** The initial centres, row-major [classes, dim]; copied. */
+  readonly centers: Float32Array;
+  /** C, the number of classes (rows of `centers`). */
+  readonly classes: number;
+  /** D, the embedding dimension (columns of `centers`). */
+  readonly dim: number;
+  /** How the centres are updated. */
+  readonly optimizer: HeadOptimizer;
+}
+
+/** What one training step returns. */
+export interface HeadStepResult {
+  /** The loss before the update. */
+  readonly loss: number;
+  /** d loss / d embeddings [B, D], to backpropagate into the network that made the embeddings. */
+  readonly embeddingsGradient: OrtValue;
+}
+
+/** A head whose centres are trained on ONNX Runtime; see {@link headTrainer}. */
+export interface HeadTrainer {
+  /** Steps taken so far. */
+  readonly steps: number;
+  /**
+   * One step: the loss and its gradients on ORT, then the optimizer's update of the centres, also on
+   * ORT, in one session run. Labels are checked (integers in [0, classes)) and embeddings must be finite.
+   * @param embeddings - [B, D] float32.
+   * @param labels - [B] int32.
+   */
+  step(embeddings: Feed, labels: Feed): Promise<HeadStepResult>;
+  /** A copy of the current centres [classes, dim]. */
+  centers(): Float32Array;
+  /** The step graph as `.onnx` bytes (inputs: embeddings, labels, centres, optimizer state and rates). */
+  model(): Uint8Array;
+  /**
+   * The inference model of the head as `.onnx` bytes: embeddings [batch, D] → cosines [batch, C]
+   * (output `cosines`), with the current centres stored as initialisers (`'initializer'`, default)
+   * or left as an input named `centers` (`'input'`).
+   */
+  logitsModel(centersAs?: 'initializer' | 'input'): Uint8Array;
+  /** Releases the step's session. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Trains a margin-softmax head (its class centres) entirely on ONNX Runtime: one session computes
+ * the loss, its gradients through the traced VJP graph and the optimizer update, and the new
+ * centres and optimizer state are fed back to the next step. The embeddings' gradient is returned
+ * for the network that produced them.
+ *
+ * @param backend - an {@link OrtBackend}.
+ * @param options - the loss, initial centres, sizes and optimizer.
+ * @returns a trainer; call `step` per batch and `dispose` at the end.
+ *
+ * @example
+ * ```ts
+ * import { arcface, marginSoftmaxLoss } from '@marginkit/core';
+ * import { adam, headTrainer, ortBackend } from '@marginkit/backend-ort';
+ * import * as ort from 'onnxruntime-node';
+ * const backend = ortBackend(ort);
+ * const trainer = await headTrainer(backend, {
+ *   loss: marginSoftmaxLoss(backend, { margin: arcface({ m: 0.2 }), scale: 8 }),
+ *   centers: new Float32Array([1, 0.1, 0.1, 1]),
+ *   classes: 2,
+ *   dim: 2,
+ *   optimizer: adam({ learningRate: 0.05 }),
+ * });
+ * const embeddings = { data: new Float32Array([1, 0.2, 0.1, 1, 0.9, -0.1]), dims: [3, 2] };
+ * const labels = { data: new Int32Array([0, 1, 0]), dims: [3] };
+ * const first = await trainer.step(embeddings, labels);
+ * for (let i = 0; i < 20; i++) await trainer.step(embeddings, labels);
+ * const last = await trainer.step(embeddings, labels);
+ * console.log(last.loss < first.loss, last.embeddingsGradient.dims); // true [3, 2]
+ * await trainer.dispose();
+ * ```
+ */
+export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptions): Promise<HeadTrainer> {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected { loss, centers, classes, dim, optimizer }');
+  const { loss, classes, dim, optimizer } = options;
+  if (typeof loss !== 'function') throw new InvalidArgumentError('options.loss', 'expected a loss function such as marginSoftmaxLoss(backend, { margin })');
+  for (const [k, v] of [
+    ['classes', classes],
+    ['dim', dim],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`options.${k}`, `must be a positive integer, got ${String(v)}`);
+  }
+  if (!(options.centers instanceof Float32Array)) throw new InvalidArgumentError('options.centers', 'expected a Float32Array [classes × dim], row-major');
+  if (options.centers.length !== classes * dim) {
+    throw new ShapeError('options.centers', `has ${options.centers.length} values but classes × dim = ${classes} × ${dim} = ${classes * dim}`);
+  }
+  if (!options.centers.every(Number.isFinite)) throw new NonFiniteError('options.centers', 'has a non-finite value');
+  if (typeof optimizer !== 'object' || optimizer === null || (optimizer.kind !== 'sgd' && optimizer.kind !== 'adam')) {
+    throw new InvalidArgumentError('options.optimizer', 'expected sgd({ ... }) or adam({ ... })');
+  }
+
+  const o = backend.tensorOps;
+  const x = backend.placeholder('embeddings', [-1, dim]);
+  const y = backend.placeholder('labels', [-1], 'int32');
+  const w = backend.placeholder('centers', [classes, dim]);
+  const value = loss(x, w, y);
+  if (!backend.isTensor(value) || value.shape.length !== 0) {
+    throw new ShapeError(
+      'options.loss',
+      `must reduce to a scalar (reduction 'mean' or 'sum'), got ${backend.isTensor(value) ? `shape [${value.shape.join(', ')}]` : 'no tensor'}`,
+    );
+  }
+  const [gx, gw] = backend.gradients(value, [x, w]) as [OrtTensor, OrtTensor];
+  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx };
+  const size = classes * dim;
+  const state: Record<string, Feed> = {};
+  const zeros = (): Float32Array => new Float32Array(size);
+  let steps = 0;
+  let rates: () => Record<string, number>;
+  if (optimizer.kind === 'sgd') {
+    const v = backend.placeholder('velocity', [classes, dim]);
+    const lr = backend.placeholder('learningRate', []);
+    const v2 = o.add(o.mul(v, o.scalar(optimizer.momentum)), gw);
+    outputs['velocityNext'] = v2;
+    outputs['centersNext'] = o.sub(w, o.mul(v2, lr));
+    state['velocity'] = { data: zeros(), dims: [classes, dim] };
+    rates = () => ({ learningRate: optimizer.learningRate });
+  } else {
+    const { beta1, beta2, epsilon, learningRate } = optimizer;
+    const m = backend.placeholder('firstMoment', [classes, dim]);
+    const v = backend.placeholder('secondMoment', [classes, dim]);
+    // Bias corrections as fed scalars, so one session serves every step:
+    // stepSize = η / (1 − β₁ᵗ), secondScale = 1 / (1 − β₂ᵗ).
+    const stepSize = backend.placeholder('stepSize', []);
+    const secondScale = backend.placeholder('secondScale', []);
+    const m2 = o.add(o.mul(m, o.scalar(beta1)), o.mul(gw, o.scalar(1 - beta1)));
+    const v2 = o.add(o.mul(v, o.scalar(beta2)), o.mul(o.mul(gw, gw), o.scalar(1 - beta2)));
+    const denom = o.add(o.sqrt(o.mul(v2, secondScale)), o.scalar(epsilon));
+    outputs['firstMomentNext'] = m2;
+    outputs['secondMomentNext'] = v2;
+    outputs['centersNext'] = o.sub(w, o.mul(o.div(m2, denom), stepSize));
+    state['firstMoment'] = { data: zeros(), dims: [classes, dim] };
+    state['secondMoment'] = { data: zeros(), dims: [classes, dim] };
+    rates = () => {
+      const t = steps + 1;
+      return { stepSize: learningRate / (1 - beta1 ** t), secondScale: 1 / (1 - beta2 ** t) };
+    };
+  }
+  state['centers'] = { data: Float32Array.from(options.centers), dims: [classes, dim] };
+  const graph: CompiledGraph = await backend.compile(outputs);
+  let running = false;
+
+  return {
+    get steps() {
+      return steps;
+    },
+    async step(embeddings, labels) {
+      if (running) throw new InvalidArgumentError('step', 'the previous step has not finished: await each step before the next');
+      const b = checkEmbeddings(embeddings, dim);
+      checkLabels(labels, b, classes);
+      running = true;
+      try {
+        const scalars = Object.fromEntries(Object.entries(rates()).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
+        const out = await graph.run({ ...state, ...scalars, embeddings, labels });
+        for (const k of Object.keys(state)) state[k] = out[`${k}Next`]!;
+        steps++;
+        return { loss: (out['loss']!.data as Float32Array)[0]!, embeddingsGradient: out['embeddingsGradient']! };
+      } finally {
+        running = false;
+      }
+    },
+    centers: () => Float32Array.from(state['centers']!.data as Float32Array),
+    model: () => graph.model,
+    logitsModel(centersAs = 'initializer') {
+      if (centersAs !== 'initializer' && centersAs !== 'input') {
+        throw new InvalidArgumentError('centersAs', `expected 'initializer' or 'input', got ${String(centersAs)}`);
+      }
+      const e = backend.placeholder('embeddings', [-1, dim]);
+      const c = backend.tensor(state['centers']!.data as Float32Array, [classes, dim], 'float32', 'centers');
+      return backend.exportOnnx({ cosines: cosineLogits(backend)(e, c) }, { freeze: centersAs === 'initializer' ? [c] : [] });
+    },
+    dispose: () => graph.dispose(),
+  };
+}
+
+function checkEmbeddings(feed: Feed, dim: number): number {
+  if (typeof feed !== 'object' || feed === null || !('dims' in feed)) throw new InvalidArgumentError('embeddings', 'expected an ort.Tensor or { data, dims }');
+  const dims = Array.from(feed.dims);
+  if (dims.length !== 2 || dims[1] !== dim) throw new ShapeError('embeddings', `expected [B, ${dim}], got [${dims.join(', ')}]`);
+  if (!(feed.data instanceof Float32Array)) throw new InvalidArgumentError('embeddings', 'expected float32 data (a Float32Array)');
+  const data = feed.data;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) throw new NonFiniteError('embeddings', `has a non-finite value ${data[i]} at [${Math.floor(i / dim)}, ${i % dim}]`);
+  }
+  return dims[0]!;
+}
+
+function checkLabels(feed: Feed, batch: number, classes: number): void {
+  if (typeof feed !== 'object' || feed === null || !('dims' in feed)) throw new InvalidArgumentError('labels', 'expected an ort.Tensor or { data, dims }');
+  if (!(feed.data instanceof Int32Array)) throw new InvalidArgumentError('labels', 'expected int32 class indices (an Int32Array)');
+  const dims = Array.from(feed.dims);
+  if (dims.length !== 1 || dims[0] !== batch) throw new ShapeError('labels', `expected [${batch}] (one per embedding), got [${dims.join(', ')}]`);
+  const data = feed.data;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i]! < 0 || data[i]! >= classes) throw new LabelError('labels', `labels[${i}] = ${data[i]} is not in [0, ${classes})`);
+  }
+}
