@@ -23,6 +23,7 @@ export default defineConfig({
       project('examples', 'examples'),
       project('docs', 'docs'),
       project('browser', 'tests/browser'),
+      project('cross-backend', 'tests/cross-backend'),
     ],
   },
 });
