@@ -98,9 +98,11 @@ describe.each(MODULES)('backend-ort (%s) equals backend-tfjs (cpu)', (_, ort) =>
     const tfLosses: number[] = [];
     for (let s = 0; s < steps; s++) {
       const { x, y } = batches[s % batches.length]!;
-      const cost = tf.tidy(() => optimizer.minimize(() => tfLoss(tf.tensor2d(x, [B, D]), centers, tf.tensor1d(y, 'int32')) as tf.Scalar, true));
-      tfLosses.push(cost!.dataSync()[0]!);
-      cost!.dispose();
+      const [xt, yt] = [tf.tensor2d(x, [B, D]), tf.tensor1d(y, 'int32')];
+      const cost = optimizer.minimize(() => tfLoss(xt, centers, yt) as tf.Scalar, true);
+      if (!cost) throw new Error('minimize returned no cost');
+      tfLosses.push(cost.dataSync()[0]!);
+      tf.dispose([cost, xt, yt]);
     }
     optimizer.dispose();
     centers.dispose();
