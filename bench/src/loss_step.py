@@ -9,6 +9,7 @@ import torch
 
 torch.set_num_threads(2)
 B, D, C, runs = (int(v) for v in sys.argv[1:5])
+warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 g = torch.Generator().manual_seed(0)
 x = torch.randn(B, D, generator=g, requires_grad=True)
 w = torch.randn(C, D, generator=g, requires_grad=True)
@@ -31,7 +32,8 @@ def step():
     return loss.item()
 
 
-step()
+for _ in range(warmup):
+    step()
 times = []
 for _ in range(runs):
     t = time.perf_counter()

@@ -10,8 +10,10 @@
  * 2. LFW 10-fold on 6,000 pairs of 512-d embeddings, against insightface's loops and a
  *    vectorised numpy version.
  * 3. One ArcFace loss step (forward + backward) on tfjs cpu and wasm against PyTorch CPU.
+ * 4. One ArcFace head step (forward + backward) at B=256, D=512, C=100,000 on onnxruntime-node
+ *    and onnxruntime-web (2 threads each) against PyTorch CPU autograd (2 threads).
  *
- * `npm run bench -- eval` or `npm run bench -- loss` runs one part.
+ * `npm run bench -- eval`, `npm run bench -- loss` or `npm run bench -- ort` runs one part.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lfwTenFold, matrix, writeNpy } from '@marginkit/eval';
 import { lossStepBench } from './loss-step.js';
+import { ortStepBench } from './ort-step.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = '/usr/bin/python3';
@@ -141,6 +144,9 @@ if (only === undefined || only === 'eval') {
 
 // ---- 3. Loss step ----
 if (only === undefined || only === 'loss') results['lossStep'] = await lossStepBench();
+
+// ---- 4. ORT head step at 100,000 classes ----
+if (only === undefined || only === 'ort') results['ortStep'] = await ortStepBench();
 
 const dir = resolve(here, '..', 'results');
 mkdirSync(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import { type DType, InvalidArgumentError, UnsupportedOpError } from '@marginkit/core';
+import { type DType, InvalidArgumentError, UnsupportedOpError, broadcastShapes } from '@marginkit/core';
 import { type AnyAttrs, type InputData, type OrtTensor, formatShape, topologicalOrder } from './graph.js';
 import { ElemType, IR_VERSION, OPSET } from './onnx.js';
 
@@ -33,6 +33,15 @@ export interface LowerOptions {
 }
 
 const ONNX_DTYPE: Record<DType, number> = { float32: ElemType.float32, int32: ElemType.int32, bool: ElemType.bool };
+
+const ELEMENTWISE: ReadonlySet<string> = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'less']);
+
+/** A float32 constant whose every value is 1. */
+function isOnes(t: OrtTensor): boolean {
+  if (t.node.kind !== 'op' || t.node.op !== 'constant' || t.dtype !== 'float32') return false;
+  const { values } = t.node.attrs as { values: number | readonly number[] };
+  return typeof values === 'number' ? values === 1 : values.every((v) => v === 1);
+}
 
 /** A 53-bit hash of bytes (cyrb53), for constants in the structural key. */
 function hashBytes(bytes: Uint8Array): string {
@@ -129,6 +138,46 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   const outputKey = outputs.map(([name, t]) => `${name}=${canon.get(t.id)}`).join(';');
   const key = `${keys.join('\n')}\n=> ${outputKey}`;
 
+  // Rewrite: a multiplication by an all-ones constant only broadcasts (the VJP of a reduction
+  // writes the cotangent that way). Where every consumer is an elementwise op that broadcasts to
+  // the same shape anyway, consumers read the smaller tensor and the [B, C]-sized copy is not made.
+  const ref = unique.map((t) => (t.node.kind === 'op' ? t.node.inputs.map((x) => canon.get(x.id)!) : []));
+  const consumers: number[][] = unique.map(() => []);
+  ref.forEach((ins, i) => {
+    for (const j of ins) consumers[j]!.push(i);
+  });
+  const outputSet = new Set(outputs.map(([, t]) => canon.get(t.id)!));
+  unique.forEach((t, i) => {
+    if (t.node.kind !== 'op' || t.node.op !== 'mul' || outputSet.has(i)) return;
+    const slot = ref[i]!.findIndex((j) => isOnes(unique[j]!));
+    if (slot < 0) return;
+    const k = ref[i]![1 - slot]!;
+    const eligible = consumers[i]!.every((c) => {
+      const node = unique[c]!.node;
+      if (node.kind !== 'op' || !ELEMENTWISE.has(node.op)) return false;
+      const ins = ref[c]!;
+      if (ins.filter((j) => j === i).length !== 1) return false;
+      const other = ins.find((j) => j !== i)!;
+      const shape = broadcastShapes(unique[k]!.shape, unique[other]!.shape);
+      return shape !== undefined && shape.join() === unique[c]!.shape.join();
+    });
+    if (!eligible || consumers[i]!.length === 0) return;
+    for (const c of consumers[i]!) {
+      ref[c] = ref[c]!.map((j) => (j === i ? k : j));
+      consumers[k]!.push(c);
+    }
+    consumers[i] = [];
+  });
+  // What the outputs still need after the rewrite.
+  const live = new Set<number>();
+  const stack = [...outputSet];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    if (live.has(i)) continue;
+    live.add(i);
+    stack.push(...ref[i]!);
+  }
+
   // Emission.
   const nodes: Attr[] = [];
   const initializers: Attr[] = [];
@@ -161,6 +210,7 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   unique.forEach((t, i) => {
     const node = t.node;
     const out = name(i);
+    if (!live.has(i) && node.kind !== 'input') return;
     if (node.kind === 'input') {
       if (freeze.has(t)) {
         initializers.push(tensorProto(node.name, t.shape, ONNX_DTYPE[t.dtype], node.bound!));
@@ -177,7 +227,7 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
       }
       return;
     }
-    const ins = node.inputs.map((x) => name(canon.get(x.id)!));
+    const ins = ref[i]!.map(name);
     const a = node.attrs as Record<string, unknown>;
     const x = ins[0]!;
     switch (node.op) {

@@ -74,11 +74,12 @@ const RULES: Record<OpName, VjpRule | undefined> = {
   oneHot: undefined,
   stopGradient: undefined,
   add: (o, [a, b], _, __, g) => [unbroadcast(o, g, a!.shape), unbroadcast(o, g, b!.shape)],
-  sub: (o, [a, b], _, __, g) => [unbroadcast(o, g, a!.shape), unbroadcast(o, o.neg(g), b!.shape)],
+  // Negations after the reduction: on the smaller tensor when b was broadcast.
+  sub: (o, [a, b], _, __, g) => [unbroadcast(o, g, a!.shape), o.neg(unbroadcast(o, g, b!.shape))],
   mul: (o, [a, b], _, __, g) => [unbroadcast(o, o.mul(g, b!), a!.shape), unbroadcast(o, o.mul(g, a!), b!.shape)],
   div: (o, [a, b], _, out, g) => {
     const ga = o.div(g, b!);
-    return [unbroadcast(o, ga, a!.shape), unbroadcast(o, o.neg(o.mul(ga, out)), b!.shape)];
+    return [unbroadcast(o, ga, a!.shape), o.neg(unbroadcast(o, o.mul(ga, out), b!.shape))];
   },
   // Ties go to a (the op set's contract).
   maximum: (o, [a, b], _, __, g) => {
