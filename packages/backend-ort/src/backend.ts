@@ -42,13 +42,18 @@ export interface OrtSessionLike {
  */
 export interface OrtModule {
   /** Creates sessions from model bytes. */
-  readonly InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike> };
-  /** The tensor constructor. */
-  readonly Tensor: new (
-    type: 'float32' | 'int32' | 'bool',
-    data: Float32Array | Int32Array | Uint8Array,
-    dims: readonly number[],
-  ) => OrtValue;
+  readonly InferenceSession: {
+    /** `InferenceSession.create(bytes, options)`. */
+    create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike>;
+  };
+  /** The tensor constructor, `new ort.Tensor(type, data, dims)`. */
+  readonly Tensor: OrtTensorConstructor;
+}
+
+/** `ort.Tensor` as the backend constructs it. */
+export interface OrtTensorConstructor {
+  /** A tensor of `type` with row-major `data` and dimensions `dims`. */
+  new (type: 'float32' | 'int32' | 'bool', data: Float32Array | Int32Array | Uint8Array, dims: readonly number[]): OrtValue;
 }
 
 /** Options of {@link ortBackend}. */
@@ -65,7 +70,15 @@ export interface OrtBackendOptions {
 }
 
 /** Data to feed an input: an `ort.Tensor` or `{ data, dims }` with data of the input's dtype. */
-export type Feed = OrtValue | { readonly data: InputData; readonly dims: readonly number[] };
+export type Feed = OrtValue | PlainFeed;
+
+/** Input data without an `ort.Tensor`: the dtype is read from the typed array. */
+export interface PlainFeed {
+  /** Row-major values: a Float32Array for float32 inputs, an Int32Array for int32 inputs. */
+  readonly data: InputData;
+  /** The dimensions. */
+  readonly dims: readonly number[];
+}
 
 /** Inputs fed by name. Inputs made with {@link OrtBackend.tensor} may be omitted (their bound values are used). */
 export type Feeds = Readonly<Record<string, Feed>>;
@@ -104,7 +117,7 @@ export interface ExportOptions {
 }
 
 /**
- * The ONNX Runtime backend: a marginkit {@link @marginkit/core!Backend} whose tensors are symbolic.
+ * The ONNX Runtime backend: a marginkit `Backend` (from `@marginkit/core`) whose tensors are symbolic.
  * Calling a loss traces a graph; {@link OrtBackend.compile} lowers it to an ONNX model (opset 17),
  * compiles it once into an InferenceSession (cached by a structural key) and runs it on fed data.
  * {@link OrtBackend.gradients} differentiates a traced graph into another graph.

@@ -18,6 +18,8 @@ export {
   type OrtBackendOptions,
   type OrtCacheStats,
   type OrtModule,
+  type OrtTensorConstructor,
+  type PlainFeed,
   type OrtSessionLike,
   type OrtValue,
   ortBackend,

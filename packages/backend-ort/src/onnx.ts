@@ -4,9 +4,25 @@ import { ONNX_PROTO } from './onnx-schema.generated.js';
 /** ONNX TensorProto.DataType codes used here. @internal */
 export const ElemType = { float32: 1, int32: 6, int64: 7, bool: 9 } as const;
 
-/** The ONNX opset the models are written for. */
+/**
+ * The ONNX opset (default domain) of every model the backend writes.
+ *
+ * @example
+ * ```ts
+ * import { OPSET } from '@marginkit/backend-ort';
+ * console.log(OPSET); // 17
+ * ```
+ */
 export const OPSET = 17;
-/** The ONNX IR version of the models (IR 8 goes with opset 17). */
+/**
+ * The ONNX IR version of every model the backend writes (IR 8 goes with opset 17).
+ *
+ * @example
+ * ```ts
+ * import { IR_VERSION } from '@marginkit/backend-ort';
+ * console.log(IR_VERSION); // 8
+ * ```
+ */
 export const IR_VERSION = 8;
 
 /** The ModelProto message type, parsed from the vendored schema on first use. */

@@ -1,11 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { compareNormwise } from '@marginkit/core/testing';
+import { dirname, join } from 'node:path';
+import { ortBackend } from '@marginkit/backend-ort';
+import { combinedMargin, marginSoftmaxLoss } from '@marginkit/core';
+import { compareNormwise, seededRandom } from '@marginkit/core/testing';
 import { build } from 'esbuild';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PageLossCase } from './page.js';
+import type { PageFeed, PageLossCase } from './page.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -56,11 +62,16 @@ describe.runIf(available)('in headless Chromium', () => {
     });
     const js = bundle.outputFiles[0]!.text;
     const html = '<!doctype html><meta charset="utf-8"><title>marginkit</title><script type="module" src="/page.js"></script>';
+    const ortDist = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-web')), '..', 'dist');
     server = createServer((req, res) => {
       const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+      const ortFile = /^\/ort\/(ort-wasm-[a-z.-]+\.(?:wasm|mjs))$/.exec(req.url ?? '')?.[1];
       if (req.url === '/page.js') res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' }).end(js);
       else if (req.url === '/') res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end(html);
-      else res.writeHead(404).end();
+      else if (ortFile && existsSync(join(ortDist, ortFile))) {
+        const type = ortFile.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+        res.writeHead(200, { ...headers, 'Content-Type': type }).end(readFileSync(join(ortDist, ortFile)));
+      } else res.writeHead(404).end();
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     browser = await chromium.launch({
@@ -125,6 +136,65 @@ describe.runIf(available)('in headless Chromium', () => {
       expect(failures).toEqual([]);
       expect(await page.evaluate(() => window.marginkit.memory())).toBe(before);
     });
+  });
+
+  describe.each(['wasm', 'webgpu'])('backend-ort on onnxruntime-web, %s execution provider', (ep) => {
+    it('traces, differentiates and runs every margin × policy loss within 1e-4 of the float64 fixtures (1e-3 for non-integer m1 on webgpu)', async () => {
+      const results = await page.evaluate(([c, e]) => window.marginkit.ortLosses(c, e), [losses.cases as PageLossCase[], ep] as const);
+      const failures: string[] = [];
+      losses.cases.forEach(
+        (c: { name: string; config: { margin: MarginConfig }; loss: number; gradEmbeddings: number[]; gradCenters: number[] }, i: number) => {
+          const r = results[i]!;
+          for (const [what, got, want] of [
+            ['loss', [r.loss], [c.loss]],
+            ['d/dembeddings', r.gradEmbeddings, c.gradEmbeddings],
+            ['d/dcenters', r.gradCenters, c.gradCenters],
+          ] as const) {
+            const msg = compareNormwise(got, want, tolerance(ep, c.config.margin));
+            if (msg) failures.push(`${c.name} ${what}: ${msg}`);
+          }
+        },
+      );
+      expect(failures).toEqual([]);
+    });
+  });
+
+  it('an exported .onnx gives the same numbers in onnxruntime-node, onnxruntime-web in Node and onnxruntime-web in Chromium', async () => {
+    const backend = ortBackend(ortNode);
+    const [B, D, C] = [6, 8, 5];
+    const x = backend.placeholder('embeddings', [-1, D]);
+    const w = backend.placeholder('centers', [C, D]);
+    const loss = marginSoftmaxLoss(backend, { margin: combinedMargin({ m1: 1, m2: 0.3, m3: 0.2 }), scale: 32 })(
+      x,
+      w,
+      backend.placeholder('labels', [-1], 'int32'),
+    );
+    const [dx, dw] = backend.gradients(loss, [x, w]);
+    const model = backend.exportOnnx({ loss, dx: dx!, dw: dw! });
+    await backend.dispose();
+    const rng = seededRandom(5);
+    const feeds: Record<string, PageFeed> = {
+      embeddings: { type: 'float32', dims: [B, D], data: Array.from({ length: B * D }, () => rng.normal()) },
+      centers: { type: 'float32', dims: [C, D], data: Array.from({ length: C * D }, () => rng.normal()) },
+      labels: { type: 'int32', dims: [B], data: Array.from({ length: B }, () => rng.int(C)) },
+    };
+    const runIn = async (ort: typeof ortNode | typeof ortWeb): Promise<Record<string, number[]>> => {
+      const session = await ort.InferenceSession.create(model);
+      const inputs = Object.fromEntries(
+        Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.type === 'int32' ? Int32Array.from(f.data) : Float32Array.from(f.data), f.dims)]),
+      );
+      const out = await session.run(inputs);
+      await session.release();
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data as Float32Array)]));
+    };
+    const inNode = await runIn(ortNode);
+    ortWeb.env.wasm.numThreads = 1;
+    const webInNode = await runIn(ortWeb);
+    const inChromium = await page.evaluate(([m, f]) => window.marginkit.ortRun(m, f, 'wasm'), [Array.from(model), feeds] as const);
+    for (const k of ['loss', 'dx', 'dw']) {
+      expect(compareNormwise(webInNode[k]!, inNode[k]!, 1e-5), `${k}: web in Node vs node`).toBeUndefined();
+      expect(compareNormwise(inChromium[k]!, inNode[k]!, 1e-5), `${k}: Chromium vs node`).toBeUndefined();
+    }
   });
 
   it('runs @marginkit/eval: AUC, EER and IJB-style TAR@FAR equal scikit-learn and insightface', async () => {
