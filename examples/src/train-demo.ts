@@ -3,12 +3,15 @@
  * (NormFace), CosFace and ArcFace, and compare loss, held-out accuracy and how far apart the
  * classes end up in angle. Run it with `npm run demo` from the repository root.
  *
- * Options: --epochs N (default 12), --backend cpu|wasm (default cpu), --out DIR (default
- * examples/demo-output), --quick (a few seconds, for smoke tests).
+ * Options: --epochs N (default 12), --backend cpu|wasm (default cpu: the tfjs backend of the
+ * net), --head tfjs|ort (default tfjs; ort trains the head's centres, loss and gradients on
+ * onnxruntime-node with @marginkit/backend-ort), --out DIR (default examples/demo-output),
+ * --quick (a few seconds, for smoke tests).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ortBackend } from '@marginkit/backend-ort';
 import { type Margin, arcface, cosface, noMargin } from '@marginkit/core';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -22,6 +25,7 @@ const { values: args } = parseArgs({
   options: {
     epochs: { type: 'string', default: '12' },
     backend: { type: 'string', default: 'cpu' },
+    head: { type: 'string', default: 'tfjs' },
     out: { type: 'string', default: resolve(import.meta.dirname, '..', 'demo-output') },
     quick: { type: 'boolean', default: false },
   },
@@ -31,8 +35,10 @@ const epochs = Number(args.epochs);
 if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, got ${args.epochs}`);
 if (args.backend !== 'cpu' && args.backend !== 'wasm') throw new Error(`--backend must be cpu or wasm, got ${args.backend}`);
 if (args.backend === 'wasm') setWasmPaths(`${resolve(import.meta.dirname, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist')}/`);
+if (args.head !== 'tfjs' && args.head !== 'ort') throw new Error(`--head must be tfjs or ort, got ${args.head}`);
 await tf.setBackend(args.backend);
 await tf.ready();
+const ortHead = args.head === 'ort' ? ortBackend(await import('onnxruntime-node')) : undefined;
 
 const quick = args.quick;
 const data = clusteredData(tf, { classes: quick ? 8 : 24, trainPerClass: quick ? 20 : 60, testPerClass: quick ? 10 : 30, inputDim: 32, noise: 0.9, seed: 7 });
@@ -55,7 +61,7 @@ const log = (line: string) => {
 };
 
 console.log(
-  `marginkit demo · tfjs ${tf.version.tfjs} on the ${tf.getBackend()} backend · ${data.train.x.shape[0]} training / ${data.test.x.shape[0]} held-out samples, ${data.train.x.shape[1]}-d inputs`,
+  `marginkit demo · tfjs ${tf.version.tfjs} on the ${tf.getBackend()} backend${ortHead ? ' · the head on ONNX Runtime (onnxruntime-node)' : ''} · ${data.train.x.shape[0]} training / ${data.test.x.shape[0]} held-out samples, ${data.train.x.shape[1]}-d inputs`,
 );
 console.log('Same net, same data, same seed; only the margin on the target logit changes.\n');
 
@@ -80,6 +86,7 @@ for (const run of runs) {
     batchSize: 64,
     learningRate: 0.01,
     seed: 11,
+    ...(ortHead ? { ortHead } : {}),
     onEpoch: (r) => {
       bar?.update(r.epoch, { epoch: r.epoch, loss: r.loss.toFixed(3), acc: `${(100 * r.accuracy).toFixed(1)}%` });
       log(`  ${run.label.padEnd(22)} epoch ${String(r.epoch).padStart(2)}  loss ${r.loss.toFixed(4)}  held-out accuracy ${(100 * r.accuracy).toFixed(1)}%`);
@@ -100,6 +107,7 @@ for (const run of runs) {
   });
 }
 bars?.stop();
+await ortHead?.dispose();
 
 const pairCount = results[0]!.verification.positives + results[0]!.verification.negatives;
 console.log(`\nHeld-out: accuracy of the nearest centre; angles in degrees (a margin pulls samples towards their own centre);`);
@@ -145,6 +153,6 @@ const summary = results.map(({ verification: v, ...r }) => ({
   ...r,
   verification: { auc: v.auc, eer: v.eer.eer, tarAtFar: v.tarAtFar.map(({ target, tar, far, threshold }) => ({ target, tar, far, threshold })) },
 }));
-writeFileSync(resolve(args.out, 'results.json'), `${JSON.stringify({ backend: tf.getBackend(), results: summary }, null, 2)}\n`);
+writeFileSync(resolve(args.out, 'results.json'), `${JSON.stringify({ backend: tf.getBackend(), head: args.head, results: summary }, null, 2)}\n`);
 console.log(`\nWrote ${lossSvg}, ${accSvg}, ${rocSvg} and results.json.`);
 console.log('Note: margin losses are higher by design (the target logit is penalised); compare accuracy, the angular gap and TAR@FAR.');

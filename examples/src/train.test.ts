@@ -1,4 +1,6 @@
+import { ortBackend } from '@marginkit/backend-ort';
 import { arcface, noMargin } from '@marginkit/core';
+import * as ortNode from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clusteredData } from './data.js';
@@ -22,6 +24,22 @@ describe('the demo training run', () => {
       expect(run.epochs.at(-1)!.accuracy).toBeGreaterThan(0.6); // chance is 1/6
     }
     expect(arc.angles.ownDeg).toBeLessThan(plain.angles.ownDeg);
+  });
+});
+
+describe('the demo with the head on ONNX Runtime', () => {
+  it('trains as well as the tfjs head: the same loss curve within 1e-3 (same seed, same data)', async () => {
+    await tf.setBackend('cpu');
+    const data = clusteredData(tf, { classes: 5, trainPerClass: 20, testPerClass: 10, inputDim: 12, noise: 0.8, seed: 4 });
+    const common = { margin: arcface({ m: 0.3 }), scale: 16, embeddingDim: 8, hidden: 16, epochs: 3, batchSize: 25, learningRate: 0.01, seed: 2 };
+    const onTfjs = await trainEmbedding(tf, data, common);
+    const ort = ortBackend(ortNode);
+    const onOrt = await trainEmbedding(tf, data, { ...common, ortHead: ort });
+    await ort.dispose();
+    expect(onOrt.epochs.at(-1)!.loss).toBeLessThan(onOrt.epochs[0]!.loss);
+    onOrt.epochs.forEach((e, i) => {
+      expect(Math.abs(e.loss - onTfjs.epochs[i]!.loss), `epoch ${i + 1}`).toBeLessThan(1e-3);
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { type OrtBackend, adam, headTrainer } from '@marginkit/backend-ort';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
 import { type Margin, cosineLogits, marginSoftmaxLoss } from '@marginkit/core';
 import type * as tf from '@tensorflow/tfjs';
@@ -45,6 +46,12 @@ export interface TrainOptions {
   readonly onBatch?: (batch: number, batches: number, loss: number) => void;
   /** Called after every epoch. */
   readonly onEpoch?: (report: EpochReport) => void;
+  /**
+   * Train the head (centres, loss, gradients, Adam update) on ONNX Runtime with this backend
+   * instead of tfjs. The net stays on tfjs and is trained with the embeddings' gradient that the
+   * ORT step returns.
+   */
+  readonly ortHead?: OrtBackend;
 }
 
 /**
@@ -69,8 +76,19 @@ export async function trainEmbedding(
   });
   const init = t.randomNormal([classes, o.embeddingDim], 0, 1, 'float32', o.seed + 2);
   const centers = t.variable(init, true);
-  init.dispose();
   const optimizer = t.train.adam(o.learningRate);
+  // On ONNX Runtime: the same loss and the same Adam (tfjs's ε = 1e-7) for the centres, in one session per step.
+  const ort = o.ortHead;
+  const trainer = ort
+    ? await headTrainer(ort, {
+        loss: marginSoftmaxLoss(ort, { margin: o.margin, scale: o.scale }),
+        centers: Float32Array.from(await init.data()),
+        classes,
+        dim: o.embeddingDim,
+        optimizer: adam({ learningRate: o.learningRate, epsilon: 1e-7 }),
+      })
+    : undefined;
+  init.dispose();
   const n = data.train.x.shape[0];
   const batches = Math.ceil(n / o.batchSize);
   const epochs: EpochReport[] = [];
@@ -103,12 +121,29 @@ export async function trainEmbedding(
       const idx = t.tensor1d(order.slice(b * o.batchSize, (b + 1) * o.batchSize), 'int32');
       const x = t.gather(data.train.x, idx);
       const y = t.gather(data.train.labels, idx);
-      const value = optimizer.minimize(() => loss(net.apply(x, { training: true }) as tf.Tensor, centers, y) as tf.Scalar, true);
-      const v = value ? (await value.data())[0]! : Number.NaN;
-      t.dispose([x, y, idx, ...(value ? [value] : [])]);
+      let v: number;
+      if (trainer) {
+        // Forward on tfjs, the head's step on ORT, then the net's gradient from the embeddings' gradient: Σ e ⊙ dE.
+        const e = net.apply(x, { training: true }) as tf.Tensor2D;
+        const step = await trainer.step(
+          { data: Float32Array.from(await e.data()), dims: e.shape },
+          { data: Int32Array.from(await y.data()), dims: [e.shape[0]] },
+        );
+        const dE = t.tensor2d(Float32Array.from(step.embeddingsGradient.data as Float32Array), e.shape);
+        const { value, grads } = t.variableGrads(() => t.sum(t.mul(net.apply(x, { training: true }) as tf.Tensor, dE)));
+        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+        t.dispose([e, dE, value, ...Object.values(grads)]);
+        v = step.loss;
+      } else {
+        const value = optimizer.minimize(() => loss(net.apply(x, { training: true }) as tf.Tensor, centers, y) as tf.Scalar, true);
+        v = value ? (await value.data())[0]! : Number.NaN;
+        value?.dispose();
+      }
+      t.dispose([x, y, idx]);
       total += v;
       o.onBatch?.(b + 1, batches, v);
     }
+    if (trainer) t.tidy(() => centers.assign(t.tensor2d(trainer.centers(), [classes, o.embeddingDim])));
     const report = { epoch, loss: total / batches, accuracy: evaluate(data.test).acc };
     epochs.push(report);
     o.onEpoch?.(report);
@@ -117,5 +152,6 @@ export async function trainEmbedding(
   net.dispose();
   centers.dispose();
   optimizer.dispose();
+  await trainer?.dispose();
   return { epochs, angles: { ownDeg, otherDeg, embeddings } };
 }
