@@ -80,6 +80,19 @@ describe.each(ORT_VARIANTS)('ort-%s: compile, cache, dispose', (variant) => {
     expect(backend.stats()).toMatchObject({ sessionsCreated: 1, cacheHits: 1 });
   });
 
+  it('graphs whose large constants differ in one value get their own sessions and their own values', async () => {
+    backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [100]);
+    const a = Array.from({ length: 100 }, (_, i) => i);
+    const b = a.map((v, i) => (i === 99 ? -1 : v));
+    const [ya] = await backend.run([o.add(x, o.constant(a, [100]))], { x: { data: new Float32Array(100), dims: [100] } });
+    const [yb] = await backend.run([o.add(x, o.constant(b, [100]))], { x: { data: new Float32Array(100), dims: [100] } });
+    expect(values(ya!)[99]).toBe(99);
+    expect(values(yb!)[99]).toBe(-1);
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 2, cacheHits: 0 });
+  });
+
   it('evicts least recently used sessions beyond cacheSize, and releases everything on dispose', async () => {
     backend = ortBackend(ortModule(variant), { cacheSize: 2 });
     const o = backend.tensorOps;

@@ -210,6 +210,7 @@ function checkDType(argument: string, dtype: unknown): 'float32' | 'int32' {
 interface CacheEntry {
   readonly session: Promise<OrtSessionLike>;
   readonly key: string;
+  readonly largeConstants: readonly Uint8Array[];
   readonly bytes: Uint8Array;
   refs: number;
 }
@@ -368,20 +369,26 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
   /** The session for a trace (cached by its structural key), and the trace itself: its bound values are this call's. */
   const acquire = (outputs: [string, OrtTensor][]): { entry: CacheEntry; lowered: Lowered } => {
     const lowered = lowerGraph(outputs);
-    let entry = cache.get(lowered.key);
+    // The key spells out small constants and hashes large ones; a hit must also have equal large constants.
+    let key = lowered.key;
+    let entry = cache.get(key);
+    for (let n = 1; entry && !sameBytes(entry.largeConstants, lowered.largeConstants); n++) {
+      key = `${lowered.key}\n#${n}`;
+      entry = cache.get(key);
+    }
     if (entry) {
       cacheHits++;
-      cache.delete(lowered.key);
-      cache.set(lowered.key, entry); // most recently used last
+      cache.delete(key);
+      cache.set(key, entry); // most recently used last
     } else {
       const bytes = encodeModel(lowered.model);
       sessionsCreated++;
       const session = ort.InferenceSession.create(bytes, sessionOptions).catch((e: unknown) => {
-        cache.delete(lowered.key);
+        cache.delete(key);
         throw new BackendError('model', `ONNX Runtime could not load the traced model: ${e instanceof Error ? e.message : String(e)}`);
       });
-      entry = { session, key: lowered.key, bytes, refs: 0 };
-      cache.set(lowered.key, entry);
+      entry = { session, key, bytes, refs: 0, largeConstants: lowered.largeConstants };
+      cache.set(key, entry);
       evict();
     }
     entry.refs++;
@@ -418,7 +425,9 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     try {
       return await session.run(ortFeeds);
     } catch (e) {
-      throw new BackendError('run', `ONNX Runtime failed to run the graph: ${e instanceof Error ? e.message : String(e)}`);
+      const message = e instanceof Error ? e.message : String(e);
+      const hint = /GatherElements/.test(message) ? ' (an index fed to gatherPerRow, such as a label, is outside [0, columns))' : '';
+      throw new BackendError('run', `ONNX Runtime failed to run the graph${hint}: ${message}`);
     }
   };
 
@@ -503,6 +512,16 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       await Promise.all(entries.map(async (e) => (await e.session.catch(() => undefined))?.release()));
     },
   };
+}
+
+function sameBytes(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    if (x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+    return true;
+  });
 }
 
 function describeData(data: unknown): string {

@@ -216,6 +216,15 @@ const asyncCases: [string, ErrorClass, RegExp, () => Promise<unknown>][] = [
     },
   ],
   [
+    'a label outside [0, classes) fed to a compiled loss (ONNX Runtime reports it; the error says what it likely is)',
+    BackendError,
+    /^run: ONNX Runtime failed to run the graph \(an index fed to gatherPerRow, such as a label, is outside \[0, columns\)\): /,
+    async () => {
+      const b = fresh();
+      return (await b.compile({ loss: lossGraph(b).loss })).run(feeds({ labels: { data: new Int32Array([0, 3]), dims: [2] } }));
+    },
+  ],
+  [
     'a disposed compiled graph',
     BackendError,
     /^compiled: this compiled graph was disposed/,

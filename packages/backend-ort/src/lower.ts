@@ -22,6 +22,12 @@ export interface Lowered {
   readonly inputs: readonly (GraphInput & { readonly tensor: OrtTensor })[];
   /** Output names, in order. */
   readonly outputs: readonly string[];
+  /**
+   * The bytes of constants (and frozen inputs) too large to spell out in the key, in key order:
+   * the key holds their hash, and a cache hit compares these bytes, so a hash collision cannot
+   * reuse the wrong session.
+   */
+  readonly largeConstants: readonly Uint8Array[];
 }
 
 /** Options of the lowering. @internal */
@@ -33,6 +39,9 @@ export interface LowerOptions {
 }
 
 const ONNX_DTYPE: Record<DType, number> = { float32: ElemType.float32, int32: ElemType.int32, bool: ElemType.bool };
+
+/** Constants up to this many values are written into the structural key verbatim. */
+const SPELLED_OUT = 64;
 
 const ELEMENTWISE: ReadonlySet<string> = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'less']);
 
@@ -102,6 +111,14 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   const unique: OrtTensor[] = [];
   const keys: string[] = [];
   const inputNames = new Map<string, OrtTensor>();
+  const largeConstants: Uint8Array[] = [];
+  /** Values in the key: spelled out when small, else a hash (the bytes are kept for an exact check). */
+  const spell = (data: ArrayLike<number> & ArrayBufferView): string => {
+    if (data.length <= SPELLED_OUT) return Array.from(data).join(',');
+    const bytes = bytesOf(data);
+    largeConstants.push(bytes);
+    return `#${hashBytes(bytes)}/${data.length}`;
+  };
   for (const t of order) {
     let key: string;
     const node = t.node;
@@ -113,12 +130,12 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
       inputNames.set(node.name, t);
       if (freeze.has(t)) {
         if (!node.bound) throw new InvalidArgumentError('freeze', `input '${node.name}' has no bound values to store as an initialiser`);
-        key = `frozen:${node.name}:${t.dtype}:${t.shape.join(',')}:${hashBytes(bytesOf(node.bound))}`;
+        key = `frozen:${node.name}:${t.dtype}:${t.shape.join(',')}:${spell(node.bound)}`;
       } else {
         key = `input:${node.name}:${t.dtype}:${t.shape.join(',')}`;
       }
     } else if (node.op === 'constant') {
-      key = `constant:${t.dtype}:${t.shape.join(',')}:${hashBytes(bytesOf(constantData(node.attrs)))}`;
+      key = `constant:${t.dtype}:${t.shape.join(',')}:${spell(constantData(node.attrs))}`;
     } else {
       key = `${node.op}(${node.inputs.map((i) => canon.get(i.id)).join(',')})${attrKey(node.attrs)}`;
     }
@@ -324,7 +341,7 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
     producerVersion: options.producerVersion ?? '0',
     graph: { name: 'marginkit', node: nodes, initializer: initializers, input: inputInfos, output: outputInfos },
   };
-  return { key, model, inputs: graphInputs, outputs: outputs.map(([n]) => n) };
+  return { key, model, inputs: graphInputs, outputs: outputs.map(([n]) => n), largeConstants };
 }
 
 /** The bytes of bound input data, for feeding. @internal */
