@@ -11,7 +11,7 @@ import {
 } from '@marginkit/core';
 import { describe, expect, it } from 'vitest';
 import { type OrtBackend, type OrtModule, ortBackend } from './backend.js';
-import { adam, headTrainer, sgd } from './head-trainer.js';
+import { type HeadOptimizer, adam, headTrainer, sgd } from './head-trainer.js';
 import { ortModule } from './ort-variants.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -27,6 +27,9 @@ function lossGraph(b: OrtBackend) {
   const y = b.placeholder('labels', [-1], 'int32');
   return { x, w, y, loss: marginSoftmaxLoss(b, { margin: arcface() })(x, w, y) };
 }
+/** A head of 3 classes in 4 dimensions, trained with `optimizer`. */
+const trainer = (b: OrtBackend, optimizer: HeadOptimizer) =>
+  headTrainer(b, { loss: marginSoftmaxLoss(b, { margin: arcface() }), centers: new Float32Array(12).fill(1), classes: 3, dim: 4, optimizer });
 const feeds = (over: Record<string, unknown> = {}) => ({
   embeddings: { data: new Float32Array(8), dims: [2, 4] },
   centers: { data: new Float32Array(12).fill(1), dims: [3, 4] },
@@ -265,13 +268,7 @@ const asyncCases: [string, ErrorClass, RegExp, () => Promise<unknown>][] = [
     /^labels: labels\[1\] = 3 is not in \[0, 3\)/,
     async () => {
       const b = fresh();
-      const t = await headTrainer(b, {
-        loss: marginSoftmaxLoss(b, { margin: arcface() }),
-        centers: new Float32Array(12).fill(1),
-        classes: 3,
-        dim: 4,
-        optimizer: adam(),
-      });
+      const t = await trainer(b, adam());
       return t.step({ data: new Float32Array(8), dims: [2, 4] }, { data: new Int32Array([0, 3]), dims: [2] });
     },
   ],
@@ -281,13 +278,7 @@ const asyncCases: [string, ErrorClass, RegExp, () => Promise<unknown>][] = [
     /^embeddings: has a non-finite value NaN at \[1, 0\]/,
     async () => {
       const b = fresh();
-      const t = await headTrainer(b, {
-        loss: marginSoftmaxLoss(b, { margin: arcface() }),
-        centers: new Float32Array(12).fill(1),
-        classes: 3,
-        dim: 4,
-        optimizer: adam(),
-      });
+      const t = await trainer(b, adam());
       return t.step({ data: Float32Array.of(0, 0, 0, 0, Number.NaN, 0, 0, 0), dims: [2, 4] }, { data: new Int32Array([0, 1]), dims: [2] });
     },
   ],
@@ -297,13 +288,7 @@ const asyncCases: [string, ErrorClass, RegExp, () => Promise<unknown>][] = [
     /^embeddings: expected \[B, 4\], got \[2, 5\]/,
     async () => {
       const b = fresh();
-      const t = await headTrainer(b, {
-        loss: marginSoftmaxLoss(b, { margin: arcface() }),
-        centers: new Float32Array(12).fill(1),
-        classes: 3,
-        dim: 4,
-        optimizer: sgd({ learningRate: 1 }),
-      });
+      const t = await trainer(b, sgd({ learningRate: 1 }));
       return t.step({ data: new Float32Array(10), dims: [2, 5] }, { data: new Int32Array([0, 1]), dims: [2] });
     },
   ],

@@ -11,7 +11,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PageFeed, PageLossCase } from './page.js';
+import type { PageFeed, PageLossCase, PageLossResult } from './page.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -42,6 +42,23 @@ function tolerance(backend: string, margin: MarginConfig): number {
   const m1 = margin.type === 'sphereface' ? margin.m : margin.type === 'combined' ? margin.m1 : 1;
   const nonInteger = (m1 !== undefined && !Number.isInteger(m1)) || (margin.margins ?? []).some((m) => tolerance(backend, m) > 1e-4);
   return (backend === 'webgl' || backend === 'webgpu') && nonInteger ? 1e-3 : 1e-4;
+}
+
+/** Every loss, d/dembeddings and d/dcenters of the page's results that misses its fixture, on a backend. */
+function fixtureFailures(results: readonly PageLossResult[], backend: string): string[] {
+  const failures: string[] = [];
+  losses.cases.forEach((c: { name: string; config: { margin: MarginConfig }; loss: number; gradEmbeddings: number[]; gradCenters: number[] }, i: number) => {
+    const r = results[i]!;
+    for (const [what, got, want] of [
+      ['loss', [r.loss], [c.loss]],
+      ['d/dembeddings', r.gradEmbeddings, c.gradEmbeddings],
+      ['d/dcenters', r.gradCenters, c.gradCenters],
+    ] as const) {
+      const msg = compareNormwise(got, want, tolerance(backend, c.config.margin));
+      if (msg) failures.push(`${c.name} ${what}: ${msg}`);
+    }
+  });
+  return failures;
 }
 
 let server: Server;
@@ -119,21 +136,7 @@ describe.runIf(available)('in headless Chromium', () => {
       const before = await page.evaluate(() => window.marginkit.memory());
       const cases: PageLossCase[] = losses.cases;
       const results = await page.evaluate((c) => window.marginkit.losses(c), cases);
-      const failures: string[] = [];
-      losses.cases.forEach(
-        (c: { name: string; config: { margin: MarginConfig }; loss: number; gradEmbeddings: number[]; gradCenters: number[] }, i: number) => {
-          const r = results[i]!;
-          for (const [what, got, want] of [
-            ['loss', [r.loss], [c.loss]],
-            ['d/dembeddings', r.gradEmbeddings, c.gradEmbeddings],
-            ['d/dcenters', r.gradCenters, c.gradCenters],
-          ] as const) {
-            const msg = compareNormwise(got, want, tolerance(name, c.config.margin));
-            if (msg) failures.push(`${c.name} ${what}: ${msg}`);
-          }
-        },
-      );
-      expect(failures).toEqual([]);
+      expect(fixtureFailures(results, name)).toEqual([]);
       expect(await page.evaluate(() => window.marginkit.memory())).toBe(before);
     });
   });
@@ -141,21 +144,7 @@ describe.runIf(available)('in headless Chromium', () => {
   describe.each(['wasm', 'webgpu'])('backend-ort on onnxruntime-web, %s execution provider', (ep) => {
     it('traces, differentiates and runs every margin × policy loss within 1e-4 of the float64 fixtures (1e-3 for non-integer m1 on webgpu)', async () => {
       const results = await page.evaluate(([c, e]) => window.marginkit.ortLosses(c, e), [losses.cases as PageLossCase[], ep] as const);
-      const failures: string[] = [];
-      losses.cases.forEach(
-        (c: { name: string; config: { margin: MarginConfig }; loss: number; gradEmbeddings: number[]; gradCenters: number[] }, i: number) => {
-          const r = results[i]!;
-          for (const [what, got, want] of [
-            ['loss', [r.loss], [c.loss]],
-            ['d/dembeddings', r.gradEmbeddings, c.gradEmbeddings],
-            ['d/dcenters', r.gradCenters, c.gradCenters],
-          ] as const) {
-            const msg = compareNormwise(got, want, tolerance(ep, c.config.margin));
-            if (msg) failures.push(`${c.name} ${what}: ${msg}`);
-          }
-        },
-      );
-      expect(failures).toEqual([]);
+      expect(fixtureFailures(results, ep)).toEqual([]);
     });
   });
 
