@@ -249,6 +249,9 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', `expected an object, got ${String(options)}`);
   const cacheSize = options.cacheSize ?? 16;
   if (!Number.isInteger(cacheSize) || cacheSize < 1) throw new InvalidArgumentError('options.cacheSize', `must be a positive integer, got ${cacheSize}`);
+  if (options.sessionOptions !== undefined && (typeof options.sessionOptions !== 'object' || options.sessionOptions === null)) {
+    throw new InvalidArgumentError('options.sessionOptions', `expected an object of ONNX Runtime session options, got ${String(options.sessionOptions)}`);
+  }
   const sessionOptions = { ...(options.sessionOptions ?? {}) };
   const owner = {};
   let nextId = 0;

@@ -19,6 +19,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 const ort = ortModule('node');
 /** Lets a test pass what the types forbid. */
 const notAModule = (value: unknown) => value as OrtModule;
+const notOptions = (value: unknown) => value as Record<string, unknown>;
 const fresh = (): OrtBackend => ortBackend(ort);
 
 function lossGraph(b: OrtBackend) {
@@ -47,6 +48,12 @@ const syncCases: [string, ErrorClass, RegExp, () => unknown][] = [
   ],
   ['an object that is not ORT', BackendError, /missing InferenceSession\.create, Tensor/, () => ortBackend(notAModule({}))],
   ['the tfjs module', BackendError, /looks like TensorFlow\.js/, () => ortBackend(notAModule({ tidy: () => 0, tensor: () => 0 }))],
+  [
+    'session options that are not an object',
+    InvalidArgumentError,
+    /^options\.sessionOptions: expected an object of ONNX Runtime session options, got 2/,
+    () => ortBackend(ort, { sessionOptions: notOptions(2) }),
+  ],
   ['a bad cacheSize', InvalidArgumentError, /^options\.cacheSize: must be a positive integer, got 0/, () => ortBackend(ort, { cacheSize: 0 })],
   [
     'a placeholder with a fractional dimension',

@@ -1,13 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { type OrtModule, adam, headTrainer, ortBackend, sgd } from '@marginkit/backend-ort';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
 import { type LossConfig, createRegistry } from '@marginkit/core';
-import { compareNormwise, seededRandom } from '@marginkit/core/testing';
+import { type LossFixtures, compareNormwise, seededRandom } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 ortWeb.env.wasm.numThreads = 1;
+const fixtures = JSON.parse(readFileSync(new URL('../../../fixtures/margin-losses.json', import.meta.url), 'utf8')) as LossFixtures;
 const MODULES: [string, OrtModule][] = [
   ['onnxruntime-node', ortNode],
   ['onnxruntime-web', ortWeb],
@@ -72,6 +74,31 @@ describe.each(MODULES)('backend-ort (%s) equals backend-tfjs (cpu)', (_, ort) =>
     for (const k of ['loss', 'dx', 'dw'] as const) {
       expect(compareNormwise(out[k]!.data as Float32Array, expected[k], 1e-4), k).toBeUndefined();
     }
+  });
+
+  it('on every fixture case (each margin × fallback × gradient policy, edge cases included): loss and both gradients within 1e-4 of tfjs', async () => {
+    const tb = tfjsBackend(tf);
+    const ob = ortBackend(ort);
+    const failures: string[] = [];
+    for (const c of fixtures.cases) {
+      const [B, D] = c.embeddings.shape as [number, number];
+      const C = c.centers.shape[0]!;
+      const tfLoss = registry.loss(tb, c.config);
+      const [tx, tw, ty] = [tf.tensor2d([...c.embeddings.data], [B, D]), tf.tensor2d([...c.centers.data], [C, D]), tf.tensor1d([...c.labels], 'int32')];
+      const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tfLoss(a, b, ty))([tx, tw]);
+      const expected = [Array.from(value.dataSync()), Array.from(grads[0]!.dataSync()), Array.from(grads[1]!.dataSync())];
+      tf.dispose([tx, tw, ty, value, ...grads]);
+      const ox = ob.tensor(c.embeddings.data, [B, D], 'float32', 'embeddings');
+      const ow = ob.tensor(c.centers.data, [C, D], 'float32', 'centers');
+      const loss = registry.loss(ob, c.config)(ox, ow, ob.tensor(c.labels, [B], 'int32', 'labels'));
+      const got = await ob.run([loss, ...ob.gradients(loss, [ox, ow])]);
+      ['loss', 'd/dembeddings', 'd/dcenters'].forEach((what, k) => {
+        const msg = compareNormwise(got[k]!.data as Float32Array, expected[k]!, 1e-4);
+        if (msg) failures.push(`${c.name} ${what}: ${msg}`);
+      });
+    }
+    await ob.dispose();
+    expect(failures).toEqual([]);
   });
 
   it.each([
