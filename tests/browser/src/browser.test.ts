@@ -88,7 +88,8 @@ describe.runIf(available)('in headless Chromium', () => {
       else if (ortFile && existsSync(join(ortDist, ortFile))) {
         const type = ortFile.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
         res.writeHead(200, { ...headers, 'Content-Type': type }).end(readFileSync(join(ortDist, ortFile)));
-      } else res.writeHead(404).end();
+      } else if (req.url === '/favicon.ico') res.writeHead(204, headers).end();
+      else res.writeHead(404).end();
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     browser = await chromium.launch({
