@@ -64,7 +64,7 @@ const api = {
   memory: () => tf.memory().numTensors,
   /** Runs ONNX bytes made in Node with onnxruntime-web on an execution provider ('wasm' or 'webgpu'). */
   async ortRun(model: number[], feeds: Record<string, PageFeed>, ep: string): Promise<Record<string, number[]>> {
-    const session = await ort.InferenceSession.create(Uint8Array.from(model), { executionProviders: [ep] });
+    const session = await ort.InferenceSession.create(Uint8Array.from(model), { executionProviders: [ep], logSeverityLevel: 3 });
     const inputs = Object.fromEntries(
       Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.type === 'int32' ? Int32Array.from(f.data) : Float32Array.from(f.data), f.dims)]),
     );
@@ -75,7 +75,7 @@ const api = {
   /** backend-ort in the page: traces each case, differentiates it and runs it on onnxruntime-web. */
   async ortLosses(cases: readonly PageLossCase[], ep: string): Promise<PageLossResult[]> {
     const registry = createRegistry();
-    const backend = ortBackend(ort, { sessionOptions: { executionProviders: [ep] } });
+    const backend = ortBackend(ort, { sessionOptions: { executionProviders: [ep], logSeverityLevel: 3 } });
     const results: PageLossResult[] = [];
     for (const c of cases) {
       const x = backend.tensor(c.embeddings.data, c.embeddings.shape, 'float32', 'embeddings');
