@@ -109,6 +109,7 @@ describe.each(ORT_VARIANTS)('ort-%s: compile, cache, dispose', (variant) => {
     await backend.dispose();
     expect(backend.stats().live).toBe(0);
     await expect(graph.run()).rejects.toThrow(/disposed|released|session/i);
+    await graph.dispose(); // after the backend's dispose: no second release of the session
     expect(() => backend.placeholder('z', [1])).toThrow(/disposed/);
   });
 

@@ -11,7 +11,7 @@ import {
   createOps,
 } from '@marginkit/core';
 import { type AnyAttrs, type InputData, OrtTensor, formatShape, inferOp, isOrtTensor } from './graph.js';
-import { type GraphInput, type Lowered, lowerGraph } from './lower.js';
+import { type GraphInput, type Lowered, boundData, lowerGraph } from './lower.js';
 import { encodeModel } from './onnx.js';
 import { vjp } from './vjp.js';
 
@@ -180,7 +180,7 @@ function checkModule(ort: unknown): asserts ort is OrtModule {
   }
 }
 
-const TYPED: Record<DType, (new (n: number) => InputData) & { from(v: ArrayLike<number>): InputData }> = {
+const TYPED: Record<DType, { from(values: ArrayLike<number>): InputData }> = {
   float32: Float32Array,
   int32: Int32Array,
   bool: Uint8Array,
@@ -209,7 +209,6 @@ function checkDType(argument: string, dtype: unknown): 'float32' | 'int32' {
 
 interface CacheEntry {
   readonly session: Promise<OrtSessionLike>;
-  readonly key: string;
   readonly largeConstants: readonly Uint8Array[];
   readonly bytes: Uint8Array;
   refs: number;
@@ -384,22 +383,23 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       cache.delete(key);
       cache.set(key, entry); // most recently used last
     } else {
-      const bytes = encodeModel(lowered.model);
+      const bytes = encodeModel(lowered.model());
       sessionsCreated++;
       const session = ort.InferenceSession.create(bytes, sessionOptions).catch((e: unknown) => {
         cache.delete(key);
         throw new BackendError('model', `ONNX Runtime could not load the traced model: ${e instanceof Error ? e.message : String(e)}`);
       });
-      entry = { session, key, bytes, refs: 0, largeConstants: lowered.largeConstants };
+      entry = { session, bytes, refs: 0, largeConstants: lowered.largeConstants };
       cache.set(key, entry);
       evict();
     }
     entry.refs++;
     return { entry, lowered };
   };
-  const release = async (key: string, entry: CacheEntry): Promise<void> => {
+  /** Drops a hold on a cached session; sessions leave the cache (and are released) only through `evict` and `dispose`. */
+  const release = (entry: CacheEntry): void => {
     entry.refs--;
-    if (cache.get(key) !== entry && entry.refs === 0) await (await entry.session).release();
+    evict();
   };
   const evict = (): void => {
     for (const [key, entry] of cache) {
@@ -422,7 +422,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     }
     const ortFeeds: Record<string, OrtValue> = {};
     for (const input of lowered.inputs) {
-      ortFeeds[input.name] = toOrt(input, f[input.name], input.tensor.node.kind === 'input' ? input.tensor.node.bound : undefined);
+      ortFeeds[input.name] = toOrt(input, f[input.name], boundData(input.tensor));
     }
     const session = await entry.session;
     try {
@@ -467,7 +467,6 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       alive();
       const named = namedOutputs('outputs', outputs);
       const { entry, lowered } = acquire(named);
-      const key = entry.key;
       try {
         await entry.session;
       } catch (e) {
@@ -486,7 +485,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
         dispose: async () => {
           if (done) return;
           done = true;
-          await release(key, entry);
+          release(entry);
         },
       };
     },
@@ -499,13 +498,13 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
         const result = await runEntry(entry, lowered, feeds);
         return named.map(([n]) => result[n]!);
       } finally {
-        await release(entry.key, entry);
+        release(entry);
       }
     },
     exportOnnx(outputs, exportOptions = {}) {
       const named = namedOutputs('outputs', outputs);
       const freeze = new Set((exportOptions.freeze ?? []).map((t, i) => ownTensor(`options.freeze[${i}]`, t)));
-      return encodeModel(lowerGraph(named, { freeze }).model);
+      return encodeModel(lowerGraph(named, { freeze }).model());
     },
     stats: () => ({ sessionsCreated, cacheHits, live: cache.size }),
     async dispose() {

@@ -16,8 +16,8 @@ export interface GraphInput {
 export interface Lowered {
   /** Equal for structurally equal graphs (same ops, attributes, constants, input names, shapes). */
   readonly key: string;
-  /** ModelProto as a plain object, for `encodeModel`. */
-  readonly model: Record<string, unknown>;
+  /** Builds the ModelProto as a plain object, for `encodeModel`: only needed when no cached session has the key. */
+  model(): Record<string, unknown>;
   /** Graph inputs, in order, with the tensors they came from. */
   readonly inputs: readonly (GraphInput & { readonly tensor: OrtTensor })[];
   /** Output names, in order. */
@@ -112,6 +112,7 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   const keys: string[] = [];
   const inputNames = new Map<string, OrtTensor>();
   const largeConstants: Uint8Array[] = [];
+  const constants = new Map<number, Float32Array | Int32Array>(); // constant values by tensor id, made once
   /** Values in the key: spelled out when small, else a hash (the bytes are kept for an exact check). */
   const spell = (data: ArrayLike<number> & ArrayBufferView): string => {
     if (data.length <= SPELLED_OUT) return Array.from(data).join(',');
@@ -135,7 +136,9 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
         key = `input:${node.name}:${t.dtype}:${t.shape.join(',')}`;
       }
     } else if (node.op === 'constant') {
-      key = `constant:${t.dtype}:${t.shape.join(',')}:${spell(constantData(node.attrs))}`;
+      const data = constantData(node.attrs);
+      constants.set(t.id, data);
+      key = `constant:${t.dtype}:${t.shape.join(',')}:${spell(data)}`;
     } else {
       key = `${node.op}(${node.inputs.map((i) => canon.get(i.id)).join(',')})${attrKey(node.attrs)}`;
     }
@@ -154,194 +157,200 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   }
   const outputKey = outputs.map(([name, t]) => `${name}=${canon.get(t.id)}`).join(';');
   const key = `${keys.join('\n')}\n=> ${outputKey}`;
+  const graphInputs = unique.flatMap((t) =>
+    t.node.kind === 'input' && !freeze.has(t) ? [{ name: t.node.name, shape: t.shape, dtype: t.dtype, tensor: t }] : [],
+  );
+  return { key, model: () => buildModel(), inputs: graphInputs, outputs: outputs.map(([n]) => n), largeConstants };
 
-  // Rewrite: a multiplication by an all-ones constant only broadcasts (the VJP of a reduction
-  // writes the cotangent that way). Where every consumer is an elementwise op that broadcasts to
-  // the same shape anyway, consumers read the smaller tensor and the [B, C]-sized copy is not made.
-  const ref = unique.map((t) => (t.node.kind === 'op' ? t.node.inputs.map((x) => canon.get(x.id)!) : []));
-  const consumers: number[][] = unique.map(() => []);
-  ref.forEach((ins, i) => {
-    for (const j of ins) consumers[j]!.push(i);
-  });
-  const outputSet = new Set(outputs.map(([, t]) => canon.get(t.id)!));
-  unique.forEach((t, i) => {
-    if (t.node.kind !== 'op' || t.node.op !== 'mul' || outputSet.has(i)) return;
-    const slot = ref[i]!.findIndex((j) => isOnes(unique[j]!));
-    if (slot < 0) return;
-    const k = ref[i]![1 - slot]!;
-    const eligible = consumers[i]!.every((c) => {
-      const node = unique[c]!.node;
-      if (node.kind !== 'op' || !ELEMENTWISE.has(node.op)) return false;
-      const ins = ref[c]!;
-      if (ins.filter((j) => j === i).length !== 1) return false;
-      const other = ins.find((j) => j !== i)!;
-      const shape = broadcastShapes(unique[k]!.shape, unique[other]!.shape);
-      return shape !== undefined && shape.join() === unique[c]!.shape.join();
+  /** The rewrite and the emission, on a cache miss or an export. */
+  function buildModel(): Record<string, unknown> {
+    // Rewrite: a multiplication by an all-ones constant only broadcasts (the VJP of a reduction
+    // writes the cotangent that way). Where every consumer is an elementwise op that broadcasts to
+    // the same shape anyway, consumers read the smaller tensor and the [B, C]-sized copy is not made.
+    const ref = unique.map((t) => (t.node.kind === 'op' ? t.node.inputs.map((x) => canon.get(x.id)!) : []));
+    const consumers: number[][] = unique.map(() => []);
+    ref.forEach((ins, i) => {
+      for (const j of ins) consumers[j]!.push(i);
     });
-    if (!eligible || consumers[i]!.length === 0) return;
-    for (const c of consumers[i]!) {
-      ref[c] = ref[c]!.map((j) => (j === i ? k : j));
-      consumers[k]!.push(c);
+    const outputSet = new Set(outputs.map(([, t]) => canon.get(t.id)!));
+    unique.forEach((t, i) => {
+      if (t.node.kind !== 'op' || t.node.op !== 'mul' || outputSet.has(i)) return;
+      const slot = ref[i]!.findIndex((j) => isOnes(unique[j]!));
+      if (slot < 0) return;
+      const k = ref[i]![1 - slot]!;
+      const eligible = consumers[i]!.every((c) => {
+        const node = unique[c]!.node;
+        if (node.kind !== 'op' || !ELEMENTWISE.has(node.op)) return false;
+        const ins = ref[c]!;
+        if (ins.filter((j) => j === i).length !== 1) return false;
+        const other = ins.find((j) => j !== i)!;
+        const shape = broadcastShapes(unique[k]!.shape, unique[other]!.shape);
+        return shape !== undefined && shape.join() === unique[c]!.shape.join();
+      });
+      if (!eligible || consumers[i]!.length === 0) return;
+      for (const c of consumers[i]!) {
+        ref[c] = ref[c]!.map((j) => (j === i ? k : j));
+        consumers[k]!.push(c);
+      }
+      consumers[i] = [];
+    });
+    // What the outputs still need after the rewrite.
+    const live = new Set<number>();
+    const stack = [...outputSet];
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      if (live.has(i)) continue;
+      live.add(i);
+      stack.push(...ref[i]!);
     }
-    consumers[i] = [];
-  });
-  // What the outputs still need after the rewrite.
-  const live = new Set<number>();
-  const stack = [...outputSet];
-  while (stack.length > 0) {
-    const i = stack.pop()!;
-    if (live.has(i)) continue;
-    live.add(i);
-    stack.push(...ref[i]!);
+
+    // Emission.
+    const nodes: Attr[] = [];
+    const initializers: Attr[] = [];
+    const inputInfos: Attr[] = [];
+    const extra = new Map<string, string>(); // helper initialisers by content
+    const name = (i: number): string => {
+      const t = unique[i]!;
+      return t.node.kind === 'input' ? t.node.name : `mk.v${i}`;
+    };
+    const helper = (dtype: 'int64' | 'float32' | 'int32', values: readonly number[], dims: readonly number[]): string => {
+      const k = `${dtype}:${dims.join(',')}:${values.join(',')}`;
+      let n = extra.get(k);
+      if (!n) {
+        n = `mk.k${extra.size}`;
+        extra.set(k, n);
+        const data =
+          dtype === 'int64' ? BigInt64Array.from(values.map((v) => BigInt(v))) : dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+        initializers.push(tensorProto(n, dims, ElemType[dtype], data));
+      }
+      return n;
+    };
+    let tmp = 0;
+    const temp = (): string => `mk.t${tmp++}`;
+    const emit = (opType: string, inputs: readonly string[], output: string, attribute: readonly Attr[] = []): string => {
+      nodes.push({ opType, input: [...inputs], output: [output], ...(attribute.length > 0 ? { attribute: [...attribute] } : {}) });
+      return output;
+    };
+
+    unique.forEach((t, i) => {
+      const node = t.node;
+      const out = name(i);
+      if (!live.has(i) && node.kind !== 'input') return;
+      if (node.kind === 'input') {
+        if (freeze.has(t)) {
+          initializers.push(tensorProto(node.name, t.shape, ONNX_DTYPE[t.dtype], node.bound!));
+        } else {
+          inputInfos.push(
+            valueInfo(
+              node.name,
+              t.dtype,
+              t.shape,
+              t.shape.map((d, axis) => (d < 0 ? (axis === 0 ? 'batch' : `${node.name}_dim${axis}`) : undefined)),
+            ),
+          );
+        }
+        return;
+      }
+      const ins = ref[i]!.map(name);
+      const a = node.attrs as Record<string, unknown>;
+      const x = ins[0]!;
+      switch (node.op) {
+        case 'constant': {
+          initializers.push(tensorProto(out, t.shape, ONNX_DTYPE[t.dtype], constants.get(t.id)!));
+          return;
+        }
+        case 'matmul':
+          emit('Gemm', ins, out, [intAttr('transA', a['transposeA'] ? 1 : 0), intAttr('transB', a['transposeB'] ? 1 : 0)]);
+          return;
+        case 'add':
+        case 'sub':
+        case 'mul':
+        case 'div':
+        case 'greater':
+        case 'less':
+        case 'where':
+        case 'neg':
+        case 'sqrt':
+        case 'exp':
+        case 'log':
+        case 'cos':
+        case 'sin':
+        case 'acos':
+        case 'floor':
+          emit(node.op.charAt(0).toUpperCase() + node.op.slice(1), ins, out);
+          return;
+        case 'maximum':
+          emit('Max', ins, out);
+          return;
+        case 'minimum':
+          emit('Min', ins, out);
+          return;
+        case 'stopGradient':
+          emit('Identity', ins, out);
+          return;
+        case 'clip':
+          emit('Clip', [x, helper('float32', [a['min'] as number], []), helper('float32', [a['max'] as number], [])], out);
+          return;
+        case 'sum':
+          emit('ReduceSum', [x, helper('int64', [a['axis'] as number], [1])], out, [intAttr('keepdims', a['keepDims'] ? 1 : 0)]);
+          return;
+        case 'mean':
+        case 'max':
+          emit(node.op === 'mean' ? 'ReduceMean' : 'ReduceMax', [x], out, [
+            intsAttr('axes', [a['axis'] as number]),
+            intAttr('keepdims', a['keepDims'] ? 1 : 0),
+          ]);
+          return;
+        case 'logSumExp': {
+          // m + log Σ exp(x − m), m the maximum along the axis: stable for any finite input.
+          const axis = a['axis'] as number;
+          const keep = a['keepDims'] ? 1 : 0;
+          const m = emit('ReduceMax', [x], temp(), [intsAttr('axes', [axis]), intAttr('keepdims', 1)]);
+          const shifted = emit('Exp', [emit('Sub', [x, m], temp())], temp());
+          const s = emit('ReduceSum', [shifted, helper('int64', [axis], [1])], temp(), [intAttr('keepdims', keep)]);
+          const mk = keep ? m : emit('ReduceMax', [x], temp(), [intsAttr('axes', [axis]), intAttr('keepdims', 0)]);
+          emit('Add', [mk, emit('Log', [s], temp())], out);
+          return;
+        }
+        case 'reshape': {
+          const shape = a['shape'] as readonly number[];
+          emit('Reshape', [x, helper('int64', shape, [shape.length])], out);
+          return;
+        }
+        case 'gatherPerRow': {
+          const idx = emit('Unsqueeze', [ins[1]!, helper('int64', [1], [1])], temp());
+          const g = emit('GatherElements', [x, idx], temp(), [intAttr('axis', 1)]);
+          emit('Reshape', [g, helper('int64', [-1], [1])], out);
+          return;
+        }
+        case 'oneHot': {
+          // (indices[:, None] == range(depth)) as float: Equal on int32 runs on every ORT execution provider.
+          const depth = a['depth'] as number;
+          const range = emit('Range', [helper('int32', [0], []), helper('int32', [depth], []), helper('int32', [1], [])], temp());
+          const idx = emit('Unsqueeze', [x, helper('int64', [1], [1])], temp());
+          emit('Cast', [emit('Equal', [idx, range], temp())], out, [intAttr('to', ElemType.float32)]);
+          return;
+        }
+        case 'cast':
+          emit('Cast', ins, out, [intAttr('to', ONNX_DTYPE[a['dtype'] as DType])]);
+          return;
+        default:
+          throw new UnsupportedOpError(node.op, `has no ONNX lowering (shape ${formatShape(t.shape)})`);
+      }
+    });
+
+    const outputInfos = outputs.map(([outName, t]) => {
+      emit('Identity', [name(canon.get(t.id)!)], outName);
+      return valueInfo(outName, t.dtype, t.shape);
+    });
+    return {
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: '', version: OPSET }],
+      producerName: 'marginkit',
+      producerVersion: options.producerVersion ?? '0',
+      graph: { name: 'marginkit', node: nodes, initializer: initializers, input: inputInfos, output: outputInfos },
+    };
   }
-
-  // Emission.
-  const nodes: Attr[] = [];
-  const initializers: Attr[] = [];
-  const graphInputs: (GraphInput & { tensor: OrtTensor })[] = [];
-  const inputInfos: Attr[] = [];
-  const extra = new Map<string, string>(); // helper initialisers by content
-  const name = (i: number): string => {
-    const t = unique[i]!;
-    return t.node.kind === 'input' ? t.node.name : `mk.v${i}`;
-  };
-  const helper = (dtype: 'int64' | 'float32' | 'int32', values: readonly number[], dims: readonly number[]): string => {
-    const k = `${dtype}:${dims.join(',')}:${values.join(',')}`;
-    let n = extra.get(k);
-    if (!n) {
-      n = `mk.k${extra.size}`;
-      extra.set(k, n);
-      const data =
-        dtype === 'int64' ? BigInt64Array.from(values.map((v) => BigInt(v))) : dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
-      initializers.push(tensorProto(n, dims, ElemType[dtype], data));
-    }
-    return n;
-  };
-  let tmp = 0;
-  const temp = (): string => `mk.t${tmp++}`;
-  const emit = (opType: string, inputs: readonly string[], output: string, attribute: readonly Attr[] = []): string => {
-    nodes.push({ opType, input: [...inputs], output: [output], ...(attribute.length > 0 ? { attribute: [...attribute] } : {}) });
-    return output;
-  };
-
-  unique.forEach((t, i) => {
-    const node = t.node;
-    const out = name(i);
-    if (!live.has(i) && node.kind !== 'input') return;
-    if (node.kind === 'input') {
-      if (freeze.has(t)) {
-        initializers.push(tensorProto(node.name, t.shape, ONNX_DTYPE[t.dtype], node.bound!));
-      } else {
-        graphInputs.push({ name: node.name, shape: t.shape, dtype: t.dtype, tensor: t });
-        inputInfos.push(
-          valueInfo(
-            node.name,
-            t.dtype,
-            t.shape,
-            t.shape.map((d, axis) => (d < 0 ? (axis === 0 ? 'batch' : `${node.name}_dim${axis}`) : undefined)),
-          ),
-        );
-      }
-      return;
-    }
-    const ins = ref[i]!.map(name);
-    const a = node.attrs as Record<string, unknown>;
-    const x = ins[0]!;
-    switch (node.op) {
-      case 'constant': {
-        const data = constantData(node.attrs);
-        initializers.push(tensorProto(out, t.shape, ONNX_DTYPE[t.dtype], data));
-        return;
-      }
-      case 'matmul':
-        emit('Gemm', ins, out, [intAttr('transA', a['transposeA'] ? 1 : 0), intAttr('transB', a['transposeB'] ? 1 : 0)]);
-        return;
-      case 'add':
-      case 'sub':
-      case 'mul':
-      case 'div':
-      case 'greater':
-      case 'less':
-      case 'where':
-      case 'neg':
-      case 'sqrt':
-      case 'exp':
-      case 'log':
-      case 'cos':
-      case 'sin':
-      case 'acos':
-      case 'floor':
-        emit(node.op.charAt(0).toUpperCase() + node.op.slice(1), ins, out);
-        return;
-      case 'maximum':
-        emit('Max', ins, out);
-        return;
-      case 'minimum':
-        emit('Min', ins, out);
-        return;
-      case 'stopGradient':
-        emit('Identity', ins, out);
-        return;
-      case 'clip':
-        emit('Clip', [x, helper('float32', [a['min'] as number], []), helper('float32', [a['max'] as number], [])], out);
-        return;
-      case 'sum':
-        emit('ReduceSum', [x, helper('int64', [a['axis'] as number], [1])], out, [intAttr('keepdims', a['keepDims'] ? 1 : 0)]);
-        return;
-      case 'mean':
-      case 'max':
-        emit(node.op === 'mean' ? 'ReduceMean' : 'ReduceMax', [x], out, [intsAttr('axes', [a['axis'] as number]), intAttr('keepdims', a['keepDims'] ? 1 : 0)]);
-        return;
-      case 'logSumExp': {
-        // m + log Σ exp(x − m), m the maximum along the axis: stable for any finite input.
-        const axis = a['axis'] as number;
-        const keep = a['keepDims'] ? 1 : 0;
-        const m = emit('ReduceMax', [x], temp(), [intsAttr('axes', [axis]), intAttr('keepdims', 1)]);
-        const shifted = emit('Exp', [emit('Sub', [x, m], temp())], temp());
-        const s = emit('ReduceSum', [shifted, helper('int64', [axis], [1])], temp(), [intAttr('keepdims', keep)]);
-        const mk = keep ? m : emit('ReduceMax', [x], temp(), [intsAttr('axes', [axis]), intAttr('keepdims', 0)]);
-        emit('Add', [mk, emit('Log', [s], temp())], out);
-        return;
-      }
-      case 'reshape': {
-        const shape = a['shape'] as readonly number[];
-        emit('Reshape', [x, helper('int64', shape, [shape.length])], out);
-        return;
-      }
-      case 'gatherPerRow': {
-        const idx = emit('Unsqueeze', [ins[1]!, helper('int64', [1], [1])], temp());
-        const g = emit('GatherElements', [x, idx], temp(), [intAttr('axis', 1)]);
-        emit('Reshape', [g, helper('int64', [-1], [1])], out);
-        return;
-      }
-      case 'oneHot': {
-        // (indices[:, None] == range(depth)) as float: Equal on int32 runs on every ORT execution provider.
-        const depth = a['depth'] as number;
-        const range = emit('Range', [helper('int32', [0], []), helper('int32', [depth], []), helper('int32', [1], [])], temp());
-        const idx = emit('Unsqueeze', [x, helper('int64', [1], [1])], temp());
-        emit('Cast', [emit('Equal', [idx, range], temp())], out, [intAttr('to', ElemType.float32)]);
-        return;
-      }
-      case 'cast':
-        emit('Cast', ins, out, [intAttr('to', ONNX_DTYPE[a['dtype'] as DType])]);
-        return;
-      default:
-        throw new UnsupportedOpError(node.op, `has no ONNX lowering (shape ${formatShape(t.shape)})`);
-    }
-  });
-
-  const outputInfos = outputs.map(([outName, t]) => {
-    emit('Identity', [name(canon.get(t.id)!)], outName);
-    return valueInfo(outName, t.dtype, t.shape);
-  });
-  const model = {
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
-    producerName: 'marginkit',
-    producerVersion: options.producerVersion ?? '0',
-    graph: { name: 'marginkit', node: nodes, initializer: initializers, input: inputInfos, output: outputInfos },
-  };
-  return { key, model, inputs: graphInputs, outputs: outputs.map(([n]) => n), largeConstants };
 }
 
 /** The bytes of bound input data, for feeding. @internal */
