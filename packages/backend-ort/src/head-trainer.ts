@@ -119,7 +119,7 @@ export interface HeadTrainer {
   step(embeddings: Feed, labels: Feed): Promise<HeadStepResult>;
   /** A copy of the current centres [classes, dim]. */
   centers(): Float32Array;
-  /** The step graph as `.onnx` bytes (inputs: embeddings, labels, centres, optimizer state and rates). */
+  /** The step graph as `.onnx` bytes (inputs: embeddings, labels, centres, optimizer state and, for Adam, the bias-corrected rates). */
   model(): Uint8Array;
   /**
    * The inference model of the head as `.onnx` bytes: embeddings [batch, D] → cosines [batch, C]
@@ -202,12 +202,11 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
   let rates: () => Record<string, number>;
   if (optimizer.kind === 'sgd') {
     const v = backend.placeholder('velocity', [classes, dim]);
-    const lr = backend.placeholder('learningRate', []);
     const v2 = o.add(o.mul(v, o.scalar(optimizer.momentum)), gw);
     outputs['velocityNext'] = v2;
-    outputs['centersNext'] = o.sub(w, o.mul(v2, lr));
+    outputs['centersNext'] = o.sub(w, o.mul(v2, o.scalar(optimizer.learningRate)));
     state['velocity'] = { data: zeros(), dims: [classes, dim] };
-    rates = () => ({ learningRate: optimizer.learningRate });
+    rates = () => ({}); // η is constant: a constant of the graph
   } else {
     const { beta1, beta2, epsilon, learningRate } = optimizer;
     const m = backend.placeholder('firstMoment', [classes, dim]);
