@@ -4,18 +4,15 @@
  *
  *   npm run bench -- loss     (from the repository root; `npm run bench` runs everything)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
 import { arcface, marginSoftmaxLoss } from '@marginkit/core';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { medianSeconds, pytorchStep } from './step-timing.js';
 
 export async function lossStepBench(): Promise<Record<string, unknown>> {
-  const here = dirname(fileURLToPath(import.meta.url));
   const [B, D, C, runs] = [256, 512, 2000, 5];
   const flops = 6 * B * D * C; // three [B,D]x[D,C]-sized matmuls: forward, and two in backward
   const out: Record<string, unknown> = { batch: B, dim: D, classes: C };
@@ -35,24 +32,16 @@ export async function lossStepBench(): Promise<Record<string, unknown>> {
         grads[0]!.dataSync();
         grads[1]!.dataSync();
       });
-    step();
-    const t: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const s = performance.now();
-      step();
-      t.push((performance.now() - s) / 1000);
-    }
-    times[backend] = t.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+    times[backend] = await medianSeconds(runs, 1, step);
     tf.dispose([x, w, y]);
     console.log(`  tfjs ${backend}: ${times[backend]!.toFixed(3)} s (${(flops / times[backend]! / 1e9).toFixed(2)} GFLOP/s in the matmuls' terms)`);
   }
   out['tfjs'] = times;
-  const python = '/usr/bin/python3';
-  if (existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
-    const ref = JSON.parse(execFileSync(python, [join(here, 'loss_step.py'), String(B), String(D), String(C), String(runs)], { encoding: 'utf8' }));
+  const ref = pytorchStep({ B, D, C }, runs, 1);
+  if (ref) {
     out['pytorch'] = ref;
     console.log(`  PyTorch CPU autograd (2 threads): ${ref.seconds.toFixed(3)} s (${(flops / ref.seconds / 1e9).toFixed(2)} GFLOP/s)`);
     for (const [k, v] of Object.entries(times)) console.log(`  ratio tfjs ${k} / PyTorch: ${(v / ref.seconds).toFixed(2)}`);
-  } else console.log('  (PyTorch reference unavailable: apt-get install python3-torch)');
+  }
   return out;
 }

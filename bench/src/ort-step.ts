@@ -5,16 +5,12 @@
  *
  *   npm run bench -- ort      (from the repository root)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type OrtModule, ortBackend } from '@marginkit/backend-ort';
 import { arcface, marginSoftmaxLoss } from '@marginkit/core';
 import { seededRandom } from '@marginkit/core/testing';
+import { medianSeconds, pytorchStep } from './step-timing.js';
 
 export async function ortStepBench(sizes = { B: 256, D: 512, C: 100_000 }, runs = 5, warmup = 3): Promise<Record<string, unknown>> {
-  const here = dirname(fileURLToPath(import.meta.url));
   const { B, D, C } = sizes;
   const flops = 6 * B * D * C;
   console.log(`\nArcFace head step on ONNX Runtime, forward + backward, B=${B}, D=${D}, C=${C} (median of ${runs} after ${warmup} warm-up runs, for each)`);
@@ -47,25 +43,15 @@ export async function ortStepBench(sizes = { B: 256, D: 512, C: 100_000 }, runs 
     const compileSeconds = (performance.now() - t0) / 1000;
     const feeds = { embeddings: { data: x, dims: [B, D] }, centers: { data: w, dims: [C, D] }, labels: { data: y, dims: [B] } };
     // Warm-up runs, as many as PyTorch gets: ORT's memory arena grows over the first runs.
-    for (let i = 0; i < warmup; i++) await graph.run(feeds);
-    const t: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const s = performance.now();
-      await graph.run(feeds);
-      t.push((performance.now() - s) / 1000);
-    }
-    times[name] = t.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+    times[name] = await medianSeconds(runs, warmup, () => graph.run(feeds));
     await backend.dispose();
     console.log(
       `  ${name}: ${times[name]!.toFixed(3)} s (${(flops / times[name]! / 1e9).toFixed(1)} GFLOP/s in the matmuls' terms; compile ${compileSeconds.toFixed(2)} s)`,
     );
   }
   out['ort'] = times;
-  const python = '/usr/bin/python3';
-  if (existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
-    const ref = JSON.parse(
-      execFileSync(python, [join(here, 'loss_step.py'), String(B), String(D), String(C), String(runs), String(warmup)], { encoding: 'utf8' }),
-    );
+  const ref = pytorchStep(sizes, runs, warmup);
+  if (ref) {
     out['pytorch'] = ref;
     console.log(`  PyTorch CPU autograd (2 threads): ${ref.seconds.toFixed(3)} s (${(flops / ref.seconds / 1e9).toFixed(1)} GFLOP/s)`);
     const ratios: Record<string, number> = {};
@@ -74,6 +60,6 @@ export async function ortStepBench(sizes = { B: 256, D: 512, C: 100_000 }, runs 
       console.log(`  ratio ${k} / PyTorch: ${ratios[k]!.toFixed(2)}${k === 'onnxruntime-node' ? ' (target ≤ 0.5)' : ''}`);
     }
     out['ratios'] = ratios;
-  } else console.log('  (PyTorch reference unavailable: apt-get install python3-torch)');
+  }
   return out;
 }
