@@ -34,8 +34,6 @@ export interface Lowered {
 export interface LowerOptions {
   /** Bound inputs to store as initialisers instead of graph inputs. */
   readonly freeze?: ReadonlySet<OrtTensor>;
-  /** The model's producer version. */
-  readonly producerVersion?: string;
 }
 
 const ONNX_DTYPE: Record<DType, number> = { float32: ElemType.float32, int32: ElemType.int32, bool: ElemType.bool };
@@ -347,7 +345,6 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: OPSET }],
       producerName: 'marginkit',
-      producerVersion: options.producerVersion ?? '0',
       graph: { name: 'marginkit', node: nodes, initializer: initializers, input: inputInfos, output: outputInfos },
     };
   }
