@@ -17,6 +17,7 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
     projects: [
       project('core', 'packages/core'),
+      project('losses', 'packages/losses'),
       project('backend-tfjs', 'packages/backend-tfjs'),
       project('backend-ort', 'packages/backend-ort'),
       project('eval', 'packages/eval'),

@@ -437,6 +437,14 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
   return {
     ...base,
     tensorOps,
+    variable(values, shape) {
+      return this.tensor(values, shape, 'float32');
+    },
+    async read(t) {
+      const data = boundData(ownTensor('tensor', t));
+      if (data === undefined) throw new InvalidArgumentError('tensor', 'is symbolic (a placeholder or a traced result): run it with backend.run([tensor], feeds)');
+      return data;
+    },
     placeholder(name, shape, dtype = 'float32') {
       alive();
       const n = checkName('placeholder.name', name);

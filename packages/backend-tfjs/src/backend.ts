@@ -1,4 +1,4 @@
-import { type Backend, type DType, DTypeError, InvalidArgumentError, type TensorOps, broadcastShapes } from '@marginkit/core';
+import { type Backend, type DType, DTypeError, InvalidArgumentError, ShapeError, type TensorOps, broadcastShapes } from '@marginkit/core';
 import type * as tfc from '@tensorflow/tfjs-core';
 
 /**
@@ -39,6 +39,7 @@ export type TfModule = Pick<
   | 'customGrad'
   | 'zerosLike'
   | 'broadcastTo'
+  | 'variable'
 >;
 
 const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
@@ -69,7 +70,7 @@ const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
  * console.log(value.dataSync()[0]! > 0); // true
  * ```
  */
-export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor> {
+export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
   if (typeof tf !== 'object' || tf === null || typeof tf.matMul !== 'function' || typeof tf.Tensor !== 'function') {
     const got = tf === null ? 'null' : typeof tf;
     throw new InvalidArgumentError(
@@ -152,5 +153,17 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor> {
       return t.dtype as DType;
     },
     readSync: (t) => t.dataSync(),
+    read: (t) => t.data(),
+    variable: (values, shape) => {
+      const init = tf.tensor(values, [...shape], 'float32');
+      const v = tf.variable(init);
+      init.dispose();
+      return v;
+    },
+    dispose: (t) => t.dispose(),
+    asScalar: (t) => {
+      if (t.rank !== 0) throw new ShapeError('tensor', `expected a scalar (rank 0), got shape [${t.shape.join(', ')}]`);
+      return t as tfc.Scalar;
+    },
   };
 }

@@ -155,10 +155,10 @@ const TABLE: readonly BadInput[] = [
   { what: 'sphereface m < 1', run: () => sphereface({ m: 0.5 }), error: MarginDomainError, argument: 'sphereface.m' },
   { what: "sphereface 'linear' with m ≠ 1", run: () => sphereface({ m: 4, fallback: 'linear' }), error: MarginDomainError, argument: 'sphereface.fallback' },
   { what: 'sphereface λ < 0', run: () => sphereface({ lambda: -1 }), error: MarginDomainError, argument: 'sphereface.lambda' },
-  { what: 'combined m1 < 1', run: () => combinedMargin({ m1: 0.5 }), error: MarginDomainError, argument: 'combinedMargin.m1' },
+  { what: 'combined m1 ≤ 0', run: () => combinedMargin({ m1: 0 }), error: MarginDomainError, argument: 'combinedMargin.m1' },
   {
     what: "combined 'linear' with m1 ≠ 1",
-    run: () => combinedMargin({ m1: 1.2, fallback: 'linear' }),
+    run: () => combinedMargin({ m1: 0.9, fallback: 'linear' }),
     error: MarginDomainError,
     argument: 'combinedMargin.fallback',
   },

@@ -18,6 +18,7 @@ export interface BackendCapabilities {
  * and check it with the conformance suite in `@marginkit/core/testing`.
  *
  * @typeParam T - the backend's tensor type.
+ * @typeParam S - its scalar type (tfjs: `tf.Scalar`), what reduced losses are typed as; `T` by default.
  *
  * @example
  * ```ts
@@ -29,7 +30,7 @@ export interface BackendCapabilities {
  * console.log(backend.specificationVersion, backend.name, isBackend(backend)); // 'v1' 'tfjs' true
  * ```
  */
-export interface Backend<T> {
+export interface Backend<T, S extends T = T> {
   /** The contract version this backend implements. */
   readonly specificationVersion: 'v1';
   /** A short name for messages, e.g. `'tfjs'` or `'ort'`. */
@@ -44,8 +45,22 @@ export interface Backend<T> {
   shape(tensor: T): readonly number[];
   /** The dtype of a tensor. */
   dtype(tensor: T): DType;
-  /** The values of a tensor, when `supports.eagerValues`; used for input validation only. */
+  /** The values of a tensor, when `supports.eagerValues`; used for input validation and small state. */
   readSync?(tensor: T): ArrayLike<number>;
+  /**
+   * The values of a concrete tensor, asynchronously (tfjs: `data()`; ORT: a bound input's values).
+   * Heads use it to save their centres.
+   */
+  read?(tensor: T): Promise<ArrayLike<number>>;
+  /**
+   * A trainable tensor holding `values` (tfjs: a `tf.Variable`, which optimizers update; ORT: a
+   * bound input). Heads that own their centres make them with it, and with a constant without it.
+   */
+  variable?(values: Float32Array, shape: readonly number[]): T;
+  /** Releases a tensor made by `variable` when its owner replaces it (tfjs: `dispose()`). */
+  dispose?(tensor: T): void;
+  /** Types a rank-0 tensor as the backend's scalar type `S` (tfjs: `tf.Scalar`); throws for other ranks. */
+  asScalar?(tensor: T): S;
 }
 
 /**

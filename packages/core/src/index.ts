@@ -30,17 +30,22 @@ export {
   UnsupportedOpError,
 } from './errors.js';
 export {
+  type CosineLogitsOptions,
   DEFAULT_EPSILON,
   type Labels,
   type MarginLogitsOptions,
   type MarginLoss,
   type MarginSoftmaxLossOptions,
+  type MarginStep,
+  type MarginStepOptions,
+  type MarginStepResult,
   type NormalizeOptions,
   type Reduction,
   type Validation,
   cosineLogits,
   marginLogits,
   marginSoftmaxLoss,
+  marginSoftmaxStep,
 } from './loss.js';
 export {
   type FallbackPolicy,
@@ -50,9 +55,17 @@ export {
   type Margin,
   type MarginConfig,
   type MarginContext,
+  type MarginInputSpec,
+  type MarginResult,
+  type MarginStateSpec,
+  type RandomSource,
+  type TargetContext,
   applyGradientPolicy,
   degrees,
   psi,
+  readChoice,
+  readNumber,
+  readOptions,
 } from './margin.js';
 export {
   type ArcFaceOptions,

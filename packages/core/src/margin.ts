@@ -32,8 +32,11 @@ export type GradientPolicy = 'exact' | 'straight-through';
 /** How logits are scaled: by the loss's fixed `scale`, or by each embedding's norm ‖x‖. */
 export type FeatureScale = 'fixed' | 'norm';
 
-/** What a margin's `targetLogit` receives besides the target cosine. */
-export interface MarginContext<T> {
+/**
+ * What a one-line margin's `targetLogit` receives besides the target cosine: the op set and the
+ * acos clamp. Every {@link MarginContext} is one, so a one-line margin also runs inside the wide hook.
+ */
+export interface TargetContext<T> {
   /** The validated op set to write the margin with. */
   readonly ops: Ops<T>;
   /** Cosines are clamped to [−1 + ε, 1 − ε] before `acos`; 2⁻²³ ≈ 1.19e-7 by default (float32 eps). */
@@ -41,9 +44,84 @@ export interface MarginContext<T> {
 }
 
 /**
- * A margin: a name, its parameters, and a function from the target cosine c_y ([B]) to the
- * target logit ([B]) before scaling, written with the op set so that every backend (eager or
- * symbolic) can run it.
+ * What a margin's {@link Margin.transform} sees: everything the losses of the last five years need,
+ * not only the target cosine. All tensors are of the loss's backend; nothing here is read back
+ * into JavaScript, so the same margin traces into a graph on a symbolic backend (ONNX Runtime).
+ *
+ * Rows whose label is the loss's `ignoreIndex` (−1, insightface's Partial FC convention) carry
+ * label 0 in `labels` and `oneHot` and 0 in `valid`; their loss is zero, and batch statistics
+ * should be weighted by `valid`.
+ */
+export interface MarginContext<T> extends TargetContext<T> {
+  /** Cosines x̂·Ŵⱼ [B, C] (with sub-centres, the max over each class's K centres). */
+  readonly cosines: T;
+  /** The target cosines c_y [B]. */
+  readonly cosTarget: T;
+  /** The labels, int32 [B] (ignored rows hold 0). */
+  readonly labels: T;
+  /** The one-hot of the labels, float32 [B, C]. */
+  readonly oneHot: T;
+  /** 1 for rows that count, 0 for ignored rows (label −1), float32 [B]. */
+  readonly valid: T;
+  /** The embedding norms ‖x‖ [B, 1], differentiable (wrap in `ops.stopGradient` to detach). */
+  readonly norms: T;
+  /** C, the number of classes. */
+  readonly classes: number;
+  /** The margin's state, one tensor per entry of {@link Margin.state}. */
+  readonly state: Readonly<Record<string, T>>;
+  /** The per-step inputs, one tensor per entry of {@link Margin.inputs}. */
+  readonly inputs: Readonly<Record<string, T>>;
+  /** True on a training step: a stateful margin updates its state only then. */
+  readonly training: boolean;
+}
+
+/**
+ * What a margin's {@link Margin.transform} returns. At least one of `target` and `logits`.
+ * Values are before scaling: the loss multiplies by the scale.
+ */
+export interface MarginResult<T> {
+  /** The target logit [B]; when absent, it is read from `logits` at the label. */
+  readonly target?: T;
+  /**
+   * The whole logit matrix [B, C] (e.g. CurricularFace's reweighted hard negatives). Its
+   * non-target entries replace the cosines; its target column is replaced by `target` when given.
+   */
+  readonly logits?: T;
+  /** A scale that replaces the loss's `scale`: a scalar or [B, 1] (AdaCos's dynamic s). */
+  readonly scale?: T;
+  /** A per-sample auxiliary loss [B], added to each row's cross-entropy (MagFace's regulariser). */
+  readonly auxiliaryLoss?: T;
+  /** The next state, one tensor per entry of {@link Margin.state} (omit to keep the state). */
+  readonly state?: Readonly<Record<string, T>>;
+}
+
+/** One entry of a margin's state: a float32 tensor carried from step to step. */
+export interface MarginStateSpec {
+  /** Its dimensions ([] for a scalar). */
+  readonly shape: readonly number[];
+  /** Its initial values, row-major, for a loss over `classes` classes. */
+  initial(classes: number): readonly number[];
+}
+
+/** A seeded source of random numbers, owned by whoever calls the loss (a head in `@marginkit/losses`). */
+export interface RandomSource {
+  /** A uniform number in [0, 1). */
+  uniform(): number;
+  /** A standard normal number. */
+  normal(): number;
+}
+
+/** One per-step input of a margin: a float32 tensor [B] the caller supplies on every call. */
+export interface MarginInputSpec {
+  /** Draws the input for a batch of `batch` rows (ElasticFace's random margins). */
+  sample(batch: number, random: RandomSource): Float32Array;
+}
+
+/**
+ * A margin: a name, its parameters, and a pure transform written with the op set — context in,
+ * target logit (or whole logit matrix), optional auxiliary loss and next state out — so that every
+ * backend, eager or symbolic, runs it. One-line margins (a function of c_y) also expose it as
+ * `targetLogit`.
  */
 export interface Margin {
   /** The registry name. */
@@ -52,14 +130,38 @@ export interface Margin {
   readonly config: MarginConfig;
   /** `'norm'` scales the logits by ‖x‖ instead of the loss's `scale` (original SphereFace). */
   readonly featureScale: FeatureScale;
-  /** Maps the target cosines c_y [B] to target logits [B]. */
-  targetLogit<T>(cosTarget: T, context: MarginContext<T>): T;
+  /** The state the margin carries from step to step (AdaFace's μ/σ, CurricularFace's t); none when absent. */
+  readonly state?: Readonly<Record<string, MarginStateSpec>>;
+  /** The per-step inputs the margin needs (ElasticFace's sampled margins); none when absent. */
+  readonly inputs?: Readonly<Record<string, MarginInputSpec>>;
+  /** The wide hook: see {@link MarginContext} and {@link MarginResult}. */
+  transform<T>(context: MarginContext<T>): MarginResult<T>;
+  /** One-line margins only: maps the target cosines c_y [B] to target logits [B]. */
+  readonly targetLogit?: <T>(cosTarget: T, context: TargetContext<T>) => T;
 }
 
 /** Keys no options object or config may carry (prototype pollution and lookups). @internal */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf']);
 
-/** Reads a plain options object, rejecting unknown and prototype keys. @internal */
+/**
+ * Reads a plain options object, rejecting unknown and prototype keys with an
+ * {@link InvalidArgumentError} that names the key: for margin factories of your own.
+ *
+ * @param owner - the name used in errors, e.g. `'myMargin'`.
+ * @param options - the object to read (`undefined` reads as `{}`).
+ * @param allowed - the option names accepted.
+ * @returns a prototype-free copy of the options.
+ *
+ * @example
+ * ```ts
+ * import { readOptions } from '@marginkit/core';
+ * try {
+ *   readOptions('myMargin', { mm: 1 }, ['m']);
+ * } catch (e) {
+ *   console.log((e as Error).message); // myMargin.mm: unknown option; expected one of: m
+ * }
+ * ```
+ */
 export function readOptions(owner: string, options: unknown, allowed: readonly string[]): Readonly<Record<string, unknown>> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -76,7 +178,22 @@ export function readOptions(owner: string, options: unknown, allowed: readonly s
   return out;
 }
 
-/** A finite number within [min, max] (or [min, max) with `maxOpen`), or the default. @internal */
+/**
+ * Reads a finite number within [min, max] (or [min, max) with `maxOpen`), or returns the default
+ * when it is `undefined`; throws a typed error naming `argument` otherwise.
+ *
+ * @param argument - the name used in errors, e.g. `'myMargin.m'`.
+ * @param value - the value to read.
+ * @param fallback - the default.
+ * @param domain - the bounds and their text for messages, e.g. `{ min: 0, max: 1, text: '[0, 1]' }`.
+ * @returns the number.
+ *
+ * @example
+ * ```ts
+ * import { readNumber } from '@marginkit/core';
+ * console.log(readNumber('myMargin.m', undefined, 0.3, { min: 0, max: 1, text: '[0, 1]' })); // 0.3
+ * ```
+ */
 export function readNumber(
   argument: string,
   value: unknown,
@@ -92,7 +209,21 @@ export function readNumber(
   return value;
 }
 
-/** One of a fixed set of strings, or the default. @internal */
+/**
+ * Reads one of a fixed set of strings, or returns the default when it is `undefined`.
+ *
+ * @param argument - the name used in errors.
+ * @param value - the value to read.
+ * @param fallback - the default.
+ * @param choices - the accepted strings.
+ * @returns the choice.
+ *
+ * @example
+ * ```ts
+ * import { readChoice } from '@marginkit/core';
+ * console.log(readChoice('myMargin.fallback', 'easy', 'none', ['none', 'easy'])); // 'easy'
+ * ```
+ */
 export function readChoice<C extends string>(argument: string, value: unknown, fallback: C, choices: readonly C[]): C {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
@@ -156,7 +287,7 @@ export interface AngularParams {
  * (ArcFace, SphereFace m = 4, …) uses Chebyshev polynomials; other m1 use acos and cos.
  * @internal
  */
-export function angularTarget<T>(cosTarget: T, { ops, epsilon }: MarginContext<T>, p: AngularParams): T {
+export function angularTarget<T>(cosTarget: T, { ops, epsilon }: TargetContext<T>, p: AngularParams): T {
   const { m1, m2, m3, fallback } = p;
   const c = cosTarget;
   let target: T;

@@ -8,7 +8,7 @@ import { RefTensor, referenceBackend } from './testing/index.js';
 
 const ops = createOps(referenceBackend());
 const vec = (values: readonly number[]) => new RefTensor([values.length], 'float32', Float64Array.from(values));
-const target = (margin: Margin, cosines: readonly number[]): number[] => margin.targetLogit(vec(cosines), { ops, epsilon: DEFAULT_EPSILON }).toArray();
+const target = (margin: Margin, cosines: readonly number[]): number[] => margin.targetLogit!(vec(cosines), { ops, epsilon: DEFAULT_EPSILON }).toArray();
 /** Sorted cosines in [-1, 1] including both ends. */
 const grid = (n: number) => Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
 

@@ -7,6 +7,10 @@ import {
   type Margin,
   type MarginConfig,
   type MarginContext,
+  type MarginInputSpec,
+  type MarginResult,
+  type MarginStateSpec,
+  type TargetContext,
   angularTarget,
   applyGradientPolicy,
   readChoice,
@@ -18,6 +22,26 @@ const GRADIENTS: readonly GradientPolicy[] = ['exact', 'straight-through'];
 const PI_OPEN = { min: 0, max: Math.PI, maxOpen: true, text: '[0, π)' } as const;
 const COS_SHIFT = { min: 0, max: 2, text: '[0, 2]' } as const;
 const AT_LEAST_ONE = { min: 1, max: Number.MAX_VALUE, text: '[1, ∞)' } as const;
+const POSITIVE = { min: Number.MIN_VALUE, max: Number.MAX_VALUE, text: '(0, ∞)' } as const;
+
+/**
+ * A margin from a function of the target cosine: `transform` applies it to `cosTarget` and
+ * `targetLogit` exposes it for plots and composition. @internal
+ */
+export function oneLineMargin(
+  type: string,
+  config: MarginConfig,
+  featureScale: FeatureScale,
+  targetLogit: <T>(cosTarget: T, context: TargetContext<T>) => T,
+): Margin {
+  return {
+    type,
+    config,
+    featureScale,
+    targetLogit,
+    transform: <T>(context: MarginContext<T>): MarginResult<T> => ({ target: targetLogit(context.cosTarget, context) }),
+  };
+}
 
 /** Options of {@link arcface}. */
 export interface ArcFaceOptions {
@@ -147,20 +171,18 @@ export function spherefaceFrom(options: unknown): Margin {
   }
   const base = angularMargin({ type: 'sphereface', m, lambda, featureScale }, { m1: m, m2: 0, m3: 0, fallback }, 'exact', featureScale);
   if (lambda === 0 && gradient === 'exact') return base;
-  return {
-    ...base,
-    targetLogit<T>(c: T, context: MarginContext<T>): T {
-      const { ops } = context;
-      let target = base.targetLogit(c, context);
-      if (lambda !== 0) target = ops.div(ops.add(ops.mul(ops.scalar(lambda), c), target), ops.scalar(1 + lambda));
-      return applyGradientPolicy(ops, c, target, gradient);
-    },
-  };
+  const baseTarget = base.targetLogit!;
+  return oneLineMargin(base.type, base.config, featureScale, <T>(c: T, context: TargetContext<T>): T => {
+    const { ops } = context;
+    let target = baseTarget(c, context);
+    if (lambda !== 0) target = ops.div(ops.add(ops.mul(ops.scalar(lambda), c), target), ops.scalar(1 + lambda));
+    return applyGradientPolicy(ops, c, target, gradient);
+  });
 }
 
 /** Options of {@link combinedMargin}. */
 export interface CombinedMarginOptions {
-  /** Multiplicative angular margin m1 ≥ 1 (unitless). Default 1. */
+  /** Multiplicative angular margin m1 > 0 (unitless); the ArcFace paper's CM2 uses 0.9. Default 1. */
   readonly m1?: number;
   /** Additive angular margin m2 in [0, π), radians. Default 0.3. */
   readonly m2?: number;
@@ -179,7 +201,10 @@ export interface CombinedMarginOptions {
  * Reference code: insightface `recognition/arcface_mxnet` (`combined` loss) and
  * `arcface_torch/losses.py` (`CombinedMarginLoss`).
  *
- * @param options - `m1` ≥ 1 (multiplicative, unitless, default 1), `m2` in [0, π) (additive angular,
+ * With m1 < 1 the target can exceed c_y at large angles (the margin turns negative there); the
+ * paper's CM2 (0.9, 0.4, 0.15) does so only for θ_y > 1.37 rad, far from where training lives.
+ *
+ * @param options - `m1` > 0 (multiplicative, unitless, default 1), `m2` in [0, π) (additive angular,
  *   radians, default 0.3), `m3` in [0, 2] (additive cosine, default 0.2); `fallback`: `'psi'` (default),
  *   `'linear'` (m1 = 1 only), `'easy'` or `'none'`; `gradient`. See {@link CombinedMarginOptions}.
  * @returns the margin.
@@ -198,7 +223,7 @@ export function combinedMargin(options?: CombinedMarginOptions): Margin {
 /** Builds the margin from unchecked options (a parsed config). @internal */
 export function combinedMarginFrom(options: unknown): Margin {
   const o = readOptions('combinedMargin', options, ['m1', 'm2', 'm3', 'fallback', 'gradient']);
-  const m1 = readNumber('combinedMargin.m1', o['m1'], 1, AT_LEAST_ONE);
+  const m1 = readNumber('combinedMargin.m1', o['m1'], 1, POSITIVE);
   const m2 = readNumber('combinedMargin.m2', o['m2'], 0.3, PI_OPEN);
   const m3 = readNumber('combinedMargin.m3', o['m3'], 0.2, COS_SHIFT);
   const fallback = readChoice('combinedMargin.fallback', o['fallback'], 'psi', ['linear', 'psi', 'easy', 'none']);
@@ -221,7 +246,7 @@ export function combinedMarginFrom(options: unknown): Margin {
  * ```
  */
 export function noMargin(): Margin {
-  return { type: 'none', config: { type: 'none' }, featureScale: 'fixed', targetLogit: (c) => c };
+  return oneLineMargin('none', { type: 'none' }, 'fixed', (c) => c);
 }
 
 function angularMargin(
@@ -231,73 +256,132 @@ function angularMargin(
   featureScale: FeatureScale = 'fixed',
 ): Margin {
   const full: MarginConfig = { ...config, fallback: params.fallback, gradient };
-  return {
-    type: config.type,
-    config: full,
-    featureScale,
-    targetLogit<T>(c: T, context: MarginContext<T>): T {
-      return applyGradientPolicy(context.ops, c, angularTarget(c, context, params), gradient);
-    },
-  };
+  return oneLineMargin(config.type, full, featureScale, <T>(c: T, context: TargetContext<T>): T =>
+    applyGradientPolicy(context.ops, c, angularTarget(c, context, params), gradient),
+  );
 }
 
-/** What {@link defineMargin} takes. */
+/** What {@link defineMargin} takes: a one-line `targetLogit`, or the wide `transform` (exactly one). */
 export interface MarginDefinition<P extends Readonly<Record<string, JsonValue>>> {
   /** The margin's name (used as the config `type`). */
   readonly type: string;
   /** Its parameters, JSON-serialisable (they are stored in the config). */
   readonly params: P;
-  /** Maps target cosines c_y [B] to target logits [B], with the op set. */
-  readonly targetLogit: <T>(cosTarget: T, context: MarginContext<T>, params: P) => T;
+  /** The one-line form: maps target cosines c_y [B] to target logits [B], with the op set. */
+  readonly targetLogit?: <T>(cosTarget: T, context: TargetContext<T>, params: P) => T;
+  /** The wide form: sees the whole {@link MarginContext} and returns a {@link MarginResult}. */
+  readonly transform?: <T>(context: MarginContext<T>, params: P) => MarginResult<T>;
+  /** State carried from step to step (wide form only), e.g. `{ t: { shape: [], initial: () => [0] } }`. */
+  readonly state?: Readonly<Record<string, MarginStateSpec>>;
+  /** Per-step inputs the caller samples (wide form only). */
+  readonly inputs?: Readonly<Record<string, MarginInputSpec>>;
   /** `'norm'` to scale logits by ‖x‖; default `'fixed'`. */
   readonly featureScale?: FeatureScale;
 }
 
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Checks a state or inputs declaration: identifier keys, each entry of the right shape. @internal */
+export function checkDeclarations(argument: string, entries: unknown, kind: 'state' | 'inputs'): void {
+  if (entries === undefined) return;
+  if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
+    throw new InvalidArgumentError(argument, `must be an object of ${kind} entries, got ${entries === null ? 'null' : typeof entries}`);
+  }
+  for (const [key, spec] of Object.entries(entries)) {
+    if (!KEY.test(key) || FORBIDDEN.has(key)) throw new InvalidArgumentError(`${argument}.${key}`, 'must be an identifier name (letters, digits, _)');
+    const s = spec as Partial<MarginStateSpec & MarginInputSpec> | null;
+    if (kind === 'state') {
+      if (typeof s !== 'object' || s === null || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isInteger(d) && d >= 0) || typeof s.initial !== 'function') {
+        throw new InvalidArgumentError(`${argument}.${key}`, 'expected { shape: number[], initial(classes) => number[] }');
+      }
+    } else if (typeof s !== 'object' || s === null || typeof s.sample !== 'function') {
+      throw new InvalidArgumentError(`${argument}.${key}`, 'expected { sample(batch, random) => Float32Array }');
+    }
+  }
+}
+
+const FORBIDDEN: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
- * Defines your own margin from a function of the target cosine, written with the op set.
- * Register a factory for it on a registry to build it from JSON configs.
+ * Defines your own margin, written with the op set: either the one-line form, a function of the
+ * target cosine (`targetLogit`), or the wide form (`transform`), which sees the cosines of the
+ * whole row, the labels, the embedding norms, its state and the training flag, and may return the
+ * whole logit matrix, an auxiliary loss and its next state. Register a factory for it on a
+ * registry to build it from JSON configs.
  *
- * @param definition - the type name, parameters and target-logit function.
+ * @param definition - the type name, parameters, and `targetLogit` or `transform` (with `state`
+ *   and `inputs` when it has them).
  * @returns the margin.
  *
  * @example
  * ```ts
  * import { defineMargin } from '@marginkit/core';
- * // A "soft" additive cosine margin that shrinks for hard samples: c − m·(1 + c)/2.
+ * // One line: a "soft" additive cosine margin that shrinks for hard samples: c − m·(1 + c)/2.
  * const soft = defineMargin({
  *   type: 'soft-cosface',
  *   params: { m: 0.4 },
- *   targetLogit: (c, { ops }, { m }) =>
- *     ops.sub(c, ops.mul(ops.scalar(m / 2), ops.add(ops.scalar(1), c))),
+ *   targetLogit: (c, { ops }, { m }) => ops.sub(c, ops.mul(ops.scalar(m / 2), ops.add(ops.scalar(1), c))),
  * });
  * console.log(soft.config); // { type: 'soft-cosface', m: 0.4 }
+ * // Wide: an additive margin that grows with the embedding norm, m·min(‖x‖ / 10, 1).
+ * const normAware = defineMargin({
+ *   type: 'norm-cosface',
+ *   params: { m: 0.4 },
+ *   transform: ({ ops, cosTarget, norms }, { m }) => {
+ *     const grow = ops.minimum(ops.div(ops.stopGradient(ops.reshape(norms, [-1])), ops.scalar(10)), ops.scalar(1));
+ *     return { target: ops.sub(cosTarget, ops.mul(grow, ops.scalar(m))) };
+ *   },
+ * });
+ * console.log(normAware.type); // 'norm-cosface'
  * ```
  */
 export function defineMargin<P extends Readonly<Record<string, JsonValue>>>(definition: MarginDefinition<P>): Margin {
   if (typeof definition !== 'object' || definition === null) {
-    throw new InvalidArgumentError('definition', 'must be an object with type, params and targetLogit');
+    throw new InvalidArgumentError('definition', 'must be an object with type, params and targetLogit or transform');
   }
-  const { type, params, targetLogit } = definition;
+  const { type, params, targetLogit, transform } = definition;
   if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('definition.type', 'must be a non-empty string');
-  if (typeof targetLogit !== 'function') throw new InvalidArgumentError('definition.targetLogit', 'must be a function (cosTarget, context, params) => target');
+  if ((targetLogit === undefined) === (transform === undefined)) {
+    throw new InvalidArgumentError('definition.targetLogit', 'give exactly one of targetLogit (c_y → target) and transform (the wide hook)');
+  }
+  if (targetLogit !== undefined && typeof targetLogit !== 'function') {
+    throw new InvalidArgumentError('definition.targetLogit', 'must be a function (cosTarget, context, params) => target');
+  }
+  if (transform !== undefined && typeof transform !== 'function') {
+    throw new InvalidArgumentError('definition.transform', 'must be a function (context, params) => { target } | { logits }');
+  }
+  if (targetLogit !== undefined && (definition.state !== undefined || definition.inputs !== undefined)) {
+    throw new InvalidArgumentError('definition.state', 'state and inputs need the wide form: use transform instead of targetLogit');
+  }
   const p = readOptions(`${type}.params`, params, Object.keys(params ?? {}));
   if ('type' in p) throw new InvalidArgumentError(`${type}.params.type`, "is reserved for the margin's name");
   for (const [key, value] of Object.entries(p)) {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new InvalidArgumentError(`${type}.params.${key}`, `must be finite, got ${value}`);
   }
+  checkDeclarations(`${type}.state`, definition.state, 'state');
+  checkDeclarations(`${type}.inputs`, definition.inputs, 'inputs');
   const featureScale = readChoice(`${type}.featureScale`, definition.featureScale, 'fixed', ['fixed', 'norm']);
+  const config: MarginConfig = { type, ...params };
+  if (targetLogit !== undefined) {
+    return oneLineMargin(type, config, featureScale, <T>(c: T, context: TargetContext<T>): T => targetLogit(c, context, params));
+  }
+  const wide = transform!;
   return {
     type,
-    config: { type, ...params },
+    config,
     featureScale,
-    targetLogit: <T>(c: T, context: MarginContext<T>): T => targetLogit(c, context, params),
+    ...(definition.state === undefined ? {} : { state: definition.state }),
+    ...(definition.inputs === undefined ? {} : { inputs: definition.inputs }),
+    transform: <T>(context: MarginContext<T>): MarginResult<T> => wide(context, params),
   };
 }
 
 /**
- * Composes margins: the target logit is mₙ(…m₂(m₁(c_y))). For example ArcFace then CosFace is
- * cos(θ_y + m2) − m3, the combined margin. Each margin keeps its own gradient policy. The
- * composition scales by ‖x‖ if any part does.
+ * Composes margins, first to last. Each sees the previous one's output as its input: the target
+ * logit as `cosTarget` and, when the previous one returned a whole logit matrix, that matrix as
+ * `cosines`. So ArcFace then CosFace is cos(θ_y + m2) − m3, the combined margin. Each margin keeps its
+ * own gradient policy and its own state entries (names must not collide); auxiliary losses add up;
+ * a later scale replaces an earlier one. The composition scales by ‖x‖ if any part does.
  *
  * @param margins - one or more margins, applied first to last.
  * @returns the composed margin, whose config is `{ type: 'compose', margins: [...] }`.
@@ -312,14 +396,60 @@ export function defineMargin<P extends Readonly<Record<string, JsonValue>>>(defi
 export function composeMargins(...margins: readonly Margin[]): Margin {
   if (margins.length === 0) throw new InvalidArgumentError('margins', 'composeMargins needs at least one margin');
   margins.forEach((m, i) => {
-    if (typeof m !== 'object' || m === null || typeof m.targetLogit !== 'function' || typeof m.config !== 'object') {
+    if (typeof m !== 'object' || m === null || typeof m.transform !== 'function' || typeof m.config !== 'object') {
       throw new InvalidArgumentError(`margins[${i}]`, 'is not a margin (expected an object from arcface(), defineMargin(), ...)');
     }
   });
-  return {
+  const state = mergeDeclarations(margins, (m) => m.state, 'state');
+  const inputs = mergeDeclarations(margins, (m) => m.inputs, 'inputs');
+  const targets = margins.map((m) => m.targetLogit);
+  const oneLine = targets.every((t) => t !== undefined);
+  const composed: Margin = {
     type: 'compose',
     config: { type: 'compose', margins: margins.map((m) => m.config) },
     featureScale: margins.some((m) => m.featureScale === 'norm') ? 'norm' : 'fixed',
-    targetLogit: <T>(c: T, context: MarginContext<T>): T => margins.reduce((t, m) => m.targetLogit(t, context), c),
+    ...(state === undefined ? {} : { state }),
+    ...(inputs === undefined ? {} : { inputs }),
+    transform: <T>(context: MarginContext<T>): MarginResult<T> => composeTransforms(margins, context),
+  };
+  if (!oneLine) return composed;
+  return { ...composed, targetLogit: <T>(c: T, context: TargetContext<T>): T => targets.reduce<T>((t, f) => f!(t, context), c) };
+}
+
+function mergeDeclarations<S>(margins: readonly Margin[], pick: (m: Margin) => Readonly<Record<string, S>> | undefined, kind: string): Record<string, S> | undefined {
+  const out: Record<string, S> = {};
+  let any = false;
+  margins.forEach((m, i) => {
+    for (const [key, spec] of Object.entries(pick(m) ?? {})) {
+      if (key in out) throw new InvalidArgumentError(`margins[${i}].${kind}.${key}`, `collides with an earlier margin's ${kind} entry of the same name`);
+      out[key] = spec;
+      any = true;
+    }
+  });
+  return any ? out : undefined;
+}
+
+function composeTransforms<T>(margins: readonly Margin[], context: MarginContext<T>): MarginResult<T> {
+  const { ops } = context;
+  let cosines = context.cosines;
+  let cosTarget = context.cosTarget;
+  let logits: T | undefined;
+  let scale: T | undefined;
+  let auxiliaryLoss: T | undefined;
+  const state: Record<string, T> = {};
+  for (const m of margins) {
+    const r = m.transform({ ...context, cosines, cosTarget });
+    if (r.logits !== undefined) cosines = logits = r.logits;
+    cosTarget = r.target ?? ops.gatherPerRow(r.logits!, context.labels);
+    if (r.scale !== undefined) scale = r.scale;
+    if (r.auxiliaryLoss !== undefined) auxiliaryLoss = auxiliaryLoss === undefined ? r.auxiliaryLoss : ops.add(auxiliaryLoss, r.auxiliaryLoss);
+    Object.assign(state, r.state ?? {});
+  }
+  return {
+    target: cosTarget,
+    ...(logits === undefined ? {} : { logits }),
+    ...(scale === undefined ? {} : { scale }),
+    ...(auxiliaryLoss === undefined ? {} : { auxiliaryLoss }),
+    ...(Object.keys(state).length === 0 ? {} : { state }),
   };
 }

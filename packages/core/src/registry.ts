@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import { RegistryError } from './errors.js';
-import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, marginSoftmaxLossFrom } from './loss.js';
+import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, type MarginStep, marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
 import { FORBIDDEN_KEYS, type Margin, type MarginConfig } from './margin.js';
 import { arcfaceFrom, combinedMarginFrom, composeMargins, cosfaceFrom, noMargin, spherefaceFrom } from './margins.js';
 
@@ -21,6 +21,10 @@ export interface LossConfig {
   readonly normEpsilon?: number;
   /** Input checks; default `'full'`. */
   readonly validate?: MarginSoftmaxLossOptions['validate'];
+  /** K sub-centres per class; default 1. */
+  readonly subCenters?: number;
+  /** −1 to ignore rows labelled −1; default none. */
+  readonly ignoreIndex?: -1;
 }
 
 /**
@@ -38,6 +42,8 @@ export interface Registry {
   margin(config: unknown): Margin;
   /** Builds a loss from a JSON loss config such as `{ "margin": { "type": "cosface" }, "scale": 30 }`. */
   loss<T>(backend: Backend<T>, config: unknown): MarginLoss<T>;
+  /** Builds a stateful step ({@link MarginStep}) from a JSON loss config; for margins with state. */
+  step<T>(backend: Backend<T>, config: unknown): MarginStep<T>;
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -91,6 +97,15 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
     return factory(params, build);
   };
 
+  const lossOptions = (config: unknown): Record<string, unknown> => {
+    const c = plainObject('config', config);
+    for (const key of Object.keys(c)) {
+      if (!LOSS_OPTION_KEYS.includes(key)) throw new RegistryError(`config.${key}`, `unknown loss option; expected one of: ${LOSS_OPTION_KEYS.join(', ')}`);
+    }
+    const { margin: marginConfig, ...rest } = c;
+    return { ...rest, margin: build(marginConfig, 'config.margin') };
+  };
+
   const registry: Registry = {
     registerMargin(type, factory) {
       if (typeof type !== 'string' || !NAME.test(type) || FORBIDDEN_KEYS.has(type)) {
@@ -104,15 +119,8 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
     has: (type) => factories.has(type),
     types: () => [...factories.keys()].sort(),
     margin: (config) => build(config, 'config'),
-    loss(backend, config) {
-      const c = plainObject('config', config);
-      for (const key of Object.keys(c)) {
-        if (!LOSS_OPTION_KEYS.includes(key)) throw new RegistryError(`config.${key}`, `unknown loss option; expected one of: ${LOSS_OPTION_KEYS.join(', ')}`);
-      }
-      const { margin: marginConfig, ...rest } = c;
-      const margin = build(marginConfig, 'config.margin');
-      return marginSoftmaxLossFrom(backend, { ...rest, margin });
-    },
+    loss: (backend, config) => marginSoftmaxLossFrom(backend, lossOptions(config)),
+    step: (backend, config) => marginSoftmaxStepFrom(backend, lossOptions(config)),
   };
 
   if (options.builtins !== false) {

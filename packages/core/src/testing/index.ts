@@ -13,4 +13,5 @@
 export { type ConformanceHarness, type ConformanceTarget, type Tol, conformanceCoverage, conformanceSuite } from './conformance.js';
 export { type FixtureTensor, type LossFixtureCase, type LossFixtures, compareNormwise, lossParitySuite } from './loss-parity.js';
 export { type Random, seededRandom } from './random.js';
+export { type StepFixtureCase, type StepFixtures, stepParitySuite } from './step-parity.js';
 export { RefTensor, referenceBackend, referenceTarget } from './reference-backend.js';
