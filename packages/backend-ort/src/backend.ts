@@ -440,6 +440,13 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     variable(values, shape) {
       return this.tensor(values, shape, 'float32');
     },
+    async valueAndGradients(f, xs) {
+      const inputs = xs.map((x, i) => ownTensor(`xs[${i}]`, x));
+      const y = f(...inputs);
+      if (!isTensor(y) || y.shape.length !== 0) throw new InvalidArgumentError('f', 'must return a scalar tensor of this backend');
+      const outs = await this.run([y, ...this.gradients(y, inputs)]);
+      return { value: Number((outs[0]!.data as ArrayLike<number>)[0]), gradients: outs.slice(1).map((o) => Float32Array.from(o.data as ArrayLike<number>)) };
+    },
     async read(t) {
       const data = boundData(ownTensor('tensor', t));
       if (data === undefined) throw new InvalidArgumentError('tensor', 'is symbolic (a placeholder or a traced result): run it with backend.run([tensor], feeds)');

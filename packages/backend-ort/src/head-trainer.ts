@@ -1,4 +1,4 @@
-import { InvalidArgumentError, cosineLogits, LabelError, type MarginLoss, NonFiniteError, ShapeError } from '@marginkit/core';
+import { InvalidArgumentError, cosineLogits, LabelError, type MarginLoss, type MarginStep, NonFiniteError, ShapeError } from '@marginkit/core';
 import type { CompiledGraph, Feed, OrtBackend, OrtValue } from './backend.js';
 import type { OrtTensor } from './graph.js';
 
@@ -86,8 +86,16 @@ export function adam(
 
 /** Options of {@link headTrainer}. */
 export interface HeadTrainerOptions {
-  /** The loss, made on this backend: `marginSoftmaxLoss(backend, { margin, scale })` or `registry.loss(backend, config)`. */
-  readonly loss: MarginLoss<OrtTensor>;
+  /**
+   * The loss, made on this backend: `marginSoftmaxLoss(backend, { margin, scale })`,
+   * `registry.loss(backend, config)`, or a stateful `marginSoftmaxStep(...)` (a head's
+   * `trainerOptions()` gives one), whose margin state the trainer carries from step to step.
+   */
+  readonly loss: MarginLoss<OrtTensor> | MarginStep<OrtTensor>;
+  /** With a step: the margin's state to start from (default its initial values). */
+  readonly state?: Readonly<Record<string, Float32Array>>;
+  /** With a step whose margin has per-step inputs (ElasticFace): draws them for a batch. */
+  readonly inputs?: (batch: number) => Readonly<Record<string, Float32Array>>;
   /** The initial centres, row-major [classes, dim]; copied. */
   readonly centers: Float32Array;
   /** C, the number of classes (rows of `centers`). */
@@ -119,6 +127,8 @@ export interface HeadTrainer {
   step(embeddings: Feed, labels: Feed): Promise<HeadStepResult>;
   /** A copy of the current centres [classes, dim]. */
   centers(): Float32Array;
+  /** A copy of the margin's current state (empty for stateless losses). */
+  state(): Record<string, Float32Array>;
   /** The step graph as `.onnx` bytes (inputs: embeddings, labels, centres, optimizer state and, for Adam, the bias-corrected rates). */
   model(): Uint8Array;
   /**
@@ -135,7 +145,9 @@ export interface HeadTrainer {
  * Trains a margin-softmax head (its class centres) entirely on ONNX Runtime: one session computes
  * the loss, its gradients through the traced VJP graph and the optimizer update, and the new
  * centres and optimizer state are fed back to the next step. The embeddings' gradient is returned
- * for the network that produced them.
+ * for the network that produced them. With a stateful step (AdaFace, CurricularFace, AdaCos) the
+ * margin's state is a graph input and its next value a graph output, fed back the same way; a
+ * head from `@marginkit/losses` gives everything as `await head.trainerOptions()`.
  *
  * @param backend - an {@link OrtBackend}.
  * @param options - the loss, initial centres, sizes and optimizer.
@@ -186,7 +198,8 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
   const x = backend.placeholder('embeddings', [-1, dim]);
   const y = backend.placeholder('labels', [-1], 'int32');
   const w = backend.placeholder('centers', [classes, dim]);
-  const value = loss(x, w, y);
+  const traced = traceLoss(backend, options, x, w, y, classes);
+  const value = traced.loss;
   if (!backend.isTensor(value) || value.shape.length !== 0) {
     throw new ShapeError(
       'options.loss',
@@ -194,9 +207,9 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
     );
   }
   const [gx, gw] = backend.gradients(value, [x, w]) as [OrtTensor, OrtTensor];
-  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx };
+  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx, ...traced.outputs };
   const size = classes * dim;
-  const state: Record<string, Feed> = {};
+  const state: Record<string, Feed> = { ...traced.state };
   const zeros = (): Float32Array => new Float32Array(size);
   let steps = 0;
   let rates: () => Record<string, number>;
@@ -239,11 +252,11 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
     async step(embeddings, labels) {
       if (running) throw new InvalidArgumentError('step', 'the previous step has not finished: await each step before the next');
       const b = checkEmbeddings(embeddings, dim);
-      checkLabels(labels, b, classes);
+      checkLabels(labels, b, classes / traced.subCenters, traced.ignore);
       running = true;
       try {
         const scalars = Object.fromEntries(Object.entries(rates()).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
-        const out = await graph.run({ ...state, ...scalars, embeddings, labels });
+        const out = await graph.run({ ...state, ...scalars, ...traced.draw(b), embeddings, labels });
         for (const k of Object.keys(state)) state[k] = out[`${k}Next`]!;
         steps++;
         return { loss: (out['loss']!.data as Float32Array)[0]!, embeddingsGradient: out['embeddingsGradient']! };
@@ -252,6 +265,7 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
       }
     },
     centers: () => Float32Array.from(state['centers']!.data as Float32Array),
+    state: () => Object.fromEntries(traced.keys.map((k) => [k, Float32Array.from(state[`state_${k}`]!.data as Float32Array)])),
     model: () => graph.model,
     logitsModel(centersAs = 'initializer') {
       if (centersAs !== 'initializer' && centersAs !== 'input') {
@@ -277,13 +291,74 @@ function checkEmbeddings(feed: Feed, dim: number): number {
   return dims[0]!;
 }
 
-function checkLabels(feed: Feed, batch: number, classes: number): void {
+/** The loss traced on the trainer's placeholders, with a step's state and inputs as graph inputs and outputs. */
+interface TracedLoss {
+  readonly loss: OrtTensor;
+  /** Next-state outputs, `state_<key>Next`. */
+  readonly outputs: Record<string, OrtTensor>;
+  /** The initial state feeds, `state_<key>`. */
+  readonly state: Record<string, Feed>;
+  /** The state's keys. */
+  readonly keys: readonly string[];
+  /** Draws the per-step input feeds, `input_<key>`, for a batch. */
+  readonly draw: (batch: number) => Record<string, Feed>;
+  readonly subCenters: number;
+  readonly ignore: boolean;
+}
+
+function isStep(loss: MarginLoss<OrtTensor> | MarginStep<OrtTensor>): loss is MarginStep<OrtTensor> {
+  return typeof (loss as Partial<MarginStep<OrtTensor>>).initialState === 'function' && typeof (loss as Partial<MarginStep<OrtTensor>>).margin === 'object';
+}
+
+function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTensor, w: OrtTensor, y: OrtTensor, rows: number): TracedLoss {
+  const { loss } = options;
+  if (!isStep(loss)) {
+    if (options.state !== undefined || options.inputs !== undefined) {
+      throw new InvalidArgumentError('options.state', 'state and inputs go with a stateful loss step (marginSoftmaxStep or a head\'s trainerOptions())');
+    }
+    return { loss: loss(x, w, y), outputs: {}, state: {}, keys: [], draw: () => ({}), subCenters: 1, ignore: false };
+  }
+  const specs = loss.margin.state ?? {};
+  const keys = Object.keys(specs);
+  const initial = loss.initialState(rows / loss.subCenters);
+  const stateFeeds: Record<string, Feed> = {};
+  const stateInputs: Record<string, OrtTensor> = {};
+  for (const k of keys) {
+    const given = options.state?.[k];
+    const data = given === undefined ? initial[k]!.data : Float32Array.from(given);
+    if (data.length !== initial[k]!.data.length) throw new ShapeError(`options.state.${k}`, `has ${data.length} values, expected ${initial[k]!.data.length}`);
+    stateFeeds[`state_${k}`] = { data, dims: [...specs[k]!.shape] };
+    stateInputs[k] = backend.placeholder(`state_${k}`, specs[k]!.shape);
+  }
+  const inputKeys = Object.keys(loss.margin.inputs ?? {});
+  if (inputKeys.length > 0 && typeof options.inputs !== 'function') {
+    throw new InvalidArgumentError('options.inputs', `margin '${loss.margin.type}' needs per-step inputs (${inputKeys.join(', ')}): pass inputs: (batch) => ({ ... })`);
+  }
+  const inputs = Object.fromEntries(inputKeys.map((k) => [k, backend.placeholder(`input_${k}`, [-1])]));
+  const r = loss(x, w, y, { state: stateInputs, inputs, training: true });
+  const draw = (batch: number): Record<string, Feed> => {
+    if (inputKeys.length === 0) return {};
+    const drawn = options.inputs!(batch);
+    return Object.fromEntries(
+      inputKeys.map((k) => {
+        const v = drawn[k];
+        if (!(v instanceof Float32Array) || v.length !== batch) throw new ShapeError(`options.inputs().${k}`, `expected a Float32Array of ${batch} values`);
+        return [`input_${k}`, { data: v, dims: [batch] }];
+      }),
+    );
+  };
+  const outputs = Object.fromEntries(keys.map((k) => [`state_${k}Next`, r.state[k]!]));
+  return { loss: r.loss, outputs, state: stateFeeds, keys, draw, subCenters: loss.subCenters, ignore: loss.ignoreIndex === -1 };
+}
+
+function checkLabels(feed: Feed, batch: number, classes: number, ignore = false): void {
   if (typeof feed !== 'object' || feed === null || !('dims' in feed)) throw new InvalidArgumentError('labels', 'expected an ort.Tensor or { data, dims }');
   if (!(feed.data instanceof Int32Array)) throw new InvalidArgumentError('labels', 'expected int32 class indices (an Int32Array)');
   const dims = Array.from(feed.dims);
   if (dims.length !== 1 || dims[0] !== batch) throw new ShapeError('labels', `expected [${batch}] (one per embedding), got [${dims.join(', ')}]`);
   const data = feed.data;
   for (let i = 0; i < data.length; i++) {
-    if (data[i]! < 0 || data[i]! >= classes) throw new LabelError('labels', `labels[${i}] = ${data[i]} is not in [0, ${classes})`);
+    if (ignore && data[i] === -1) continue;
+    if (data[i]! < 0 || data[i]! >= classes) throw new LabelError('labels', `labels[${i}] = ${data[i]} is not in [0, ${classes})${ignore ? ' nor the ignored −1' : ''}`);
   }
 }

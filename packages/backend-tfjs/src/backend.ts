@@ -40,6 +40,7 @@ export type TfModule = Pick<
   | 'zerosLike'
   | 'broadcastTo'
   | 'variable'
+  | 'valueAndGrads'
 >;
 
 const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
@@ -161,6 +162,15 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
       return v;
     },
     dispose: (t) => t.dispose(),
+    valueAndGradients: async (f, xs) => {
+      const { value, grads } = tf.valueAndGrads((...args: tfc.Tensor[]) => f(...args))([...xs]);
+      try {
+        const [v, ...g] = await Promise.all([value.data(), ...grads.map((t) => t.data())]);
+        return { value: v![0]!, gradients: g.map((d) => Float32Array.from(d)) };
+      } finally {
+        for (const t of [value, ...grads]) t.dispose();
+      }
+    },
     asScalar: (t) => {
       if (t.rank !== 0) throw new ShapeError('tensor', `expected a scalar (rank 0), got shape [${t.shape.join(', ')}]`);
       return t as tfc.Scalar;

@@ -59,6 +59,12 @@ export interface Backend<T, S extends T = T> {
   variable?(values: Float32Array, shape: readonly number[]): T;
   /** Releases a tensor made by `variable` when its owner replaces it (tfjs: `dispose()`). */
   dispose?(tensor: T): void;
+  /**
+   * The value of a scalar function and its gradients with respect to each of `xs`, read into
+   * JavaScript (tfjs: `tf.valueAndGrads`; ORT: the traced VJP graph, run once). Used where a
+   * caller applies its own update, as Partial FC's sparse optimizer does.
+   */
+  valueAndGradients?(f: (...xs: T[]) => T, xs: readonly T[]): Promise<{ readonly value: number; readonly gradients: Float32Array[] }>;
   /** Types a rank-0 tensor as the backend's scalar type `S` (tfjs: `tf.Scalar`); throws for other ranks. */
   asScalar?(tensor: T): S;
 }
