@@ -6,13 +6,14 @@
  * Options: --epochs N (default 12), --backend cpu|wasm (default cpu: the tfjs backend of the
  * net), --head tfjs|ort (default tfjs; ort trains the head's centres, loss and gradients on
  * onnxruntime-node with @marginkit/backend-ort), --out DIR (default examples/demo-output),
- * --quick (a few seconds, for smoke tests).
+ * --quick (a few seconds, for smoke tests), --losses a,b,c (default none,cosface,arcface; any of
+ * the names below: core's margins and the @marginkit/losses catalogue).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ortBackend } from '@marginkit/backend-ort';
-import { type Margin, arcface, cosface, noMargin } from '@marginkit/core';
+import type { MarginConfig } from '@marginkit/core';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import cliProgress from 'cli-progress';
@@ -28,8 +29,26 @@ const { values: args } = parseArgs({
     head: { type: 'string', default: 'tfjs' },
     out: { type: 'string', default: resolve(import.meta.dirname, '..', 'demo-output') },
     quick: { type: 'boolean', default: false },
+    losses: { type: 'string', default: 'none,cosface,arcface' },
   },
 });
+
+/** The losses the demo can run, by name: each a margin config of @marginkit/losses' registry. */
+const LOSSES: Record<string, { label: string; margin: MarginConfig; subCenters?: number }> = {
+  none: { label: 'no margin (NormFace)', margin: { type: 'none' } },
+  cosface: { label: 'CosFace m=0.35', margin: { type: 'cosface', m: 0.35 } },
+  arcface: { label: 'ArcFace m=0.5', margin: { type: 'arcface', m: 0.5 } },
+  sphereface: { label: 'SphereFace m=1.35 λ=5', margin: { type: 'sphereface', m: 1.35, lambda: 5 } },
+  cm1: { label: 'Combined CM1', margin: { type: 'combined', m1: 1, m2: 0.3, m3: 0.2 } },
+  cm2: { label: 'Combined CM2', margin: { type: 'combined', m1: 0.9, m2: 0.4, m3: 0.15 } },
+  subcenter: { label: 'Sub-center ArcFace K=3', margin: { type: 'arcface', m: 0.5 }, subCenters: 3 },
+  adacos: { label: 'AdaCos', margin: { type: 'adacos' } },
+  curricularface: { label: 'CurricularFace m=0.5', margin: { type: 'curricularface', m: 0.5 } },
+  magface: { label: 'MagFace', margin: { type: 'magface' } },
+  adaface: { label: 'AdaFace m=0.4', margin: { type: 'adaface', m: 0.4 } },
+  elasticface: { label: 'ElasticFace-Arc', margin: { type: 'elasticface', variant: 'arc' } },
+  'elasticface-plus': { label: 'ElasticFace-Arc+', margin: { type: 'elasticface', variant: 'arc', plus: true } },
+};
 
 const epochs = Number(args.epochs);
 if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, got ${args.epochs}`);
@@ -42,11 +61,11 @@ const ortHead = args.head === 'ort' ? ortBackend(await import('onnxruntime-node'
 
 const quick = args.quick;
 const data = clusteredData(tf, { classes: quick ? 8 : 24, trainPerClass: quick ? 20 : 60, testPerClass: quick ? 10 : 30, inputDim: 32, noise: 0.9, seed: 7 });
-const runs: { label: string; margin: Margin; scale: number }[] = [
-  { label: 'no margin (NormFace)', margin: noMargin(), scale: 16 },
-  { label: 'CosFace m=0.35', margin: cosface({ m: 0.35 }), scale: 16 },
-  { label: 'ArcFace m=0.5', margin: arcface({ m: 0.5 }), scale: 16 },
-];
+const runs = args.losses.split(',').map((name) => {
+  const run = LOSSES[name.trim()];
+  if (!run) throw new Error(`--losses: unknown loss ${JSON.stringify(name)}; known: ${Object.keys(LOSSES).join(', ')}`);
+  return { ...run, scale: 16 };
+});
 
 const tty = process.stdout.isTTY === true;
 const bars = tty
@@ -80,6 +99,7 @@ for (const run of runs) {
   const { epochs: reports, angles } = await trainEmbedding(tf, data, {
     margin: run.margin,
     scale: run.scale,
+    ...(run.subCenters ? { subCenters: run.subCenters } : {}),
     embeddingDim: 16,
     hidden: 64,
     epochs: quick ? Math.min(epochs, 3) : epochs,
@@ -99,7 +119,7 @@ for (const run of runs) {
   const { embeddings: _, ...angleStats } = angles;
   results.push({
     label: run.label,
-    config: run.margin.config,
+    config: run.margin,
     epochs: reports,
     angles: angleStats,
     verification,

@@ -1,5 +1,4 @@
 import { ortBackend } from '@marginkit/backend-ort';
-import { arcface, noMargin } from '@marginkit/core';
 import * as ortNode from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +15,8 @@ describe('the demo training run', () => {
     const data = clusteredData(tf, { classes: 6, trainPerClass: 30, testPerClass: 15, inputDim: 16, noise: 0.8, seed: 3 });
     const common = { scale: 16, embeddingDim: 8, hidden: 32, epochs: 6, batchSize: 32, learningRate: 0.01, seed: 5 };
     const before = tf.memory().numTensors;
-    const plain = await trainEmbedding(tf, data, { ...common, margin: noMargin() });
-    const arc = await trainEmbedding(tf, data, { ...common, margin: arcface({ m: 0.5 }) });
+    const plain = await trainEmbedding(tf, data, { ...common, margin: { type: 'none' } });
+    const arc = await trainEmbedding(tf, data, { ...common, margin: { type: 'arcface', m: 0.5 } });
     expect(tf.memory().numTensors).toBe(before); // the run frees what it made
     for (const run of [plain, arc]) {
       expect(run.epochs.at(-1)!.loss).toBeLessThan(run.epochs[0]!.loss);
@@ -31,7 +30,7 @@ describe('the demo with the head on ONNX Runtime', () => {
   it('trains as well as the tfjs head: the same loss curve within 1e-3 (same seed, same data)', async () => {
     await tf.setBackend('cpu');
     const data = clusteredData(tf, { classes: 5, trainPerClass: 20, testPerClass: 10, inputDim: 12, noise: 0.8, seed: 4 });
-    const common = { margin: arcface({ m: 0.3 }), scale: 16, embeddingDim: 8, hidden: 16, epochs: 3, batchSize: 25, learningRate: 0.01, seed: 2 };
+    const common = { margin: { type: 'arcface', m: 0.3 }, scale: 16, embeddingDim: 8, hidden: 16, epochs: 3, batchSize: 25, learningRate: 0.01, seed: 2 };
     const onTfjs = await trainEmbedding(tf, data, common);
     const ort = ortBackend(ortNode);
     const onOrt = await trainEmbedding(tf, data, { ...common, ortHead: ort });

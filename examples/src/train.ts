@@ -1,6 +1,7 @@
 import { type OrtBackend, adam, headTrainer } from '@marginkit/backend-ort';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
-import { type Margin, cosineLogits, marginSoftmaxLoss } from '@marginkit/core';
+import type { MarginConfig } from '@marginkit/core';
+import { createHead } from '@marginkit/losses';
 import type * as tf from '@tensorflow/tfjs';
 import type { Split } from './data.js';
 
@@ -26,10 +27,12 @@ export interface AngleReport {
 
 /** Options of {@link trainEmbedding}. */
 export interface TrainOptions {
-  /** The margin under test. */
-  readonly margin: Margin;
+  /** The margin under test, as a config of `@marginkit/losses`' registry (core's margins and the catalogue). */
+  readonly margin: MarginConfig;
   /** The scale s. */
   readonly scale: number;
+  /** Sub-centres per class (sub-center ArcFace); default 1. */
+  readonly subCenters?: number;
   /** Embedding dimension D. */
   readonly embeddingDim: number;
   /** Hidden units of the two-layer net. */
@@ -63,10 +66,10 @@ export async function trainEmbedding(
   data: { train: Split; test: Split },
   o: TrainOptions,
 ): Promise<{ epochs: EpochReport[]; angles: AngleReport }> {
-  const backend = tfjsBackend(t);
-  const loss = marginSoftmaxLoss(backend, { margin: o.margin, scale: o.scale, validate: 'shapes' });
-  const cosines = cosineLogits(backend, { validate: 'shapes' });
   const classes = 1 + Math.max(...(await data.train.labels.data()));
+  // The head owns the centres (a tf.Variable that the optimizer updates) and the margin's state.
+  const spec = { margin: o.margin, numClasses: classes, embeddingSize: o.embeddingDim, scale: o.scale, subCenters: o.subCenters ?? 1, init: { kind: 'normal', std: 1 }, seed: o.seed + 2 } as const;
+  const head = createHead(tfjsBackend(t), spec);
   const inputDim = data.train.x.shape[1];
   const net = t.sequential({
     layers: [
@@ -74,21 +77,12 @@ export async function trainEmbedding(
       t.layers.dense({ units: o.embeddingDim, kernelInitializer: t.initializers.glorotNormal({ seed: o.seed + 1 }) }),
     ],
   });
-  const init = t.randomNormal([classes, o.embeddingDim], 0, 1, 'float32', o.seed + 2);
-  const centers = t.variable(init, true);
   const optimizer = t.train.adam(o.learningRate);
-  // On ONNX Runtime: the same loss and the same Adam (tfjs's ε = 1e-7) for the centres, in one session per step.
+  // On ONNX Runtime: the same head (same seed: same centres) and the same Adam (tfjs's ε = 1e-7), in one session per step.
   const ort = o.ortHead;
   const trainer = ort
-    ? await headTrainer(ort, {
-        loss: marginSoftmaxLoss(ort, { margin: o.margin, scale: o.scale }),
-        centers: Float32Array.from(await init.data()),
-        classes,
-        dim: o.embeddingDim,
-        optimizer: adam({ learningRate: o.learningRate, epsilon: 1e-7 }),
-      })
+    ? await headTrainer(ort, { ...(await createHead(ort, spec).trainerOptions()), optimizer: adam({ learningRate: o.learningRate, epsilon: 1e-7 }) })
     : undefined;
-  init.dispose();
   const n = data.train.x.shape[0];
   const batches = Math.ceil(n / o.batchSize);
   const epochs: EpochReport[] = [];
@@ -102,7 +96,7 @@ export async function trainEmbedding(
   const evaluate = (split: Split) =>
     t.tidy(() => {
       const e = net.apply(split.x) as tf.Tensor;
-      const cos = cosines(e, centers);
+      const cos = head.logits(e);
       const acc = t.mean(t.cast(t.equal(t.argMax(cos, 1), split.labels), 'float32')).dataSync()[0]!;
       const own = t.sum(t.mul(cos, t.oneHot(split.labels, classes)), 1);
       const other = t.max(t.sub(cos, t.mul(t.oneHot(split.labels, classes), 3)), 1);
@@ -135,7 +129,7 @@ export async function trainEmbedding(
         t.dispose([e, dE, value, ...Object.values(grads)]);
         v = step.loss;
       } else {
-        const value = optimizer.minimize(() => loss(net.apply(x, { training: true }) as tf.Tensor, centers, y) as tf.Scalar, true);
+        const value = optimizer.minimize(() => head.loss(net.apply(x, { training: true }) as tf.Tensor, y), true);
         v = value ? (await value.data())[0]! : Number.NaN;
         value?.dispose();
       }
@@ -143,14 +137,17 @@ export async function trainEmbedding(
       total += v;
       o.onBatch?.(b + 1, batches, v);
     }
-    if (trainer) t.tidy(() => centers.assign(t.tensor2d(trainer.centers(), [classes, o.embeddingDim])));
+    if (trainer) {
+      head.centers = trainer.centers();
+      head.state = trainer.state();
+    }
     const report = { epoch, loss: total / batches, accuracy: evaluate(data.test).acc };
     epochs.push(report);
     o.onEpoch?.(report);
   }
   const { ownDeg, otherDeg, embeddings } = evaluate(data.test);
   net.dispose();
-  centers.dispose();
+  head.dispose();
   optimizer.dispose();
   await trainer?.dispose();
   return { epochs, angles: { ownDeg, otherDeg, embeddings } };
