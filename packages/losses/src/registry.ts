@@ -8,7 +8,16 @@ import { curricularfaceFrom } from './margins/curricularface.js';
 import { elasticfaceFrom } from './margins/elasticface.js';
 import { magfaceFrom } from './margins/magface.js';
 
-/** The catalogue's margin types, as they appear in configs. */
+/**
+ * The catalogue's margin types, as they appear in configs.
+ *
+ * @example
+ * ```ts
+ * import { CATALOGUE_TYPES, createLossRegistry } from '@marginkit/losses';
+ * const registry = createLossRegistry();
+ * console.log(CATALOGUE_TYPES.every((t) => registry.has(t))); // true
+ * ```
+ */
 export const CATALOGUE_TYPES = ['adacos', 'adaface', 'curricularface', 'elasticface', 'magface'] as const;
 
 /**
