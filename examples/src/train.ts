@@ -68,7 +68,15 @@ export async function trainEmbedding(
 ): Promise<{ epochs: EpochReport[]; angles: AngleReport }> {
   const classes = 1 + Math.max(...(await data.train.labels.data()));
   // The head owns the centres (a tf.Variable that the optimizer updates) and the margin's state.
-  const spec = { margin: o.margin, numClasses: classes, embeddingSize: o.embeddingDim, scale: o.scale, subCenters: o.subCenters ?? 1, init: { kind: 'normal', std: 1 }, seed: o.seed + 2 } as const;
+  const spec = {
+    margin: o.margin,
+    numClasses: classes,
+    embeddingSize: o.embeddingDim,
+    scale: o.scale,
+    subCenters: o.subCenters ?? 1,
+    init: { kind: 'normal', std: 1 },
+    seed: o.seed + 2,
+  } as const;
   const head = createHead(tfjsBackend(t), spec);
   const inputDim = data.train.x.shape[1];
   const net = t.sequential({

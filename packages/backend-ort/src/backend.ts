@@ -449,7 +449,8 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     },
     async read(t) {
       const data = boundData(ownTensor('tensor', t));
-      if (data === undefined) throw new InvalidArgumentError('tensor', 'is symbolic (a placeholder or a traced result): run it with backend.run([tensor], feeds)');
+      if (data === undefined)
+        throw new InvalidArgumentError('tensor', 'is symbolic (a placeholder or a traced result): run it with backend.run([tensor], feeds)');
       return data;
     },
     placeholder(name, shape, dtype = 'float32') {

@@ -314,7 +314,7 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
   const { loss } = options;
   if (!isStep(loss)) {
     if (options.state !== undefined || options.inputs !== undefined) {
-      throw new InvalidArgumentError('options.state', 'state and inputs go with a stateful loss step (marginSoftmaxStep or a head\'s trainerOptions())');
+      throw new InvalidArgumentError('options.state', "state and inputs go with a stateful loss step (marginSoftmaxStep or a head's trainerOptions())");
     }
     return { loss: loss(x, w, y), outputs: {}, state: {}, keys: [], draw: () => ({}), subCenters: 1, ignore: false };
   }
@@ -332,7 +332,10 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
   }
   const inputKeys = Object.keys(loss.margin.inputs ?? {});
   if (inputKeys.length > 0 && typeof options.inputs !== 'function') {
-    throw new InvalidArgumentError('options.inputs', `margin '${loss.margin.type}' needs per-step inputs (${inputKeys.join(', ')}): pass inputs: (batch) => ({ ... })`);
+    throw new InvalidArgumentError(
+      'options.inputs',
+      `margin '${loss.margin.type}' needs per-step inputs (${inputKeys.join(', ')}): pass inputs: (batch) => ({ ... })`,
+    );
   }
   const inputs = Object.fromEntries(inputKeys.map((k) => [k, backend.placeholder(`input_${k}`, [-1])]));
   const r = loss(x, w, y, { state: stateInputs, inputs, training: true });
@@ -359,6 +362,7 @@ function checkLabels(feed: Feed, batch: number, classes: number, ignore = false)
   const data = feed.data;
   for (let i = 0; i < data.length; i++) {
     if (ignore && data[i] === -1) continue;
-    if (data[i]! < 0 || data[i]! >= classes) throw new LabelError('labels', `labels[${i}] = ${data[i]} is not in [0, ${classes})${ignore ? ' nor the ignored −1' : ''}`);
+    if (data[i]! < 0 || data[i]! >= classes)
+      throw new LabelError('labels', `labels[${i}] = ${data[i]} is not in [0, ${classes})${ignore ? ' nor the ignored −1' : ''}`);
   }
 }

@@ -169,7 +169,10 @@ function checkLabelValues(values: ArrayLike<number>, classes: number, ignore: bo
     if (typeof v !== 'number' || !Number.isInteger(v)) throw new LabelError('labels', `labels[${i}] = ${String(v)} is not an integer class index`);
     if (ignore && v === -1) continue;
     if (v < 0 || (classes >= 0 && v >= classes)) {
-      throw new LabelError('labels', `labels[${i}] = ${v} is not in [0, ${classes}) (centers has ${classes} classes)${ignore ? ' nor the ignoreIndex −1' : ''}`);
+      throw new LabelError(
+        'labels',
+        `labels[${i}] = ${v} is not in [0, ${classes}) (centers has ${classes} classes)${ignore ? ' nor the ignoreIndex −1' : ''}`,
+      );
     }
   }
 }
@@ -329,7 +332,12 @@ function initialStateOf(margin: Margin, classes: number): Record<string, { reado
   return out;
 }
 
-function stepTensors<T>(r: MarginResolved<T>, batch: number, classes: number, options: MarginStepOptions<T>): { state: Record<string, T>; inputs: Record<string, T> } {
+function stepTensors<T>(
+  r: MarginResolved<T>,
+  batch: number,
+  classes: number,
+  options: MarginStepOptions<T>,
+): { state: Record<string, T>; inputs: Record<string, T> } {
   const { ops, margin } = r;
   const declared = margin.state ?? {};
   const given = readOptions('options.state', options.state, Object.keys(declared));

@@ -256,8 +256,11 @@ function angularMargin(
   featureScale: FeatureScale = 'fixed',
 ): Margin {
   const full: MarginConfig = { ...config, fallback: params.fallback, gradient };
-  return oneLineMargin(config.type, full, featureScale, <T>(c: T, context: TargetContext<T>): T =>
-    applyGradientPolicy(context.ops, c, angularTarget(c, context, params), gradient),
+  return oneLineMargin(
+    config.type,
+    full,
+    featureScale,
+    <T>(c: T, context: TargetContext<T>): T => applyGradientPolicy(context.ops, c, angularTarget(c, context, params), gradient),
   );
 }
 
@@ -291,7 +294,13 @@ export function checkDeclarations(argument: string, entries: unknown, kind: 'sta
     if (!KEY.test(key) || FORBIDDEN.has(key)) throw new InvalidArgumentError(`${argument}.${key}`, 'must be an identifier name (letters, digits, _)');
     const s = spec as Partial<MarginStateSpec & MarginInputSpec> | null;
     if (kind === 'state') {
-      if (typeof s !== 'object' || s === null || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isInteger(d) && d >= 0) || typeof s.initial !== 'function') {
+      if (
+        typeof s !== 'object' ||
+        s === null ||
+        !Array.isArray(s.shape) ||
+        !s.shape.every((d) => Number.isInteger(d) && d >= 0) ||
+        typeof s.initial !== 'function'
+      ) {
         throw new InvalidArgumentError(`${argument}.${key}`, 'expected { shape: number[], initial(classes) => number[] }');
       }
     } else if (typeof s !== 'object' || s === null || typeof s.sample !== 'function') {
@@ -416,7 +425,11 @@ export function composeMargins(...margins: readonly Margin[]): Margin {
   return { ...composed, targetLogit: <T>(c: T, context: TargetContext<T>): T => targets.reduce<T>((t, f) => f!(t, context), c) };
 }
 
-function mergeDeclarations<S>(margins: readonly Margin[], pick: (m: Margin) => Readonly<Record<string, S>> | undefined, kind: string): Record<string, S> | undefined {
+function mergeDeclarations<S>(
+  margins: readonly Margin[],
+  pick: (m: Margin) => Readonly<Record<string, S>> | undefined,
+  kind: string,
+): Record<string, S> | undefined {
   const out: Record<string, S> = {};
   let any = false;
   margins.forEach((m, i) => {

@@ -67,7 +67,9 @@ export function encodeCheckpoint(checkpoint: HeadCheckpoint): Uint8Array {
   const body = new Uint8Array(c.centers.buffer, c.centers.byteOffset, c.centers.byteLength);
   const { format, version, config, classRange, state, random } = c;
   const rows = (classRange[1] - classRange[0]) * config.subCenters;
-  const header = new TextEncoder().encode(JSON.stringify({ format, version, config, classRange, state, random, rows, dim: config.embeddingSize, crc32: crc32(body) }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ format, version, config, classRange, state, random, rows, dim: config.embeddingSize, crc32: crc32(body) }),
+  );
   const start = 8 + header.length + ((4 - ((8 + header.length) % 4)) % 4);
   const out = new Uint8Array(start + body.length);
   out.set(MAGIC, 0);
@@ -115,7 +117,10 @@ export function decodeCheckpoint(bytes: Uint8Array): HeadCheckpoint {
   const start = 8 + length + ((4 - ((8 + length) % 4)) % 4);
   const size = (rows as number) * (dim as number);
   if (bytes.length !== start + 4 * size) {
-    throw new InvalidArgumentError('checkpoint', `has ${bytes.length - start} bytes of centres, expected ${4 * size} (${rows} × ${dim} float32): truncated or padded`);
+    throw new InvalidArgumentError(
+      'checkpoint',
+      `has ${bytes.length - start} bytes of centres, expected ${4 * size} (${rows} × ${dim} float32): truncated or padded`,
+    );
   }
   const body = bytes.subarray(start);
   if (crc32(body) !== header['crc32']) throw new InvalidArgumentError('checkpoint', 'is corrupted: the CRC-32 of the centres does not match its header');
@@ -130,13 +135,26 @@ export function decodeCheckpoint(bytes: Uint8Array): HeadCheckpoint {
 export function checkCheckpoint(argument: string, value: unknown): HeadCheckpoint {
   if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(argument, 'expected a checkpoint object from head.save()');
   const c = value as Partial<HeadCheckpoint>;
-  if (c.format !== 'marginkit-head' || c.version !== 1) throw new InvalidArgumentError(`${argument}.format`, `expected 'marginkit-head' version 1, got ${String(c.format)} ${String(c.version)}`);
+  if (c.format !== 'marginkit-head' || c.version !== 1)
+    throw new InvalidArgumentError(`${argument}.format`, `expected 'marginkit-head' version 1, got ${String(c.format)} ${String(c.version)}`);
   const config = c.config;
-  if (typeof config !== 'object' || config === null || typeof config.margin !== 'object' || ![config.numClasses, config.embeddingSize, config.subCenters].every((v) => Number.isInteger(v) && (v as number) >= 1)) {
+  if (
+    typeof config !== 'object' ||
+    config === null ||
+    typeof config.margin !== 'object' ||
+    ![config.numClasses, config.embeddingSize, config.subCenters].every((v) => Number.isInteger(v) && (v as number) >= 1)
+  ) {
     throw new InvalidArgumentError(`${argument}.config`, 'is not a head config { margin, numClasses, embeddingSize, subCenters, ... }');
   }
   const range = c.classRange;
-  if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isInteger) || range[0]! < 0 || range[0]! >= range[1]! || range[1]! > config.numClasses) {
+  if (
+    !Array.isArray(range) ||
+    range.length !== 2 ||
+    !range.every(Number.isInteger) ||
+    range[0]! < 0 ||
+    range[0]! >= range[1]! ||
+    range[1]! > config.numClasses
+  ) {
     throw new ShapeError(`${argument}.classRange`, `must be [start, end) with 0 ≤ start < end ≤ ${config.numClasses}, got ${JSON.stringify(range)}`);
   }
   if (!(c.centers instanceof Float32Array)) throw new InvalidArgumentError(`${argument}.centers`, 'expected a Float32Array');
@@ -147,7 +165,8 @@ export function checkCheckpoint(argument: string, value: unknown): HeadCheckpoin
   if (!c.centers.every(Number.isFinite)) throw new NonFiniteError(`${argument}.centers`, 'has a non-finite value');
   if (typeof c.state !== 'object' || c.state === null) throw new InvalidArgumentError(`${argument}.state`, 'expected an object');
   for (const [k, v] of Object.entries(c.state)) {
-    if (typeof v !== 'object' || v === null || !Array.isArray(v.shape) || !Array.isArray(v.data)) throw new InvalidArgumentError(`${argument}.state.${k}`, 'expected { shape, data }');
+    if (typeof v !== 'object' || v === null || !Array.isArray(v.shape) || !Array.isArray(v.data))
+      throw new InvalidArgumentError(`${argument}.state.${k}`, 'expected { shape, data }');
   }
   if (!Array.isArray(c.random) || c.random.length !== 4) throw new InvalidArgumentError(`${argument}.random`, 'expected the generator state (four integers)');
   return c as HeadCheckpoint;
@@ -212,7 +231,8 @@ export function mergeCheckpoints(shards: readonly HeadCheckpoint[]): HeadCheckpo
   const first = list[0]!;
   const same = JSON.stringify([first.config, first.state, first.random]);
   list.forEach((s, i) => {
-    if (JSON.stringify([s.config, s.state, s.random]) !== same) throw new InvalidArgumentError(`shards[${i}]`, 'has another config, state or generator state than the first shard');
+    if (JSON.stringify([s.config, s.state, s.random]) !== same)
+      throw new InvalidArgumentError(`shards[${i}]`, 'has another config, state or generator state than the first shard');
     if (i > 0 && s.classRange[0] !== list[i - 1]!.classRange[1]) {
       throw new ShapeError('shards', `class ranges do not tile: [${list[i - 1]!.classRange.join(', ')}) is followed by [${s.classRange.join(', ')})`);
     }

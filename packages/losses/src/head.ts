@@ -238,7 +238,8 @@ export class MarginHead<T, S extends T = T> {
     const wanted = Object.keys(this.margin.inputs ?? {});
     if (wanted.length > 0) {
       const batch = this.backend.isTensor(embeddings) ? this.backend.shape(embeddings)[0]! : -1;
-      if (batch < 0) throw new ShapeError('embeddings', 'needs a known batch size to draw the margin\'s per-step inputs (or use trainerOptions on a symbolic backend)');
+      if (batch < 0)
+        throw new ShapeError('embeddings', "needs a known batch size to draw the margin's per-step inputs (or use trainerOptions on a symbolic backend)");
       for (const [k, v] of Object.entries(this.#sample(batch))) inputs[k] = ops.constant(v, [batch]);
     }
     return this.#step(embeddings, this.#centers, labels, { state, inputs, training });
@@ -267,7 +268,7 @@ export class MarginHead<T, S extends T = T> {
       this.#replace(this.#tensor(value));
       return;
     }
-    if (!this.backend.isTensor(value)) throw new InvalidArgumentError('centers', 'expected a tensor of the head\'s backend or a Float32Array');
+    if (!this.backend.isTensor(value)) throw new InvalidArgumentError('centers', "expected a tensor of the head's backend or a Float32Array");
     const shape = this.backend.shape(value);
     if (shape.length !== 2 || shape[0] !== this.rows || shape[1] !== this.embeddingSize) {
       throw new ShapeError('centers', `expected [${this.rows}, ${this.embeddingSize}], got [${shape.join(', ')}]`);
@@ -323,7 +324,10 @@ export class MarginHead<T, S extends T = T> {
       throw new InvalidArgumentError('checkpoint.config', `does not match this head: checkpoint ${JSON.stringify(c.config)}, head ${mine}`);
     }
     if (c.classRange[0] !== 0 || c.classRange[1] !== this.numClasses) {
-      throw new ShapeError('checkpoint.classRange', `is a shard [${c.classRange.join(', ')}); merge the shards (mergeCheckpoints) to load all ${this.numClasses} classes`);
+      throw new ShapeError(
+        'checkpoint.classRange',
+        `is a shard [${c.classRange.join(', ')}); merge the shards (mergeCheckpoints) to load all ${this.numClasses} classes`,
+      );
     }
     this.#checkCenters(c.centers);
     const state = this.#checkState('checkpoint.state', Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, v.data])));
@@ -381,10 +385,14 @@ export class MarginHead<T, S extends T = T> {
 
   #checkCenters(values: Float32Array): void {
     if (values.length !== this.rows * this.embeddingSize) {
-      throw new ShapeError('centers', `has ${values.length} values but [C·K, D] = [${this.rows}, ${this.embeddingSize}] needs ${this.rows * this.embeddingSize}`);
+      throw new ShapeError(
+        'centers',
+        `has ${values.length} values but [C·K, D] = [${this.rows}, ${this.embeddingSize}] needs ${this.rows * this.embeddingSize}`,
+      );
     }
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i]!)) throw new NonFiniteError('centers', `has a non-finite value ${values[i]} at [${Math.floor(i / this.embeddingSize)}, ${i % this.embeddingSize}]`);
+      if (!Number.isFinite(values[i]!))
+        throw new NonFiniteError('centers', `has a non-finite value ${values[i]} at [${Math.floor(i / this.embeddingSize)}, ${i % this.embeddingSize}]`);
     }
   }
 
@@ -396,7 +404,10 @@ export class MarginHead<T, S extends T = T> {
       const v = given[key] as ArrayLike<number> | undefined;
       const size = spec.shape.reduce((p, d) => p * d, 1);
       if (v === undefined || typeof v !== 'object' || v.length !== size) {
-        throw new ShapeError(`${argument}.${key}`, `margin '${this.margin.type}' needs ${size} value(s) of shape [${spec.shape.join(', ')}], got ${v === undefined ? 'none' : typeof v === 'object' ? v.length : typeof v}`);
+        throw new ShapeError(
+          `${argument}.${key}`,
+          `margin '${this.margin.type}' needs ${size} value(s) of shape [${spec.shape.join(', ')}], got ${v === undefined ? 'none' : typeof v === 'object' ? v.length : typeof v}`,
+        );
       }
       const data = Float32Array.from(v);
       if (!data.every(Number.isFinite)) throw new NonFiniteError(`${argument}.${key}`, 'has a non-finite value');

@@ -52,7 +52,10 @@ const mOf = <O extends object>(m: number | O | undefined): O | { m: number } | u
 export class ArcFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: m or {@link ArcFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<number | ArcFaceOptions>) {
-    super(backend, withMargin('ArcFaceLoss', options, (m) => arcface(mOf(m))));
+    super(
+      backend,
+      withMargin('ArcFaceLoss', options, (m) => arcface(mOf(m))),
+    );
   }
 }
 
@@ -71,7 +74,10 @@ export class ArcFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
 export class CosFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: m or {@link CosFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<number | CosFaceOptions>) {
-    super(backend, withMargin('CosFaceLoss', options, (m) => cosface(mOf(m))));
+    super(
+      backend,
+      withMargin('CosFaceLoss', options, (m) => cosface(mOf(m))),
+    );
   }
 }
 
@@ -90,7 +96,10 @@ export class CosFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
 export class SphereFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: m or {@link SphereFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<number | SphereFaceOptions>) {
-    super(backend, withMargin('SphereFaceLoss', options, (m) => sphereface(mOf(m))));
+    super(
+      backend,
+      withMargin('SphereFaceLoss', options, (m) => sphereface(mOf(m))),
+    );
   }
 }
 
@@ -110,7 +119,10 @@ export class SphereFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
 export class CombinedMarginLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: {@link CombinedMarginOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<CombinedMarginOptions>) {
-    super(backend, withMargin('CombinedMarginLoss', options, (m) => combinedMargin(m)));
+    super(
+      backend,
+      withMargin('CombinedMarginLoss', options, (m) => combinedMargin(m)),
+    );
   }
 }
 
@@ -153,7 +165,10 @@ export class NormFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
 export class SubCenterArcFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options (`subCenters` default 3); `margin`: m or {@link ArcFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<number | ArcFaceOptions>) {
-    super(backend, withMargin('SubCenterArcFaceLoss', { subCenters: 3, ...options }, (m) => arcface(mOf(m))));
+    super(
+      backend,
+      withMargin('SubCenterArcFaceLoss', { subCenters: 3, ...options }, (m) => arcface(mOf(m))),
+    );
   }
 }
 
@@ -196,7 +211,10 @@ export class AdaCosLoss<T, S extends T = T> extends MarginHead<T, S> {
 export class CurricularFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: m or {@link CurricularFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<number | CurricularFaceOptions>) {
-    super(backend, withMargin('CurricularFaceLoss', options, (m) => curricularface(mOf(m))));
+    super(
+      backend,
+      withMargin('CurricularFaceLoss', options, (m) => curricularface(mOf(m))),
+    );
   }
 }
 
@@ -219,7 +237,10 @@ export class CurricularFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
 export class MagFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: {@link MagFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<MagFaceOptions>) {
-    super(backend, withMargin('MagFaceLoss', options, (m) => checkedMagface(magface(m), options.scale ?? 64)));
+    super(
+      backend,
+      withMargin('MagFaceLoss', options, (m) => checkedMagface(magface(m), options.scale ?? 64)),
+    );
   }
 }
 
@@ -254,7 +275,10 @@ export function checkedMagface(margin: Margin, scale: number): Margin {
 export class AdaFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: {@link AdaFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<AdaFaceOptions>) {
-    super(backend, withMargin('AdaFaceLoss', options, (m) => adaface(m)));
+    super(
+      backend,
+      withMargin('AdaFaceLoss', options, (m) => adaface(m)),
+    );
   }
 }
 
@@ -274,6 +298,9 @@ export class AdaFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
 export class ElasticFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   /** @param backend - the backend. @param options - head options; `margin`: {@link ElasticFaceOptions}. */
   constructor(backend: Backend<T, S>, options: LossOptions<ElasticFaceOptions>) {
-    super(backend, withMargin('ElasticFaceLoss', options, (m) => elasticface(m)));
+    super(
+      backend,
+      withMargin('ElasticFaceLoss', options, (m) => elasticface(m)),
+    );
   }
 }

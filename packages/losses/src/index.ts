@@ -34,7 +34,7 @@ export {
   SphereFaceLoss,
   SubCenterArcFaceLoss,
 } from './heads.js';
-export { type CenterInit } from './init.js';
+export type { CenterInit } from './init.js';
 export { adacos } from './margins/adacos.js';
 export { type AdaFaceOptions, adaface } from './margins/adaface.js';
 export { type CurricularFaceOptions, curricularface } from './margins/curricularface.js';

@@ -115,7 +115,9 @@ async function checkStepCase<T>(h: ConformanceHarness<T>, c: StepFixtureCase, rt
   });
   fail('loss', compareNormwise(read[0]!, [c.loss], rtol));
   fail('per-sample loss', compareNormwise(read[1]!, c.perSample, rtol));
-  stateKeys.forEach((k, i) => fail(`next state ${k}`, compareNormwise(read[2 + i]!, c.nextState[k]!, rtol)));
+  stateKeys.forEach((k, i) => {
+    fail(`next state ${k}`, compareNormwise(read[2 + i]!, c.nextState[k]!, rtol));
+  });
   const aux = read[2 + stateKeys.length];
   expect(aux === undefined, `${c.name}: has an auxiliary loss`).toBe(c.auxiliaryLoss === null);
   if (aux !== undefined) fail('auxiliary loss', compareNormwise(aux, [c.auxiliaryLoss!], rtol));

@@ -1,4 +1,13 @@
-import { InvalidArgumentError, type Margin, type MarginContext, type MarginResult, type RandomSource, readChoice, readNumber, readOptions } from '@marginkit/core';
+import {
+  InvalidArgumentError,
+  type Margin,
+  type MarginContext,
+  type MarginResult,
+  type RandomSource,
+  readChoice,
+  readNumber,
+  readOptions,
+} from '@marginkit/core';
 import { rankCounts } from './rank.js';
 
 /** Options of {@link elasticface}. */
@@ -48,7 +57,12 @@ export function elasticfaceFrom(options: unknown): Margin {
   const o = readOptions('elasticface', options, ['variant', 'm', 'std', 'plus']);
   const variant = readChoice('elasticface.variant', o['variant'], 'arc', ['arc', 'cos']);
   const arc = variant === 'arc';
-  const m = readNumber('elasticface.m', o['m'], arc ? 0.5 : 0.35, arc ? { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' } : { min: 0, max: 2, text: '[0, 2]' });
+  const m = readNumber(
+    'elasticface.m',
+    o['m'],
+    arc ? 0.5 : 0.35,
+    arc ? { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' } : { min: 0, max: 2, text: '[0, 2]' },
+  );
   const plus = o['plus'] ?? false;
   if (typeof plus !== 'boolean') throw new InvalidArgumentError('elasticface.plus', `must be a boolean, got ${typeof plus}`);
   const std = readNumber('elasticface.std', o['std'], plus ? (arc ? 0.0175 : 0.02) : 0.05, { min: 0, max: 1, text: '[0, 1]' });
