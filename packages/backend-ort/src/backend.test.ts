@@ -80,6 +80,20 @@ describe.each(ORT_VARIANTS)('ort-%s: compile, cache, dispose', (variant) => {
     expect(backend.stats()).toMatchObject({ sessionsCreated: 1, cacheHits: 1 });
   });
 
+  it('tensors given no name are named by position, so repeated traces share one session (heads, Partial FC)', async () => {
+    backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const step = async (a: number[], b: number[]) => {
+      const x = backend.tensor(a, [2]); // auto-named: input0, input2, … on each trace
+      const y = backend.variable!(Float32Array.from(b), [2]);
+      return values((await backend.run([o.sub(o.mul(x, x), y)]))[0]!);
+    };
+    expect(await step([1, 2], [1, 1])).toEqual([0, 3]);
+    expect(await step([3, 4], [2, 0])).toEqual([7, 16]);
+    expect(await step([0, 1], [5, 5])).toEqual([-5, -4]);
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 1, cacheHits: 2 });
+  });
+
   it('graphs whose large constants differ in one value get their own sessions and their own values', async () => {
     backend = ortBackend(ortModule(variant));
     const o = backend.tensorOps;

@@ -470,7 +470,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       }
       const size = s.reduce((p, d) => p * d, 1);
       if (values.length !== size) throw new ShapeError('tensor.values', `has ${values.length} values but shape ${formatShape(s)} needs ${size}`);
-      return new OrtTensor(owner, nextId++, s, dt, { kind: 'input', name: n, bound: TYPED[dt].from(values) });
+      return new OrtTensor(owner, nextId++, s, dt, { kind: 'input', name: n, bound: TYPED[dt].from(values), ...(name === undefined ? { auto: true } : {}) });
     },
     gradients(y, xs, dy) {
       alive();

@@ -14,6 +14,11 @@ export type GraphNode =
       readonly name: string;
       /** Values fed when the caller gives none (tensors made with `backend.tensor`). */
       readonly bound: InputData | undefined;
+      /**
+       * The name was made up by the backend (a bound tensor given no name): the lowering renames
+       * it by position (`mk.in0`, …), so that traces that differ only in such names share a session.
+       */
+      readonly auto?: boolean;
     }
   | { readonly kind: 'op'; readonly op: OpName; readonly inputs: readonly OrtTensor[]; readonly attrs: AnyAttrs };
 

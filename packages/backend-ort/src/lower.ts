@@ -109,6 +109,8 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   const unique: OrtTensor[] = [];
   const keys: string[] = [];
   const inputNames = new Map<string, OrtTensor>();
+  const autoNames = new Map<number, string>(); // tensor id -> positional name of an auto-named input
+  const inputName = (t: OrtTensor): string => (t.node.kind === 'input' ? (autoNames.get(t.id) ?? t.node.name) : '');
   const largeConstants: Uint8Array[] = [];
   const constants = new Map<number, Float32Array | Int32Array>(); // constant values by tensor id, made once
   /** Values in the key: spelled out when small, else a hash (the bytes are kept for an exact check). */
@@ -127,11 +129,12 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
         throw new InvalidArgumentError('inputs', `two different inputs are named '${node.name}'; give each placeholder or tensor a unique name`);
       }
       inputNames.set(node.name, t);
+      if (node.auto) autoNames.set(t.id, `mk.in${autoNames.size}`);
       if (freeze.has(t)) {
         if (!node.bound) throw new InvalidArgumentError('freeze', `input '${node.name}' has no bound values to store as an initialiser`);
-        key = `frozen:${node.name}:${t.dtype}:${t.shape.join(',')}:${spell(node.bound)}`;
+        key = `frozen:${inputName(t)}:${t.dtype}:${t.shape.join(',')}:${spell(node.bound)}`;
       } else {
-        key = `input:${node.name}:${t.dtype}:${t.shape.join(',')}`;
+        key = `input:${inputName(t)}:${t.dtype}:${t.shape.join(',')}`;
       }
     } else if (node.op === 'constant') {
       const data = constantData(node.attrs);
@@ -156,7 +159,7 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   const outputKey = outputs.map(([name, t]) => `${name}=${canon.get(t.id)}`).join(';');
   const key = `${keys.join('\n')}\n=> ${outputKey}`;
   const graphInputs = unique.flatMap((t) =>
-    t.node.kind === 'input' && !freeze.has(t) ? [{ name: t.node.name, shape: t.shape, dtype: t.dtype, tensor: t }] : [],
+    t.node.kind === 'input' && !freeze.has(t) ? [{ name: inputName(t), shape: t.shape, dtype: t.dtype, tensor: t }] : [],
   );
   return { key, model: () => buildModel(), inputs: graphInputs, outputs: outputs.map(([n]) => n), largeConstants };
 
@@ -209,7 +212,7 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
     const extra = new Map<string, string>(); // helper initialisers by content
     const name = (i: number): string => {
       const t = unique[i]!;
-      return t.node.kind === 'input' ? t.node.name : `mk.v${i}`;
+      return t.node.kind === 'input' ? inputName(t) : `mk.v${i}`;
     };
     const helper = (dtype: 'int64' | 'float32' | 'int32', values: readonly number[], dims: readonly number[]): string => {
       const k = `${dtype}:${dims.join(',')}:${values.join(',')}`;
@@ -236,14 +239,14 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
       if (!live.has(i) && node.kind !== 'input') return;
       if (node.kind === 'input') {
         if (freeze.has(t)) {
-          initializers.push(tensorProto(node.name, t.shape, ONNX_DTYPE[t.dtype], node.bound!));
+          initializers.push(tensorProto(out, t.shape, ONNX_DTYPE[t.dtype], node.bound!));
         } else {
           inputInfos.push(
             valueInfo(
-              node.name,
+              out,
               t.dtype,
               t.shape,
-              t.shape.map((d, axis) => (d < 0 ? (axis === 0 ? 'batch' : `${node.name}_dim${axis}`) : undefined)),
+              t.shape.map((d, axis) => (d < 0 ? (axis === 0 ? 'batch' : `${out}_dim${axis}`) : undefined)),
             ),
           );
         }

@@ -35,6 +35,7 @@ export type TfModule = Pick<
   | 'logSumExp'
   | 'reshape'
   | 'oneHot'
+  | 'equal'
   | 'cast'
   | 'customGrad'
   | 'zerosLike'
@@ -105,6 +106,9 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
     return [same(a.shape) ? a : tf.broadcastTo(a, shape), same(b.shape) ? b : tf.broadcastTo(b, shape)];
   };
 
+  // tf.oneHot needs depth ≥ 2; one class is the indices equal to 0.
+  const oneHot = (indices: tfc.Tensor, depth: number): tfc.Tensor =>
+    depth === 1 ? tf.reshape(tf.cast(tf.equal(indices, tf.fill([], 0, 'int32')), 'float32'), [-1, 1]) : tf.cast(tf.oneHot(indices, depth), 'float32');
   const ops: TensorOps<tfc.Tensor> = {
     constant: (_, { values, shape, dtype }) =>
       typeof values === 'number'
@@ -136,8 +140,8 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
     max: ([x], { axis, keepDims }) => tf.max(x, axis, keepDims),
     logSumExp: ([x], { axis, keepDims }) => tf.logSumExp(x, axis, keepDims),
     reshape: ([x], { shape }) => tf.reshape(x, [...shape]),
-    gatherPerRow: ([x, indices]) => tf.sum(tf.mul(x, tf.cast(tf.oneHot(indices, x.shape[1]!), 'float32')), 1),
-    oneHot: ([indices], { depth }) => tf.cast(tf.oneHot(indices, depth), 'float32'),
+    gatherPerRow: ([x, indices]) => tf.sum(tf.mul(x, oneHot(indices, x.shape[1]!)), 1),
+    oneHot: ([indices], { depth }) => oneHot(indices, depth),
     stopGradient: ([x]) => stopGradient(x),
     cast: ([x], { dtype }) => tf.cast(x, dtype),
   };
@@ -161,7 +165,7 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
       init.dispose();
       return v;
     },
-    dispose: (t) => t.dispose(),
+    disposeTensor: (t) => t.dispose(),
     valueAndGradients: async (f, xs) => {
       const { value, grads } = tf.valueAndGrads((...args: tfc.Tensor[]) => f(...args))([...xs]);
       try {

@@ -57,8 +57,8 @@ export interface Backend<T, S extends T = T> {
    * bound input). Heads that own their centres make them with it, and with a constant without it.
    */
   variable?(values: Float32Array, shape: readonly number[]): T;
-  /** Releases a tensor made by `variable` when its owner replaces it (tfjs: `dispose()`). */
-  dispose?(tensor: T): void;
+  /** Releases one tensor made by `variable` when its owner replaces it (tfjs: `tensor.dispose()`). */
+  disposeTensor?(tensor: T): void;
   /**
    * The value of a scalar function and its gradients with respect to each of `xs`, read into
    * JavaScript (tfjs: `tf.valueAndGrads`; ORT: the traced VJP graph, run once). Used where a

@@ -172,7 +172,7 @@ export function spherefaceFrom(options: unknown): Margin {
   const base = angularMargin({ type: 'sphereface', m, lambda, featureScale }, { m1: m, m2: 0, m3: 0, fallback }, 'exact', featureScale);
   if (lambda === 0 && gradient === 'exact') return base;
   const baseTarget = base.targetLogit!;
-  return oneLineMargin(base.type, base.config, featureScale, <T>(c: T, context: TargetContext<T>): T => {
+  return oneLineMargin(base.type, { ...base.config, gradient }, featureScale, <T>(c: T, context: TargetContext<T>): T => {
     const { ops } = context;
     let target = baseTarget(c, context);
     if (lambda !== 0) target = ops.div(ops.add(ops.mul(ops.scalar(lambda), c), target), ops.scalar(1 + lambda));

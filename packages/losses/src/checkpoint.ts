@@ -45,8 +45,9 @@ export function crc32(bytes: Uint8Array): number {
 /**
  * Encodes a checkpoint as bytes. The format (`MKHD`, version 1), little-endian:
  * bytes 0–3 `MKHD`; 4–7 the header length H (uint32); 8…8+H a UTF-8 JSON header
- * `{ format, version, config, classRange, state, random, rows, dim, crc32 }`; zero padding to a
- * multiple of 4; then the centres, rows × dim float32 values. `crc32` is the CRC-32 of the centres' bytes.
+ * `{ format, version, config, classRange, state, random, rows, dim }`; zero padding to a
+ * multiple of 4; the centres, rows × dim float32 values; and last, 4 bytes: the CRC-32 (IEEE, as
+ * zlib) of everything before them, header included.
  *
  * @param checkpoint - a checkpoint from `head.save()`, `splitCheckpoint` or `mergeCheckpoints`.
  * @returns the bytes.
@@ -67,22 +68,21 @@ export function encodeCheckpoint(checkpoint: HeadCheckpoint): Uint8Array {
   const body = new Uint8Array(c.centers.buffer, c.centers.byteOffset, c.centers.byteLength);
   const { format, version, config, classRange, state, random } = c;
   const rows = (classRange[1] - classRange[0]) * config.subCenters;
-  const header = new TextEncoder().encode(
-    JSON.stringify({ format, version, config, classRange, state, random, rows, dim: config.embeddingSize, crc32: crc32(body) }),
-  );
+  const header = new TextEncoder().encode(JSON.stringify({ format, version, config, classRange, state, random, rows, dim: config.embeddingSize }));
   const start = 8 + header.length + ((4 - ((8 + header.length) % 4)) % 4);
-  const out = new Uint8Array(start + body.length);
+  const out = new Uint8Array(start + body.length + 4);
   out.set(MAGIC, 0);
   new DataView(out.buffer).setUint32(4, header.length, true);
   out.set(header, 8);
   const view = new DataView(out.buffer, start);
   for (let i = 0; i < c.centers.length; i++) view.setFloat32(4 * i, c.centers[i]!, true);
+  view.setUint32(body.length, crc32(out.subarray(0, start + body.length)), true);
   return out;
 }
 
 /**
  * Decodes and verifies checkpoint bytes written by {@link encodeCheckpoint}: magic, header, sizes
- * and the CRC-32 of the centres. Damaged or truncated bytes throw an error that says what is wrong.
+ * and the CRC-32 of the whole. Damaged or truncated bytes throw an error that says what is wrong.
  *
  * @param bytes - the encoded checkpoint.
  * @returns the checkpoint.
@@ -99,10 +99,12 @@ export function encodeCheckpoint(checkpoint: HeadCheckpoint): Uint8Array {
  */
 export function decodeCheckpoint(bytes: Uint8Array): HeadCheckpoint {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('checkpoint', 'expected a Uint8Array');
-  if (bytes.length < 8 || MAGIC.some((m, i) => bytes[i] !== m)) throw new InvalidArgumentError('checkpoint', 'not a marginkit head checkpoint (no MKHD magic)');
+  if (bytes.length < 12 || MAGIC.some((m, i) => bytes[i] !== m))
+    throw new InvalidArgumentError('checkpoint', 'not a marginkit head checkpoint (no MKHD magic)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = dv.getUint32(4, true);
-  if (8 + length > bytes.length) throw new InvalidArgumentError('checkpoint', `is truncated: the header needs ${length} bytes, ${bytes.length - 8} remain`);
+  if (8 + length > bytes.length - 4)
+    throw new InvalidArgumentError('checkpoint', `is truncated: the header needs ${length} bytes, ${bytes.length - 12} remain`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + length)));
@@ -116,18 +118,19 @@ export function decodeCheckpoint(bytes: Uint8Array): HeadCheckpoint {
   }
   const start = 8 + length + ((4 - ((8 + length) % 4)) % 4);
   const size = (rows as number) * (dim as number);
-  if (bytes.length !== start + 4 * size) {
+  if (bytes.length !== start + 4 * size + 4) {
     throw new InvalidArgumentError(
       'checkpoint',
-      `has ${bytes.length - start} bytes of centres, expected ${4 * size} (${rows} × ${dim} float32): truncated or padded`,
+      `has ${bytes.length - start - 4} bytes of centres and checksum, expected ${4 * size} (${rows} × ${dim} float32): truncated or padded`,
     );
   }
-  const body = bytes.subarray(start);
-  if (crc32(body) !== header['crc32']) throw new InvalidArgumentError('checkpoint', 'is corrupted: the CRC-32 of the centres does not match its header');
+  if (crc32(bytes.subarray(0, bytes.length - 4)) !== dv.getUint32(bytes.length - 4, true)) {
+    throw new InvalidArgumentError('checkpoint', 'is corrupted: the CRC-32 of its bytes does not match');
+  }
   const centers = new Float32Array(size);
   const view = new DataView(bytes.buffer, bytes.byteOffset + start);
   for (let i = 0; i < size; i++) centers[i] = view.getFloat32(4 * i, true);
-  const { rows: _r, dim: _d, crc32: _c, ...rest } = header;
+  const { rows: _r, dim: _d, ...rest } = header;
   return checkCheckpoint('checkpoint', { ...rest, centers });
 }
 
@@ -227,16 +230,21 @@ export function splitCheckpoint(checkpoint: HeadCheckpoint, parts: number): Head
  */
 export function mergeCheckpoints(shards: readonly HeadCheckpoint[]): HeadCheckpoint {
   if (!Array.isArray(shards) || shards.length === 0) throw new InvalidArgumentError('shards', 'expected at least one checkpoint');
-  const list = shards.map((s, i) => checkCheckpoint(`shards[${i}]`, s)).sort((a, b) => a.classRange[0] - b.classRange[0]);
-  const first = list[0]!;
-  const same = JSON.stringify([first.config, first.state, first.random]);
-  list.forEach((s, i) => {
+  const indexed = shards.map((s, i) => ({ s: checkCheckpoint(`shards[${i}]`, s), i })).sort((a, b) => a.s.classRange[0] - b.s.classRange[0]);
+  const list = indexed.map(({ s }) => s);
+  const same = JSON.stringify([shards[0]!.config, shards[0]!.state, shards[0]!.random]);
+  indexed.forEach(({ s, i }, k) => {
     if (JSON.stringify([s.config, s.state, s.random]) !== same)
-      throw new InvalidArgumentError(`shards[${i}]`, 'has another config, state or generator state than the first shard');
-    if (i > 0 && s.classRange[0] !== list[i - 1]!.classRange[1]) {
-      throw new ShapeError('shards', `class ranges do not tile: [${list[i - 1]!.classRange.join(', ')}) is followed by [${s.classRange.join(', ')})`);
+      throw new InvalidArgumentError(`shards[${i}]`, 'has another config, state or generator state than shards[0]');
+    const previous = indexed[k - 1];
+    if (previous && s.classRange[0] !== previous.s.classRange[1]) {
+      throw new ShapeError(
+        `shards[${i}]`,
+        `class ranges do not tile: shards[${previous.i}] ends at ${previous.s.classRange[1]}, shards[${i}] starts at ${s.classRange[0]}`,
+      );
     }
   });
+  const first = list[0]!;
   const centers = new Float32Array(list.reduce((n, s) => n + s.centers.length, 0));
   let offset = 0;
   for (const s of list) {

@@ -9,10 +9,14 @@ import {
   NonFiniteError,
   type Ops,
   ShapeError,
+  DEFAULT_EPSILON,
+  DTypeError,
+  type RandomSource,
   cosineLogits,
   createOps,
   marginSoftmaxStep,
   readChoice,
+  readNumber,
   readOptions,
 } from '@marginkit/core';
 import { type HeadCheckpoint, checkCheckpoint } from './checkpoint.js';
@@ -67,11 +71,19 @@ export interface HeadConfig {
   readonly reduction: 'mean' | 'sum';
   /** −1, or null when no label is ignored. */
   readonly ignoreIndex: -1 | null;
+  /** The acos clamp ε. */
+  readonly epsilon: number;
+  /** The L2 normalisation eps. */
+  readonly normEpsilon: number;
 }
 
 /** Options of one call of a head. */
 export interface HeadCallOptions {
-  /** A training step: the margin's state advances (on eager backends). Default true. */
+  /**
+   * A training step: the margin's state advances (on eager backends) and per-step inputs are drawn
+   * from the head's generator. Default true. Evaluation calls (`false`) keep both, and draw the
+   * inputs noiselessly (ElasticFace uses its mean margin).
+   */
   readonly training?: boolean;
 }
 
@@ -153,25 +165,36 @@ export class MarginHead<T, S extends T = T> {
     const embeddingSize = positiveInteger('options.embeddingSize', o['embeddingSize']);
     const subCenters = positiveInteger('options.subCenters', o['subCenters'], 1);
     const seed = o['seed'] ?? 0;
-    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidArgumentError('options.seed', `must be an integer, got ${String(seed)}`);
+    if (typeof seed !== 'number') throw new InvalidArgumentError('options.seed', `must be an integer, got ${typeof seed}`);
+    const margin = o['margin'] as Margin | undefined;
+    if (typeof margin !== 'object' || margin === null || typeof margin.transform !== 'function') {
+      throw new InvalidArgumentError('options.margin', 'expected a margin such as arcface(), adaface() or defineMargin(...)');
+    }
+    const positive = (max: number) => ({ min: Number.MIN_VALUE, max, text: max === Number.MAX_VALUE ? '(0, ∞)' : `(0, ${max}]` });
+    const scale = readNumber('options.scale', o['scale'], 64, positive(Number.MAX_VALUE));
+    const epsilon = readNumber('options.epsilon', o['epsilon'], DEFAULT_EPSILON, positive(0.1));
+    const normEpsilon = readNumber('options.normEpsilon', o['normEpsilon'], 1e-12, positive(1e-3));
     const ignoreIndex = o['ignoreIndex'] === undefined ? -1 : o['ignoreIndex'];
     if (ignoreIndex !== -1 && ignoreIndex !== null) throw new InvalidArgumentError('options.ignoreIndex', `must be -1 or null, got ${String(ignoreIndex)}`);
     const reduction = readChoice('options.reduction', o['reduction'], 'mean', ['mean', 'sum']);
     const init = readInit('options.init', o['init']);
+    const validate = readChoice('options.validate', o['validate'], 'full', ['full', 'shapes']);
     this.#step = marginSoftmaxStep(backend, {
-      margin: o['margin'] as Margin,
+      margin,
       reduction,
       subCenters,
+      scale,
+      epsilon,
+      normEpsilon,
+      validate,
       ...(ignoreIndex === null ? {} : { ignoreIndex }),
-      ...pick(o, ['scale', 'epsilon', 'normEpsilon', 'validate']),
     });
     this.backend = backend;
-    this.margin = this.#step.margin;
+    this.margin = margin;
     this.#ops = createOps(backend);
-    this.#cosines = cosineLogits(backend, { subCenters, ...pick(o, ['normEpsilon', 'validate']) });
-    const scale = (o['scale'] as number | undefined) ?? 64;
-    this.config = { margin: this.margin.config, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex };
-    this.#random = seededGenerator(seed);
+    this.#cosines = cosineLogits(backend, { subCenters, normEpsilon, validate });
+    this.config = { margin: margin.config, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex, epsilon, normEpsilon };
+    this.#random = seededGenerator(seed, 'options.seed');
     this.#centers = this.#tensor(initialCenters(init, numClasses * subCenters, embeddingSize, this.#random));
     this.#state = Object.fromEntries(Object.entries(this.#step.initialState(numClasses)).map(([k, v]) => [k, v.data]));
   }
@@ -234,13 +257,16 @@ export class MarginHead<T, S extends T = T> {
     if (typeof training !== 'boolean') throw new InvalidArgumentError('options.training', `must be a boolean, got ${typeof training}`);
     const specs = this.margin.state ?? {};
     const state = Object.fromEntries(Object.entries(this.#state).map(([k, v]) => [k, ops.constant(v, specs[k]!.shape)]));
+    this.#checkEmbeddings(embeddings);
     const inputs: Record<string, T> = {};
     const wanted = Object.keys(this.margin.inputs ?? {});
     if (wanted.length > 0) {
-      const batch = this.backend.isTensor(embeddings) ? this.backend.shape(embeddings)[0]! : -1;
+      const batch = this.backend.shape(embeddings)[0]!;
       if (batch < 0)
         throw new ShapeError('embeddings', "needs a known batch size to draw the margin's per-step inputs (or use trainerOptions on a symbolic backend)");
-      for (const [k, v] of Object.entries(this.#sample(batch))) inputs[k] = ops.constant(v, [batch]);
+      // Evaluation draws from a noiseless source (normal() = 0: ElasticFace's mean margin) and leaves the generator alone.
+      const drawn = training ? this.#sample(batch) : this.#sample(batch, NOISELESS);
+      for (const [k, v] of Object.entries(drawn)) inputs[k] = ops.constant(v, [batch]);
     }
     return this.#step(embeddings, this.#centers, labels, { state, inputs, training });
   }
@@ -253,6 +279,7 @@ export class MarginHead<T, S extends T = T> {
    * @returns cosines [B, C].
    */
   logits(embeddings: T): T {
+    this.#checkEmbeddings(embeddings);
     return this.#cosines(embeddings, this.#centers);
   }
 
@@ -261,19 +288,28 @@ export class MarginHead<T, S extends T = T> {
     return this.#centers;
   }
 
-  /** Replaces the centres with a [C·K, D] tensor or row-major `Float32Array`; finite values only. */
+  /**
+   * Replaces the centres with a copy of a [C·K, D] row-major `Float32Array`, or of a float32
+   * tensor on backends that read values synchronously (tfjs); finite values only. The head keeps
+   * its own trainable copy, so the caller's tensor stays the caller's.
+   */
   set centers(value: T | Float32Array) {
     if (value instanceof Float32Array) {
       this.#checkCenters(value);
-      this.#replace(this.#tensor(value));
+      this.#replace(this.#tensor(Float32Array.from(value)));
       return;
     }
-    if (!this.backend.isTensor(value)) throw new InvalidArgumentError('centers', "expected a tensor of the head's backend or a Float32Array");
-    const shape = this.backend.shape(value);
+    const b = this.backend;
+    if (!b.isTensor(value)) throw new InvalidArgumentError('centers', "expected a tensor of the head's backend or a Float32Array");
+    const shape = b.shape(value);
     if (shape.length !== 2 || shape[0] !== this.rows || shape[1] !== this.embeddingSize) {
       throw new ShapeError('centers', `expected [${this.rows}, ${this.embeddingSize}], got [${shape.join(', ')}]`);
     }
-    this.#replace(value);
+    if (b.dtype(value) !== 'float32') throw new DTypeError('centers', `expected float32, got ${b.dtype(value)}`);
+    if (!b.readSync || !b.supports.eagerValues) throw new InvalidArgumentError('centers', `on the ${b.name} backend, set the centres from a Float32Array`);
+    const values = Float32Array.from(b.readSync(value));
+    this.#checkCenters(values);
+    this.#replace(this.#tensor(values));
   }
 
   /** The margin's state: one `Float32Array` per entry (copies). */
@@ -330,8 +366,15 @@ export class MarginHead<T, S extends T = T> {
       );
     }
     this.#checkCenters(c.centers);
+    const specs = this.margin.state ?? {};
+    for (const [k, v] of Object.entries(c.state)) {
+      const spec = specs[k];
+      if (spec && (v.shape.length !== spec.shape.length || v.shape.some((d, i) => d !== spec.shape[i]))) {
+        throw new ShapeError(`checkpoint.state.${k}`, `has shape [${v.shape.join(', ')}], margin '${this.margin.type}' needs [${spec.shape.join(', ')}]`);
+      }
+    }
     const state = this.#checkState('checkpoint.state', Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, v.data])));
-    const random = seededGenerator(c.random);
+    const random = seededGenerator(c.random, 'checkpoint.random');
     this.#replace(this.#tensor(c.centers));
     this.#state = state;
     this.#random = random;
@@ -358,12 +401,21 @@ export class MarginHead<T, S extends T = T> {
 
   /** Releases the centres (tfjs: disposes the variable). */
   dispose(): void {
-    this.backend.dispose?.(this.#centers);
+    this.backend.disposeTensor?.(this.#centers);
   }
 
-  #sample(batch: number): Record<string, Float32Array> {
+  #sample(batch: number, random: RandomSource = this.#random): Record<string, Float32Array> {
     if (!Number.isInteger(batch) || batch < 1) throw new InvalidArgumentError('batch', `must be a positive integer, got ${batch}`);
-    return Object.fromEntries(Object.entries(this.margin.inputs ?? {}).map(([k, spec]) => [k, spec.sample(batch, this.#random)]));
+    return Object.fromEntries(Object.entries(this.margin.inputs ?? {}).map(([k, spec]) => [k, spec.sample(batch, random)]));
+  }
+
+  #checkEmbeddings(embeddings: T): void {
+    const b = this.backend;
+    if (!b.isTensor(embeddings)) throw new InvalidArgumentError('embeddings', `expected a ${b.name} tensor [B, ${this.embeddingSize}]`);
+    const shape = b.shape(embeddings);
+    if (shape.length !== 2 || (shape[1]! >= 0 && shape[1] !== this.embeddingSize)) {
+      throw new ShapeError('embeddings', `expected [B, ${this.embeddingSize}] (the head's embeddingSize), got [${shape.join(', ')}]`);
+    }
   }
 
   #tensor(values: Float32Array): T {
@@ -372,7 +424,7 @@ export class MarginHead<T, S extends T = T> {
   }
 
   #replace(next: T): void {
-    if (next !== this.#centers) this.backend.dispose?.(this.#centers);
+    if (next !== this.#centers) this.backend.disposeTensor?.(this.#centers);
     this.#centers = next;
   }
 
@@ -417,8 +469,5 @@ export class MarginHead<T, S extends T = T> {
   }
 }
 
-function pick(o: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
+/** A random source without noise: evaluation calls draw a margin's inputs from it (normal() = 0, uniform() = ½). */
+const NOISELESS: RandomSource = { normal: () => 0, uniform: () => 0.5 };

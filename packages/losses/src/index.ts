@@ -1,7 +1,7 @@
 /**
  * `@marginkit/losses`: margin-softmax heads that own their class centres — `ArcFaceLoss`,
  * `CosFaceLoss`, `SphereFaceLoss`, `CombinedMarginLoss`, `NormFaceLoss` — and the catalogue:
- * sub-center ArcFace, AdaCos, CurricularFace, MagFace, AdaFace and ElasticFace, each a margin on
+ * sub-center ArcFace, Partial FC, AdaCos, CurricularFace, MagFace, AdaFace and ElasticFace, each a margin on
  * core's widened hook and a plugin on its registry. Heads save and restore centres, state and
  * generator, split and merge by class range, and ignore label −1. They run unchanged on every
  * marginkit backend.
@@ -40,6 +40,21 @@ export { type AdaFaceOptions, adaface } from './margins/adaface.js';
 export { type CurricularFaceOptions, curricularface } from './margins/curricularface.js';
 export { type ElasticFaceOptions, elasticface } from './margins/elasticface.js';
 export { type MagFaceOptions, magface, magfaceLambdaBound } from './margins/magface.js';
+export {
+  type AdamStepCount,
+  type PartialFCCheckpoint,
+  type PartialFCConfig,
+  PartialFCLoss,
+  type PartialFCOptions,
+  type PartialFCStepResult,
+  type SparseAdam,
+  type SparseAdamOptions,
+  type SparseOptimizer,
+  type SparseSgd,
+  type SparseSgdOptions,
+  sparseAdam,
+  sparseSgd,
+} from './partial-fc.js';
 export { type SeededGenerator, seededGenerator } from './random.js';
 export { CATALOGUE_TYPES, type HeadSpec, createHead, createLossRegistry, loadHead, registerCatalogue } from './registry.js';
 export { type SubCenterOutlierInput, type SubCenterOutlierReport, subCenterOutliers } from './subcenter-outliers.js';

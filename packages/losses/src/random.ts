@@ -14,7 +14,9 @@ export interface SeededGenerator extends RandomSource {
  * normal per pair of uniforms, so the state alone says where the sequence is). Deterministic for a
  * seed on every platform, and resumable exactly from {@link SeededGenerator.state}.
  *
- * @param seed - an integer seed, or a saved state (four integers) to continue from.
+ * @param seed - an integer seed in [−2³¹, 2³²) (seeds are 32-bit; larger ones are rejected, not
+ *   folded), or a saved state (four integers) to continue from.
+ * @param argument - the argument name for errors; default `'seed'`.
  * @returns the generator.
  *
  * @example
@@ -26,14 +28,16 @@ export interface SeededGenerator extends RandomSource {
  * console.log(a.normal() === b.normal()); // true
  * ```
  */
-export function seededGenerator(seed: number | readonly number[]): SeededGenerator {
+export function seededGenerator(seed: number | readonly number[], argument = 'seed'): SeededGenerator {
   let rng: JumpableRandomGenerator;
   if (typeof seed === 'number') {
-    if (!Number.isInteger(seed)) throw new InvalidArgumentError('seed', `must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < -(2 ** 31) || seed >= 2 ** 32) {
+      throw new InvalidArgumentError(argument, `must be an integer in [−2³¹, 2³²), got ${seed}`);
+    }
     rng = xoroshiro128plus(seed | 0);
   } else {
     if (!Array.isArray(seed) || seed.length !== 4 || !seed.every((v) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32)) {
-      throw new InvalidArgumentError('seed', 'a saved generator state must be four 32-bit integers');
+      throw new InvalidArgumentError(argument, 'a saved generator state must be four 32-bit integers');
     }
     rng = xoroshiro128plusFromState(seed);
   }

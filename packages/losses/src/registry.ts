@@ -62,7 +62,7 @@ export function createLossRegistry(): Registry {
 
 /** A head as JSON: {@link HeadConfig} with optional fields, plus initialisation. */
 export type HeadSpec = Pick<HeadConfig, 'margin' | 'numClasses' | 'embeddingSize'> &
-  Partial<Pick<HeadConfig, 'subCenters' | 'scale' | 'reduction' | 'ignoreIndex'>> &
+  Partial<Pick<HeadConfig, 'subCenters' | 'scale' | 'reduction' | 'ignoreIndex' | 'epsilon' | 'normEpsilon'>> &
   Pick<HeadOptions, 'init' | 'seed'>;
 
 /**
@@ -85,7 +85,19 @@ export type HeadSpec = Pick<HeadConfig, 'margin' | 'numClasses' | 'embeddingSize
  * ```
  */
 export function createHead<T, S extends T = T>(backend: Backend<T, S>, spec: HeadSpec, registry: Registry = createLossRegistry()): MarginHead<T, S> {
-  const o = readOptions('spec', spec, ['margin', 'numClasses', 'embeddingSize', 'subCenters', 'scale', 'reduction', 'ignoreIndex', 'init', 'seed']);
+  const o = readOptions('spec', spec, [
+    'margin',
+    'numClasses',
+    'embeddingSize',
+    'subCenters',
+    'scale',
+    'reduction',
+    'ignoreIndex',
+    'epsilon',
+    'normEpsilon',
+    'init',
+    'seed',
+  ]);
   const config = o['margin'];
   if (typeof config !== 'object' || config === null) throw new RegistryError('spec.margin', 'expected a margin config such as { type: "arcface", m: 0.5 }');
   const { margin: _, ...rest } = o;
@@ -117,8 +129,8 @@ export function loadHead<T, S extends T = T>(backend: Backend<T, S>, checkpoint:
   if (typeof checkpoint !== 'object' || checkpoint === null || typeof checkpoint.config !== 'object') {
     throw new InvalidArgumentError('checkpoint', 'expected a checkpoint from head.save() or decodeCheckpoint()');
   }
-  const { margin, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex } = checkpoint.config;
-  const head = createHead(backend, { margin, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex }, registry);
+  const { margin, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex, epsilon, normEpsilon } = checkpoint.config;
+  const head = createHead(backend, { margin, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex, epsilon, normEpsilon }, registry);
   head.load(checkpoint);
   return head;
 }

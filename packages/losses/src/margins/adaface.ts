@@ -22,7 +22,8 @@ const HALF_PI = { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' } a
  * ArcFace-like angular margin, low-norm ones a CosFace-like one. All cosines are clamped to
  * [−1 + eps, 1 − eps], as the reference does. State: `batchMean` (μ, initially 20) and `batchStd`
  * (σ, initially 100), updated on training steps before they are used; statistics use only the
- * rows that count (not label −1); with fewer than two such rows σ of the batch is 0.
+ * rows that count (not label −1); with one such row σ of the batch is 0 (the reference's
+ * unbiased std is NaN there, and stays NaN), and a batch with none keeps the state.
  *
  * Reference code: mk-minchul/AdaFace `head.py` (class `AdaFace`), checked at commit
  * c60eaa786a42c03444f3df7096dbaf9d57ae010d (`head.py` last changed in 7f0dbbf2ba0ec68e48005151434d1926da70b11c); the paper's training uses m 0.4, h 0.333, t_α 0.01, s 64.
@@ -73,8 +74,10 @@ function adafaceTransform<T>(
     const batchMean = ops.div(ops.sum(ops.mul(safe, valid), 0), ops.maximum(n, s(1)));
     const dev = ops.mul(ops.sub(safe, batchMean), valid);
     const batchStd = ops.sqrt(ops.div(ops.sum(ops.mul(dev, dev), 0), ops.maximum(ops.sub(n, s(1)), s(1))));
-    mean = ops.add(ops.mul(batchMean, s(tAlpha)), ops.mul(mean, s(1 - tAlpha)));
-    std = ops.add(ops.mul(batchStd, s(tAlpha)), ops.mul(std, s(1 - tAlpha)));
+    // A batch with no counted row (all labels −1) keeps the state.
+    const any = ops.greater(n, s(0.5));
+    mean = ops.where(any, ops.add(ops.mul(batchMean, s(tAlpha)), ops.mul(mean, s(1 - tAlpha))), mean);
+    std = ops.where(any, ops.add(ops.mul(batchStd, s(tAlpha)), ops.mul(std, s(1 - tAlpha))), std);
   }
   const z = ops.clip(ops.mul(ops.div(ops.sub(safe, mean), ops.add(std, s(eps))), s(h)), -1, 1);
   const theta = ops.acos(ops.clip(cosTarget, -1 + eps, 1 - eps));

@@ -12,7 +12,7 @@ export interface CurricularFaceOptions {
  * CurricularFace (Huang et al., CVPR 2020): ArcFace's target cos(θ_y + m) (insightface's `'linear'`
  * fallback), and each hard negative — a class j with c_j > cos(θ_y + m) — reweighted to
  * c_j·(t + c_j), where t, the EMA of the mean target cosine (state `t`, initially 0, updated with
- * `momentum` on training steps before it is used, detached), moves the emphasis from easy to hard
+ * `momentum` on training steps before it is used, detached; a batch with no counted row keeps it), moves the emphasis from easy to hard
  * samples as training proceeds. Returns the whole logit matrix.
  *
  * Reference code: HuangYG123/CurricularFace `head/metrics.py` (`CurricularFace`), checked at
@@ -47,8 +47,10 @@ export function curricularfaceFrom(options: unknown): Margin {
       const { ops, cosines, cosTarget, valid, state, training } = context;
       let t: T = state['t']!;
       if (training) {
-        const mean = ops.div(ops.sum(ops.mul(cosTarget, valid), 0), ops.maximum(ops.sum(valid, 0), ops.scalar(1)));
-        t = ops.stopGradient(ops.add(ops.mul(mean, ops.scalar(momentum)), ops.mul(t, ops.scalar(1 - momentum))));
+        const n = ops.sum(valid, 0);
+        const mean = ops.div(ops.sum(ops.mul(cosTarget, valid), 0), ops.maximum(n, ops.scalar(1)));
+        const next = ops.add(ops.mul(mean, ops.scalar(momentum)), ops.mul(t, ops.scalar(1 - momentum)));
+        t = ops.stopGradient(ops.where(ops.greater(n, ops.scalar(0.5)), next, t)); // no counted row: keep t
       }
       const hard = ops.greater(cosines, ops.reshape(raw(cosTarget, context), [-1, 1]));
       const logits = ops.where(hard, ops.mul(cosines, ops.add(t, cosines)), cosines);
