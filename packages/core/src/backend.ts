@@ -64,7 +64,15 @@ export interface Backend<T, S extends T = T> {
    * JavaScript (tfjs: `tf.valueAndGrads`; ORT: the traced VJP graph, run once). Used where a
    * caller applies its own update, as Partial FC's sparse optimizer does.
    */
-  valueAndGradients?(f: (...xs: T[]) => T, xs: readonly T[]): Promise<{ readonly value: number; readonly gradients: Float32Array[] }>;
+  valueAndGradients?(
+    f: (...xs: T[]) => T,
+    xs: readonly T[],
+  ): Promise<{
+    /** The value of `f`. */
+    readonly value: number;
+    /** d f / d xs[i], row-major, one per input. */
+    readonly gradients: Float32Array[];
+  }>;
   /** Types a rank-0 tensor as the backend's scalar type `S` (tfjs: `tf.Scalar`); throws for other ranks. */
   asScalar?(tensor: T): S;
 }

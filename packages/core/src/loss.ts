@@ -300,7 +300,15 @@ export interface MarginStep<T> {
   /** The reduction of `loss`. */
   readonly reduction: Reduction;
   /** The initial state of the margin for `classes` classes, as plain values (shape and row-major data). */
-  initialState(classes: number): Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
+  initialState(classes: number): Record<
+    string,
+    {
+      /** The entry's dimensions. */
+      readonly shape: readonly number[];
+      /** Its initial values, row-major. */
+      readonly data: Float32Array;
+    }
+  >;
 }
 
 /** The pieces both the logits and the loss are made of. */

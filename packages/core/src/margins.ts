@@ -201,8 +201,9 @@ export interface CombinedMarginOptions {
  * Reference code: insightface `recognition/arcface_mxnet` (`combined` loss) and
  * `arcface_torch/losses.py` (`CombinedMarginLoss`).
  *
- * With m1 < 1 the target can exceed c_y at large angles (the margin turns negative there); the
- * paper's CM2 (0.9, 0.4, 0.15) does so only for θ_y > 1.37 rad, far from where training lives.
+ * With m1 < 1 the angular part cos(m1·θ_y + m2) exceeds cos θ_y past θ_y = m2/(1 − m1), where the
+ * margin turns negative unless m3 makes up for it: for the paper's CM2 (0.9, 0.4, 0.15) that angle
+ * is 4 rad, beyond π, so CM2's target stays below c_y everywhere; (0.8, 0.3, 0) crosses at 1.5 rad.
  *
  * @param options - `m1` > 0 (multiplicative, unitless, default 1), `m2` in [0, π) (additive angular,
  *   radians, default 0.3), `m3` in [0, 2] (additive cosine, default 0.2); `fallback`: `'psi'` (default),

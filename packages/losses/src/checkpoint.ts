@@ -18,7 +18,17 @@ export interface HeadCheckpoint {
   /** The centres of those classes, row-major [(end − start)·K, D]. */
   readonly centers: Float32Array;
   /** The margin's state (the same in every shard). */
-  readonly state: Readonly<Record<string, { readonly shape: readonly number[]; readonly data: readonly number[] }>>;
+  readonly state: Readonly<
+    Record<
+      string,
+      {
+        /** The entry's dimensions. */
+        readonly shape: readonly number[];
+        /** Its values, row-major. */
+        readonly data: readonly number[];
+      }
+    >
+  >;
   /** The head's generator state (four integers). */
   readonly random: readonly number[];
 }

@@ -5,9 +5,20 @@ import type { SeededGenerator } from './random.js';
  * How a head initialises its centres, from its seeded generator.
  * - `{ kind: 'normal', std }`: N(0, std²) per entry; std default 0.01 (insightface's Partial FC).
  * - `{ kind: 'xavier' }`: Glorot uniform, U(−b, b) with b = √(6 / (D + rows)) (PyTorch's
- *   `xavier_uniform_` for a [rows, D] weight; pytorch-metric-learning's default).
+ *   `xavier_uniform_` for a [rows, D] weight). pytorch-metric-learning initialises with N(0, 1):
+ *   `{ kind: 'normal', std: 1 }`.
  */
-export type CenterInit = { readonly kind: 'normal'; readonly std?: number } | { readonly kind: 'xavier' };
+export type CenterInit =
+  | {
+      /** Normal initialisation. */
+      readonly kind: 'normal';
+      /** The standard deviation, > 0; default 0.01. */
+      readonly std?: number;
+    }
+  | {
+      /** Glorot (Xavier) uniform initialisation. */
+      readonly kind: 'xavier';
+    };
 
 /** Reads a {@link CenterInit}; the default is normal with std 0.01. @internal */
 export function readInit(argument: string, value: unknown): CenterInit {

@@ -18,8 +18,9 @@ const HALF_PI = { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' } a
  * AdaFace (Kim, Jain & Liu, CVPR 2022): a margin that adapts to image quality through the
  * embedding norm. With the norm's batch z-score ẑ = clip(h·(‖x‖ − μ)/(σ + eps), −1, 1) (norms
  * clipped to [0.001, 100] and detached; μ, σ the EMA of the batch mean and unbiased std), the
- * target logit is cos(clip(θ_y − m·ẑ, eps, π − eps)) − (m + m·ẑ): high-norm (good) images get an
- * ArcFace-like angular margin, low-norm ones a CosFace-like one. All cosines are clamped to
+ * target logit is cos(clip(θ_y − m·ẑ, eps, π − eps)) − (m + m·ẑ): ẑ = −1 (a low norm, a poor
+ * image) gives ArcFace's cos(θ_y + m), ẑ = 0 CosFace's c_y − m, and ẑ = +1 (a high norm, a good
+ * image) cos(θ_y − m) − 2m, which weighs hard samples more. All cosines are clamped to
  * [−1 + eps, 1 − eps], as the reference does. State: `batchMean` (μ, initially 20) and `batchStd`
  * (σ, initially 100), updated on training steps before they are used; statistics use only the
  * rows that count (not label −1); with one such row σ of the batch is 0 (the reference's

@@ -82,8 +82,8 @@ function magfaceTransform<T>(
 }
 
 /**
- * The smallest λ_g for which MagFace's per-sample objective has a unique optimal norm in
- * [l_a, u_a]: λ_g ≥ s·k·u_a²·l_a² / (u_a² − l_a²) with k = (u_m − l_m)/(u_a − l_a), the slope of the
+ * The smallest λ_g for which MagFace's per-sample objective has a unique optimal norm between
+ * l_a and u_a: λ_g ≥ s·k·u_a²·l_a² / (u_a² − l_a²) with k = (u_m − l_m)/(u_a − l_a), the slope of the
  * margin — the check of the reference's `run/trainer.py` (where s is fixed at 64).
  *
  * @param options - the MagFace options (defaults as {@link magface}).
