@@ -9,19 +9,18 @@ import {
   NonFiniteError,
   type Ops,
   ShapeError,
-  DEFAULT_EPSILON,
   DTypeError,
   type RandomSource,
   cosineLogits,
   createOps,
   marginSoftmaxStep,
   readChoice,
-  readNumber,
   readOptions,
 } from '@marginkit/core';
 import { type HeadCheckpoint, checkCheckpoint } from './checkpoint.js';
 import { type CenterInit, initialCenters, readInit } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
+import { positiveInteger, readIgnoreIndex, readScaleAndEpsilons, readSeed } from './read.js';
 
 /** Options every head takes (the margin's own options come with each loss class). */
 export interface HeadOptions {
@@ -105,14 +104,6 @@ export interface HeadTrainerParts<T> {
 
 const HEAD_KEYS = ['numClasses', 'embeddingSize', 'scale', 'reduction', 'subCenters', 'init', 'seed', 'ignoreIndex', 'epsilon', 'normEpsilon', 'validate'];
 
-function positiveInteger(argument: string, value: unknown, fallback?: number): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(argument, `must be a positive integer, got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  return value;
-}
-
 /**
  * A margin-softmax head that owns its class centres: the loss classes of this package
  * (`ArcFaceLoss`, `AdaFaceLoss`, …) are this with their margin; use it directly for a margin of
@@ -164,18 +155,13 @@ export class MarginHead<T, S extends T = T> {
     const numClasses = positiveInteger('options.numClasses', o['numClasses']);
     const embeddingSize = positiveInteger('options.embeddingSize', o['embeddingSize']);
     const subCenters = positiveInteger('options.subCenters', o['subCenters'], 1);
-    const seed = o['seed'] ?? 0;
-    if (typeof seed !== 'number') throw new InvalidArgumentError('options.seed', `must be an integer, got ${typeof seed}`);
+    const seed = readSeed('options.seed', o['seed']);
     const margin = o['margin'] as Margin | undefined;
     if (typeof margin !== 'object' || margin === null || typeof margin.transform !== 'function') {
       throw new InvalidArgumentError('options.margin', 'expected a margin such as arcface(), adaface() or defineMargin(...)');
     }
-    const positive = (max: number) => ({ min: Number.MIN_VALUE, max, text: max === Number.MAX_VALUE ? '(0, ∞)' : `(0, ${max}]` });
-    const scale = readNumber('options.scale', o['scale'], 64, positive(Number.MAX_VALUE));
-    const epsilon = readNumber('options.epsilon', o['epsilon'], DEFAULT_EPSILON, positive(0.1));
-    const normEpsilon = readNumber('options.normEpsilon', o['normEpsilon'], 1e-12, positive(1e-3));
-    const ignoreIndex = o['ignoreIndex'] === undefined ? -1 : o['ignoreIndex'];
-    if (ignoreIndex !== -1 && ignoreIndex !== null) throw new InvalidArgumentError('options.ignoreIndex', `must be -1 or null, got ${String(ignoreIndex)}`);
+    const { scale, epsilon, normEpsilon } = readScaleAndEpsilons(o);
+    const ignoreIndex = readIgnoreIndex('options.ignoreIndex', o['ignoreIndex']);
     const reduction = readChoice('options.reduction', o['reduction'], 'mean', ['mean', 'sum']);
     const init = readInit('options.init', o['init']);
     const validate = readChoice('options.validate', o['validate'], 'full', ['full', 'shapes']);

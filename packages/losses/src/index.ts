@@ -41,20 +41,15 @@ export { type CurricularFaceOptions, curricularface } from './margins/curricular
 export { type ElasticFaceOptions, elasticface } from './margins/elasticface.js';
 export { type MagFaceOptions, magface, magfaceLambdaBound } from './margins/magface.js';
 export {
-  type AdamStepCount,
   type PartialFCCheckpoint,
   type PartialFCConfig,
   PartialFCLoss,
   type PartialFCOptions,
   type PartialFCStepResult,
-  type SparseAdam,
-  type SparseAdamOptions,
-  type SparseOptimizer,
-  type SparseSgd,
-  type SparseSgdOptions,
   sparseAdam,
   sparseSgd,
 } from './partial-fc.js';
 export { type SeededGenerator, seededGenerator } from './random.js';
 export { CATALOGUE_TYPES, type HeadSpec, createHead, createLossRegistry, loadHead, registerCatalogue } from './registry.js';
+export type { AdamStepCount, SparseAdam, SparseAdamOptions, SparseOptimizer, SparseSgd, SparseSgdOptions } from './sparse-optimizer.js';
 export { type SubCenterOutlierInput, type SubCenterOutlierReport, subCenterOutliers } from './subcenter-outliers.js';

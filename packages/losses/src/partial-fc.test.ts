@@ -24,10 +24,12 @@ import * as tf from '@tensorflow/tfjs';
 import * as ortNode from 'onnxruntime-node';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { remapLabels, sampleClasses } from './class-sampler.js';
 import { adaface } from './margins/adaface.js';
 import { elasticface } from './margins/elasticface.js';
 import * as pfcApi from './partial-fc.js';
-import { type PartialFCOptions, PartialFCLoss, type SparseOptimizer, remapLabels, sampleClasses, sparseAdam, sparseSgd } from './partial-fc.js';
+import { type PartialFCOptions, PartialFCLoss, sparseAdam, sparseSgd } from './partial-fc.js';
+import type { SparseOptimizer } from './sparse-optimizer.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

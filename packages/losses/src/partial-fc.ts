@@ -11,153 +11,31 @@ import {
   type Ops,
   ShapeError,
   assertBackend,
-  DEFAULT_EPSILON,
   createOps,
   marginSoftmaxStep,
   readChoice,
-  readNumber,
   readOptions,
 } from '@marginkit/core';
+import { remapLabels, sampleClasses, sampleCount } from './class-sampler.js';
 import { type CenterInit, initialCenters, readInit } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
+import { INF, inRange, positiveInteger, readIgnoreIndex, readScaleAndEpsilons, readSeed } from './read.js';
+import {
+  type SparseAdam,
+  type SparseAdamOptions,
+  type SparseOptimizer,
+  type SparseOptimizerState,
+  type SparseSgd,
+  type SparseSgdOptions,
+  initialOptimizerState,
+  readAdam,
+  readOptimizer,
+  readSgd,
+  sparseUpdate,
+} from './sparse-optimizer.js';
 
-// ---------------------------------------------------------------------------------------------
-// Sparse optimizers
-// ---------------------------------------------------------------------------------------------
-
-/** Options of {@link sparseSgd}. */
-export interface SparseSgdOptions {
-  /** η > 0, the learning rate. Required. */
-  readonly learningRate: number;
-  /** μ in [0, 1), heavy-ball momentum; 0 (default) keeps no momentum buffer. */
-  readonly momentum?: number;
-  /** λ ≥ 0, L2 weight decay added to the gradient of the updated rows (PyTorch's `weight_decay`). Default 0. */
-  readonly weightDecay?: number;
-}
-
-/**
- * SGD with momentum applied to the sampled rows only: for each updated row,
- * g ← g + λ·W, v ← μ·v + g, W ← W − η·v (PyTorch's `torch.optim.SGD` without dampening or
- * Nesterov; its first step v = g is the same as μ·0 + g). Rows that are not sampled keep W and v.
- */
-export interface SparseSgd {
-  /** The optimizer's kind. */
-  readonly kind: 'sgd';
-  /** η. */
-  readonly learningRate: number;
-  /** μ. */
-  readonly momentum: number;
-  /** λ. */
-  readonly weightDecay: number;
-}
-
-/** How {@link sparseAdam} counts steps for its bias correction. */
-export type AdamStepCount = 'row' | 'global';
-
-/** Options of {@link sparseAdam}. */
-export interface SparseAdamOptions {
-  /** η > 0. Default 1e-3. */
-  readonly learningRate?: number;
-  /** β₁ in [0, 1). Default 0.9. */
-  readonly beta1?: number;
-  /** β₂ in [0, 1). Default 0.999. */
-  readonly beta2?: number;
-  /** ε > 0. Default 1e-8 (PyTorch's). */
-  readonly epsilon?: number;
-  /** λ ≥ 0, L2 weight decay added to the gradient of the updated rows (PyTorch Adam's `weight_decay`). Default 0. */
-  readonly weightDecay?: number;
-  /**
-   * `'row'` (default): each row counts its own updates t_r and is corrected with it, exactly
-   * `torch.optim.Adam` run on that row alone (as if only the sampled rows existed).
-   * `'global'`: `torch.optim.SparseAdam`'s rule: one step counter for the whole matrix, advanced
-   * on every step, and ε added to √v before the bias correction.
-   */
-  readonly stepCount?: AdamStepCount;
-}
-
-/**
- * Adam applied to the sampled rows only (a "lazy" Adam): the moments of a row move only when
- * the row is sampled. See {@link SparseAdamOptions.stepCount} for the bias correction.
- */
-export interface SparseAdam {
-  /** The optimizer's kind. */
-  readonly kind: 'adam';
-  /** η. */
-  readonly learningRate: number;
-  /** β₁. */
-  readonly beta1: number;
-  /** β₂. */
-  readonly beta2: number;
-  /** ε. */
-  readonly epsilon: number;
-  /** λ. */
-  readonly weightDecay: number;
-  /** The step counting rule. */
-  readonly stepCount: AdamStepCount;
-}
-
-/** An optimizer for {@link PartialFCLoss}: {@link sparseSgd} or {@link sparseAdam}. */
-export type SparseOptimizer = SparseSgd | SparseAdam;
-
-function finite(argument: string, value: unknown): number {
-  if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${value === null ? 'null' : typeof value}`);
-  if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
-  return value;
-}
-
-function inRange(argument: string, value: unknown, fallback: number | undefined, lo: number, hi: number, loOpen: boolean, hiOpen: boolean): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (value === undefined) throw new InvalidArgumentError(argument, 'is required');
-  const v = finite(argument, value);
-  if ((loOpen ? v <= lo : v < lo) || (hiOpen ? v >= hi : v > hi)) {
-    throw new InvalidArgumentError(
-      argument,
-      `must be in ${loOpen ? '(' : '['}${lo}, ${hi === Number.POSITIVE_INFINITY ? '∞' : hi}${hiOpen ? ')' : ']'}, got ${v}`,
-    );
-  }
-  return v;
-}
-
-const INF = Number.POSITIVE_INFINITY;
-
-function readSgd(owner: string, options: unknown): SparseSgd {
-  if (options === undefined) throw new InvalidArgumentError(owner, 'expected { learningRate, momentum?, weightDecay? }');
-  const o = readOptions(owner, options, ['kind', 'learningRate', 'momentum', 'weightDecay']);
-  if (o['kind'] !== undefined && o['kind'] !== 'sgd') throw new InvalidArgumentError(`${owner}.kind`, `must be 'sgd', got ${JSON.stringify(o['kind'])}`);
-  return {
-    kind: 'sgd',
-    learningRate: inRange(`${owner}.learningRate`, o['learningRate'], undefined, 0, INF, true, true),
-    momentum: inRange(`${owner}.momentum`, o['momentum'], 0, 0, 1, false, true),
-    weightDecay: inRange(`${owner}.weightDecay`, o['weightDecay'], 0, 0, INF, false, true),
-  };
-}
-
-function readAdam(owner: string, options: unknown): SparseAdam {
-  const o = readOptions(owner, options, ['kind', 'learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'stepCount']);
-  if (o['kind'] !== undefined && o['kind'] !== 'adam') throw new InvalidArgumentError(`${owner}.kind`, `must be 'adam', got ${JSON.stringify(o['kind'])}`);
-  return {
-    kind: 'adam',
-    learningRate: inRange(`${owner}.learningRate`, o['learningRate'], 1e-3, 0, INF, true, true),
-    beta1: inRange(`${owner}.beta1`, o['beta1'], 0.9, 0, 1, false, true),
-    beta2: inRange(`${owner}.beta2`, o['beta2'], 0.999, 0, 1, false, true),
-    epsilon: inRange(`${owner}.epsilon`, o['epsilon'], 1e-8, 0, INF, true, true),
-    weightDecay: inRange(`${owner}.weightDecay`, o['weightDecay'], 0, 0, INF, false, true),
-    stepCount: readChoice(`${owner}.stepCount`, o['stepCount'], 'row', ['row', 'global']),
-  };
-}
-
-function readOptimizer(owner: string, value: unknown): SparseOptimizer {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(
-      owner,
-      `is required: sparseSgd({ learningRate, momentum }) or sparseAdam({ ... }), got ${value === null ? 'null' : typeof value}`,
-    );
-  }
-  const kind = (value as { kind?: unknown }).kind;
-  if (kind === 'sgd') return readSgd(owner, value);
-  if (kind === 'adam') return readAdam(owner, value);
-  throw new InvalidArgumentError(`${owner}.kind`, `must be 'sgd' or 'adam' (use sparseSgd() or sparseAdam()), got ${JSON.stringify(kind)}`);
-}
+// The optimizer factories stay here with their examples (partial-fc.test.ts runs this file's examples);
+// the optimizers' types, option readers and update rules are in sparse-optimizer.ts.
 
 /**
  * SGD with momentum for {@link PartialFCLoss}, updating only the sampled rows and their momentum
@@ -196,78 +74,6 @@ export function sparseSgd(options: SparseSgdOptions): SparseSgd {
  */
 export function sparseAdam(options: SparseAdamOptions = {}): SparseAdam {
   return readAdam('sparseAdam', options);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sampling
-// ---------------------------------------------------------------------------------------------
-
-/**
- * The class centres Partial FC uses for one batch: the sorted unique labels (−1 skipped) plus
- * `count − positives` other classes drawn uniformly without replacement, all sorted ascending;
- * only the positives when there are at least `count` of them. The same distribution as
- * insightface's `perm = rand(C); perm[positive] = 2; topk(num_sample); sort`, drawn in
- * O(count) by Floyd's algorithm over the non-positive classes instead of O(C).
- *
- * `marks` is a zeroed scratch array of length ≥ C; it is zeroed again on return.
- * @internal
- */
-export function sampleClasses(labels: Int32Array, classes: number, count: number, random: { uniform(): number }, marks: Uint8Array): Int32Array {
-  const found: number[] = [];
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i]!;
-    if (l >= 0 && marks[l] === 0) {
-      marks[l] = 1;
-      found.push(l);
-    }
-  }
-  const positives = Int32Array.from(found).sort();
-  for (const p of positives) marks[p] = 0;
-  const p = positives.length;
-  if (count <= p) return positives;
-  // Floyd: k distinct ranks, uniformly, among the n = C − P classes that are not positives.
-  const k = count - p;
-  const n = classes - p;
-  const ranks = new Int32Array(k);
-  for (let j = n - k, c = 0; j < n; j++, c++) {
-    const t = Math.floor(random.uniform() * (j + 1));
-    const pick = marks[t] === 1 ? j : t;
-    marks[pick] = 1;
-    ranks[c] = pick;
-  }
-  for (const r of ranks) marks[r] = 0;
-  ranks.sort();
-  // The r-th class that is not a positive is r + #(positives below it); merge with the positives.
-  const out = new Int32Array(count);
-  let pi = 0;
-  let o = 0;
-  for (const r of ranks) {
-    while (pi < p && positives[pi]! <= r + pi) out[o++] = positives[pi++]!;
-    out[o++] = r + pi;
-  }
-  while (pi < p) out[o++] = positives[pi++]!;
-  return out;
-}
-
-/** Each label's position in the sorted `sampled` (insightface's `searchsorted`); −1 stays −1. @internal */
-export function remapLabels(labels: Int32Array, sampled: Int32Array): Int32Array {
-  const out = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i]!;
-    if (l < 0) {
-      out[i] = -1;
-      continue;
-    }
-    let lo = 0;
-    let hi = sampled.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sampled[mid]! < l) lo = mid + 1;
-      else hi = mid;
-    }
-    out[i] = lo;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,15 +188,6 @@ const KEYS = [
   'validate',
 ];
 
-function positiveInteger(argument: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(argument, `must be a positive integer, got ${typeof value === 'number' ? value : value === null ? 'null' : typeof value}`);
-  }
-  return value;
-}
-
-const f32 = Math.fround;
-
 /**
  * Partial FC (An et al., "Killing Two Birds with One Stone: Efficient and Robust Training of Face
  * Recognition CNNs by Partial FC", CVPR 2022; insightface `recognition/arcface_torch/partial_fc_v2.py`):
@@ -445,8 +242,7 @@ export class PartialFCLoss<T, S extends T = T> {
   readonly #count: number;
   readonly #marks: Uint8Array;
   #centers: Float32Array;
-  #state: Record<string, Float32Array>;
-  #rowSteps: Float64Array | undefined;
+  #optimizerState: SparseOptimizerState;
   #learningRate: number;
   #steps = 0;
   #random: SeededGenerator;
@@ -471,46 +267,23 @@ export class PartialFCLoss<T, S extends T = T> {
     const sampleRate = inRange('options.sampleRate', o['sampleRate'], undefined, 0, 1, true, false);
     const optimizer = readOptimizer('options.optimizer', o['optimizer']);
     const reduction = readChoice('options.reduction', o['reduction'], 'mean', ['mean', 'sum']);
-    const seed = o['seed'] ?? 0;
-    if (typeof seed !== 'number') throw new InvalidArgumentError('options.seed', `must be an integer, got ${typeof seed}`);
-    const ignoreIndex = o['ignoreIndex'] === undefined ? -1 : o['ignoreIndex'];
-    if (ignoreIndex !== -1 && ignoreIndex !== null) throw new InvalidArgumentError('options.ignoreIndex', `must be -1 or null, got ${String(ignoreIndex)}`);
+    const seed = readSeed('options.seed', o['seed']);
+    const ignoreIndex = readIgnoreIndex('options.ignoreIndex', o['ignoreIndex']);
     const init = readInit('options.init', o['init']);
-    const margin = o['margin'] as Margin | undefined;
-    if (typeof margin !== 'object' || margin === null || typeof margin.transform !== 'function') {
-      throw new InvalidArgumentError('options.margin', 'is required: a margin such as arcface() or cosface() from @marginkit/core');
-    }
-    const state = Object.keys(margin.state ?? {});
-    const inputs = Object.keys(margin.inputs ?? {});
-    if (state.length > 0 || inputs.length > 0) {
-      throw new InvalidArgumentError(
-        'options.margin',
-        `margin '${margin.type}' carries ${state.length > 0 ? `state (${state.join(', ')})` : `per-step inputs (${inputs.join(', ')})`}, which Partial FC does not support: ` +
-          'its statistics would be taken over the sampled classes; use a stateless margin (arcface, cosface, combinedMargin, ...)',
-      );
-    }
-    const positive = (max: number) => ({ min: Number.MIN_VALUE, max, text: max === Number.MAX_VALUE ? '(0, ∞)' : `(0, ${max}]` });
-    const scale = readNumber('options.scale', o['scale'], 64, positive(Number.MAX_VALUE));
-    const epsilon = readNumber('options.epsilon', o['epsilon'], DEFAULT_EPSILON, positive(0.1));
-    const normEpsilon = readNumber('options.normEpsilon', o['normEpsilon'], 1e-12, positive(1e-3));
+    const margin = readStatelessMargin(o['margin']);
+    const { scale, epsilon, normEpsilon } = readScaleAndEpsilons(o);
     const validate = readChoice('options.validate', o['validate'], 'full', ['full', 'shapes']);
     this.#step = marginSoftmaxStep(backend, { margin, scale, reduction, epsilon, normEpsilon, validate, ...(ignoreIndex === null ? {} : { ignoreIndex }) });
     this.backend = backend;
     this.margin = margin;
     this.#ops = createOps(backend);
     this.config = { margin: margin.config, numClasses, embeddingSize, sampleRate, scale, reduction, ignoreIndex, epsilon, normEpsilon, optimizer };
-    this.#count = Math.min(numClasses, Math.max(2, Math.trunc(sampleRate * numClasses)));
+    this.#count = sampleCount(numClasses, sampleRate);
     this.#learningRate = optimizer.learningRate;
     this.#random = seededGenerator(seed, 'options.seed');
     this.#centers = initialCenters(init, numClasses, embeddingSize, this.#random);
     this.#marks = new Uint8Array(numClasses);
-    const size = numClasses * embeddingSize;
-    if (optimizer.kind === 'sgd') {
-      this.#state = optimizer.momentum > 0 ? { momentumBuffer: new Float32Array(size) } : {};
-    } else {
-      this.#state = { expAvg: new Float32Array(size), expAvgSq: new Float32Array(size) };
-      this.#rowSteps = new Float64Array(optimizer.stepCount === 'row' ? numClasses : 1);
-    }
+    this.#optimizerState = initialOptimizerState(optimizer, numClasses, embeddingSize);
   }
 
   /** C, the number of classes. */
@@ -543,6 +316,7 @@ export class PartialFCLoss<T, S extends T = T> {
     return this.#learningRate;
   }
 
+  /** Sets η for the next steps; a typed error unless finite and > 0. */
   set learningRate(value: number) {
     this.#learningRate = inRange('learningRate', value, undefined, 0, INF, true, true);
   }
@@ -581,8 +355,9 @@ export class PartialFCLoss<T, S extends T = T> {
    */
   optimizerState(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(this.#state)) out[k] = Float32Array.from(v);
-    if (this.#rowSteps) out['step'] = Float32Array.from(this.#rowSteps);
+    for (const [k, v] of Object.entries(this.#optimizerState.moments)) out[k] = Float32Array.from(v);
+    const { rowSteps } = this.#optimizerState;
+    if (rowSteps) out['step'] = Float32Array.from(rowSteps);
     return out;
   }
 
@@ -633,8 +408,7 @@ export class PartialFCLoss<T, S extends T = T> {
     const random = seededGenerator(c['random'] as number[], 'checkpoint.random');
     this.#centers = centers;
     const { step, ...moments } = state;
-    this.#state = moments;
-    if (this.#rowSteps) this.#rowSteps = Float64Array.from(step!);
+    this.#optimizerState = { moments, rowSteps: this.#optimizerState.rowSteps ? Float64Array.from(step!) : undefined };
     this.#learningRate = learningRate;
     this.#steps = steps;
     this.#random = random;
@@ -693,8 +467,7 @@ export class PartialFCLoss<T, S extends T = T> {
     const saved = this.#random.state();
     const sampled = sampleClasses(y, this.numClasses, this.#count, this.#random, this.#marks);
     const remapped = remapLabels(y, sampled);
-    const rows = new Float32Array(sampled.length * d);
-    for (let i = 0; i < sampled.length; i++) rows.set(this.#centers.subarray(sampled[i]! * d, sampled[i]! * d + d), i * d);
+    const rows = gatherRows(this.#centers, sampled, d);
     let w: T | undefined;
     let yT: T | undefined;
     try {
@@ -718,7 +491,7 @@ export class PartialFCLoss<T, S extends T = T> {
           `valueAndGradients returned gradients of ${gx.length} and ${gw.length} values, expected ${batch * d} and ${sampled.length * d}`,
         );
       }
-      this.#apply(sampled, gw);
+      sparseUpdate(this.config.optimizer, this.#learningRate, sampled, gw, this.#centers, d, this.#optimizerState);
       this.#steps++;
       return { loss: value, embeddingsGradient: gx, sampled };
     } catch (e) {
@@ -729,76 +502,31 @@ export class PartialFCLoss<T, S extends T = T> {
       if (yT !== undefined) this.#release(yT);
     }
   }
+}
 
-  /** The optimizer on the sampled rows, in float32 arithmetic as PyTorch's CPU kernels round it. */
-  #apply(sampled: Int32Array, grad: Float32Array): void {
-    const opt = this.config.optimizer;
-    const d = this.embeddingSize;
-    const w = this.#centers;
-    const lr = f32(this.#learningRate);
-    const wd = f32(opt.weightDecay);
-    if (opt.kind === 'sgd') {
-      const mu = f32(opt.momentum);
-      const buf = this.#state['momentumBuffer'];
-      for (let i = 0; i < sampled.length; i++) {
-        const base = sampled[i]! * d;
-        for (let k = 0; k < d; k++) {
-          const j = base + k;
-          let g = grad[i * d + k]!;
-          if (wd !== 0) g = f32(g + f32(wd * w[j]!));
-          if (buf) {
-            buf[j] = f32(f32(mu * buf[j]!) + g);
-            g = buf[j]!;
-          }
-          w[j] = f32(w[j]! - f32(lr * g));
-        }
-      }
-      return;
-    }
-    const m = this.#state['expAvg']!;
-    const v = this.#state['expAvgSq']!;
-    const counts = this.#rowSteps!;
-    const b2 = f32(opt.beta2);
-    const one1 = f32(1 - opt.beta1);
-    const one2 = f32(1 - opt.beta2);
-    const eps = f32(opt.epsilon);
-    const global = opt.stepCount === 'global';
-    if (global) counts[0]! += 1;
-    for (let i = 0; i < sampled.length; i++) {
-      const r = sampled[i]!;
-      if (!global) counts[r]! += 1;
-      const t = global ? counts[0]! : counts[r]!;
-      const bc1 = 1 - opt.beta1 ** t;
-      const bc2 = 1 - opt.beta2 ** t;
-      const base = r * d;
-      if (global) {
-        // torch.optim.SparseAdam: m += (g − m)(1 − β₁); v += (g² − v)(1 − β₂); W −= η·√bc₂/bc₁ · m / (√v + ε).
-        const stepSize = f32(-((this.#learningRate * Math.sqrt(bc2)) / bc1));
-        for (let k = 0; k < d; k++) {
-          const j = base + k;
-          let g = grad[i * d + k]!;
-          if (wd !== 0) g = f32(g + f32(wd * w[j]!));
-          m[j] = f32(m[j]! + f32(f32(g - m[j]!) * one1));
-          v[j] = f32(v[j]! + f32(f32(f32(g * g) - v[j]!) * one2));
-          const denom = f32(f32(Math.sqrt(v[j]!)) + eps);
-          w[j] = f32(w[j]! + f32(stepSize * f32(m[j]! / denom)));
-        }
-      } else {
-        // torch.optim.Adam: m ← m + (1 − β₁)(g − m); v ← β₂v + (1 − β₂)g²; W −= (η/bc₁) · m / (√v/√bc₂ + ε).
-        const stepSize = f32(-(this.#learningRate / bc1));
-        const bc2Sqrt = f32(Math.sqrt(bc2));
-        for (let k = 0; k < d; k++) {
-          const j = base + k;
-          let g = grad[i * d + k]!;
-          if (wd !== 0) g = f32(g + f32(wd * w[j]!));
-          m[j] = f32(m[j]! + f32(one1 * f32(g - m[j]!)));
-          v[j] = f32(f32(b2 * v[j]!) + f32(one2 * f32(g * g)));
-          const denom = f32(f32(f32(Math.sqrt(v[j]!)) / bc2Sqrt) + eps);
-          w[j] = f32(w[j]! + f32(stepSize * f32(m[j]! / denom)));
-        }
-      }
-    }
+/** The margin option: required, and without state or per-step inputs. */
+function readStatelessMargin(value: unknown): Margin {
+  const margin = value as Margin | undefined;
+  if (typeof margin !== 'object' || margin === null || typeof margin.transform !== 'function') {
+    throw new InvalidArgumentError('options.margin', 'is required: a margin such as arcface() or cosface() from @marginkit/core');
   }
+  const state = Object.keys(margin.state ?? {});
+  const inputs = Object.keys(margin.inputs ?? {});
+  if (state.length > 0 || inputs.length > 0) {
+    throw new InvalidArgumentError(
+      'options.margin',
+      `margin '${margin.type}' carries ${state.length > 0 ? `state (${state.join(', ')})` : `per-step inputs (${inputs.join(', ')})`}, which Partial FC does not support: ` +
+        'its statistics would be taken over the sampled classes; use a stateless margin (arcface, cosface, combinedMargin, ...)',
+    );
+  }
+  return margin;
+}
+
+/** The `sampled` rows of row-major `centers` [C, dim], stacked [sampled.length, dim]. */
+function gatherRows(centers: Float32Array, sampled: Int32Array, dim: number): Float32Array {
+  const rows = new Float32Array(sampled.length * dim);
+  for (let i = 0; i < sampled.length; i++) rows.set(centers.subarray(sampled[i]! * dim, sampled[i]! * dim + dim), i * dim);
+  return rows;
 }
 
 function allFinite(values: Float32Array): boolean {

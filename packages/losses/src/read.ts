@@ -1,0 +1,66 @@
+import { DEFAULT_EPSILON, InvalidArgumentError, NonFiniteError, readNumber } from '@marginkit/core';
+
+// Option readers shared by the heads and Partial FC (internal: not exported from index.ts).
+
+/** ∞, for the upper bound of {@link inRange}. @internal */
+export const INF = Number.POSITIVE_INFINITY;
+
+/** Reads an integer ≥ 1, or returns `fallback` when it is given and `value` is `undefined`. @internal */
+export function positiveInteger(argument: string, value: unknown, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(argument, `must be a positive integer, got ${typeof value === 'number' ? value : value === null ? 'null' : typeof value}`);
+  }
+  return value;
+}
+
+function finite(argument: string, value: unknown): number {
+  if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${value === null ? 'null' : typeof value}`);
+  if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
+  return value;
+}
+
+/**
+ * Reads a finite number in the interval from `lo` to `hi` (each end open or closed), or returns
+ * `fallback` when `value` is `undefined`; required when `fallback` is `undefined`.
+ * @internal
+ */
+export function inRange(argument: string, value: unknown, fallback: number | undefined, lo: number, hi: number, loOpen: boolean, hiOpen: boolean): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (value === undefined) throw new InvalidArgumentError(argument, 'is required');
+  const v = finite(argument, value);
+  if ((loOpen ? v <= lo : v < lo) || (hiOpen ? v >= hi : v > hi)) {
+    throw new InvalidArgumentError(
+      argument,
+      `must be in ${loOpen ? '(' : '['}${lo}, ${hi === Number.POSITIVE_INFINITY ? '∞' : hi}${hiOpen ? ')' : ']'}, got ${v}`,
+    );
+  }
+  return v;
+}
+
+/** Reads the integer seed option (default 0; its range is checked by `seededGenerator`). @internal */
+export function readSeed(argument: string, value: unknown): number {
+  const seed = value ?? 0;
+  if (typeof seed !== 'number') throw new InvalidArgumentError(argument, `must be an integer, got ${typeof seed}`);
+  return seed;
+}
+
+/** Reads the `ignoreIndex` option: −1 (the default) or `null`. @internal */
+export function readIgnoreIndex(argument: string, value: unknown): -1 | null {
+  const ignoreIndex = value === undefined ? -1 : value;
+  if (ignoreIndex !== -1 && ignoreIndex !== null) throw new InvalidArgumentError(argument, `must be -1 or null, got ${String(ignoreIndex)}`);
+  return ignoreIndex;
+}
+
+/**
+ * Reads `scale` (default 64, in (0, ∞)), `epsilon` (default 2⁻²³, in (0, 0.1]) and `normEpsilon`
+ * (default 1e-12, in (0, 1e-3]) of `options`, in that order.
+ * @internal
+ */
+export function readScaleAndEpsilons(options: Readonly<Record<string, unknown>>): { scale: number; epsilon: number; normEpsilon: number } {
+  const positive = (max: number) => ({ min: Number.MIN_VALUE, max, text: max === Number.MAX_VALUE ? '(0, ∞)' : `(0, ${max}]` });
+  const scale = readNumber('options.scale', options['scale'], 64, positive(Number.MAX_VALUE));
+  const epsilon = readNumber('options.epsilon', options['epsilon'], DEFAULT_EPSILON, positive(0.1));
+  const normEpsilon = readNumber('options.normEpsilon', options['normEpsilon'], 1e-12, positive(1e-3));
+  return { scale, epsilon, normEpsilon };
+}
