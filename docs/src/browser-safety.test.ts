@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 
 // The entry points a browser bundle may import must not reach Node built-ins.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BROWSER_ENTRIES = ['packages/core/src/index.ts', 'packages/losses/src/index.ts', 'packages/backend-tfjs/src/index.ts', 'packages/backend-ort/src/index.ts', 'packages/eval/src/index.ts'];
+const BROWSER_ENTRIES = [
+  'packages/core/src/index.ts',
+  'packages/losses/src/index.ts',
+  'packages/backend-tfjs/src/index.ts',
+  'packages/backend-ort/src/index.ts',
+  'packages/eval/src/index.ts',
+];
 const NODE_ENTRY = 'packages/eval/src/node.ts';
 
 function graph(entry: string): Map<string, string[]> {

@@ -40,7 +40,7 @@ export function adacosFrom(options: unknown): Margin {
       },
     },
     transform: <T>(context: MarginContext<T>): MarginResult<T> => {
-      const { ops, cosTarget, state, training } = context;
+      const { cosTarget, state, training } = context;
       const s = training ? adaptScale(context, state['s']!) : state['s']!;
       return { target: cosTarget, scale: s, state: { s } };
     },
