@@ -1,7 +1,7 @@
 import { type OrtBackend, adam, headTrainer } from '@marginkit/backend-ort';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
 import type { MarginConfig } from '@marginkit/core';
-import { createHead } from '@marginkit/losses';
+import { type MarginHead, createHead } from '@marginkit/losses';
 import type * as tf from '@tensorflow/tfjs';
 import type { Split } from './data.js';
 
@@ -11,7 +11,7 @@ export interface EpochReport {
   readonly epoch: number;
   /** Mean training loss over the epoch's batches. */
   readonly loss: number;
-  /** Held-out accuracy: nearest class centre by cosine. */
+  /** Held-out accuracy: the classifier's argmax (nearest centre by cosine for margin heads). */
   readonly accuracy: number;
 }
 
@@ -23,20 +23,26 @@ export interface AngleReport {
   readonly ownDeg: number;
   /** Mean angle between an embedding and the nearest other class centre. */
   readonly otherDeg: number;
+  /** Per held-out sample, the angle θ_y to its own class centre, degrees. */
+  readonly thetaTarget: Float64Array;
 }
 
 /** Options of {@link trainEmbedding}. */
 export interface TrainOptions {
-  /** The margin under test, as a config of `@marginkit/losses`' registry (core's margins and the catalogue). */
-  readonly margin: MarginConfig;
-  /** The scale s. */
+  /**
+   * The margin under test, as a config of `@marginkit/losses`' registry (core's margins and the
+   * catalogue), or `null` for plain softmax: a linear layer with bias on the raw embedding, the
+   * ArcFace paper's baseline.
+   */
+  readonly margin: MarginConfig | null;
+  /** The scale s (ignored by plain softmax). */
   readonly scale: number;
   /** Sub-centres per class (sub-center ArcFace); default 1. */
   readonly subCenters?: number;
   /** Embedding dimension D. */
   readonly embeddingDim: number;
-  /** Hidden units of the two-layer net. */
-  readonly hidden: number;
+  /** Hidden units of the net's layers (relu), before the linear embedding layer. */
+  readonly hidden: number | readonly number[];
   /** Epochs over the training split. */
   readonly epochs: number;
   /** Minibatch size. */
@@ -45,52 +51,141 @@ export interface TrainOptions {
   readonly learningRate: number;
   /** Seed of the weight initialisers and the batch order. */
   readonly seed: number;
-  /** Called after every batch (for a progress bar) and every epoch. */
+  /** Called after every batch (for a progress bar). */
   readonly onBatch?: (batch: number, batches: number, loss: number) => void;
   /** Called after every epoch. */
   readonly onEpoch?: (report: EpochReport) => void;
   /**
    * Train the head (centres, loss, gradients, Adam update) on ONNX Runtime with this backend
    * instead of tfjs. The net stays on tfjs and is trained with the embeddings' gradient that the
-   * ORT step returns.
+   * ORT step returns. Plain softmax always trains on tfjs.
    */
   readonly ortHead?: OrtBackend;
+  /** More inputs to embed with the trained net (e.g. held-out images of unseen classes). */
+  readonly embed?: tf.Tensor2D;
+}
+
+/** What {@link trainEmbedding} returns. */
+export interface TrainResult {
+  /** Per epoch: loss and held-out accuracy. */
+  readonly epochs: EpochReport[];
+  /** Held-out angles and normalised embeddings. */
+  readonly angles: AngleReport;
+  /** Raw (unnormalised) held-out embeddings [N, D]. */
+  readonly features: Float32Array;
+  /** The class centres (softmax: the weight rows) [C·K, D]. */
+  readonly centers: Float32Array;
+  /** Raw embeddings of `options.embed`, when given. */
+  readonly embedded?: Float32Array;
+}
+
+/** The classifier on top of the net: a marginkit head, or plain softmax with bias. */
+interface Classifier {
+  /** The loss of a batch of embeddings. */
+  loss(e: tf.Tensor, y: tf.Tensor1D): tf.Scalar;
+  /** Scores [N, C] whose argmax is the prediction. */
+  scores(e: tf.Tensor): tf.Tensor;
+  /** Centres [C·K, D] (a tensor owned by the classifier). */
+  centers(): tf.Tensor;
+  dispose(): void;
+}
+
+function softmaxClassifier(t: typeof tf, classes: number, dim: number, seed: number): Classifier {
+  const w = t.variable(t.randomNormal([classes, dim], 0, 1 / Math.sqrt(dim), 'float32', seed));
+  const b = t.variable(t.zeros([classes]));
+  const logits = (e: tf.Tensor) => t.add(t.matMul(e, w, false, true), b);
+  return {
+    loss: (e, y) => t.losses.softmaxCrossEntropy(t.oneHot(y, classes), logits(e)) as tf.Scalar,
+    scores: logits,
+    centers: () => w,
+    dispose: () => t.dispose([w, b]),
+  };
+}
+
+function headClassifier(head: MarginHead<tf.Tensor, tf.Scalar>): Classifier {
+  return {
+    loss: (e, y) => head.loss(e, y),
+    scores: (e) => head.logits(e),
+    centers: () => head.centers,
+    dispose: () => head.dispose(),
+  };
+}
+
+function buildNet(t: typeof tf, inputDim: number, o: TrainOptions): tf.Sequential {
+  const hidden = typeof o.hidden === 'number' ? [o.hidden] : o.hidden;
+  return t.sequential({
+    layers: [
+      ...hidden.map((units, i) =>
+        t.layers.dense({
+          ...(i === 0 ? { inputShape: [inputDim] } : {}),
+          units,
+          activation: 'relu',
+          kernelInitializer: t.initializers.heNormal({ seed: o.seed + i }),
+        }),
+      ),
+      t.layers.dense({ units: o.embeddingDim, kernelInitializer: t.initializers.glorotNormal({ seed: o.seed + hidden.length }) }),
+    ],
+  });
+}
+
+/** Held-out accuracy, angles to the own and the nearest other centre, and θ_y per sample. */
+function evaluate(t: typeof tf, net: tf.Sequential, classifier: Classifier, split: Split, classes: number, subCenters: number) {
+  const r = t.tidy(() => {
+    const e = net.apply(split.x) as tf.Tensor2D;
+    const acc = t.mean(t.cast(t.equal(t.argMax(classifier.scores(e), 1), split.labels), 'float32')).dataSync()[0]!;
+    const unit = t.div(e, t.maximum(t.norm(e, 2, 1, true), 1e-12));
+    const w = classifier.centers();
+    const wUnit = t.div(w, t.maximum(t.norm(w, 2, 1, true), 1e-12));
+    const all = t.matMul(unit, wUnit, false, true);
+    const cos = subCenters === 1 ? all : t.max(t.reshape(all, [-1, classes, subCenters]), 2);
+    const hot = t.oneHot(split.labels, classes);
+    const own = t.sum(t.mul(cos, hot), 1);
+    const other = t.max(t.sub(cos, t.mul(hot, 3)), 1);
+    const deg = (c: tf.Tensor) => t.mul(t.acos(t.clipByValue(c, -1, 1)), 180 / Math.PI);
+    return {
+      acc,
+      ownDeg: t.mean(deg(own)).dataSync()[0]!,
+      otherDeg: t.mean(deg(other)).dataSync()[0]!,
+      thetaTarget: Float32Array.from(deg(own).dataSync()),
+      embeddings: Float32Array.from(unit.dataSync()),
+      features: Float32Array.from(e.dataSync()),
+    };
+  });
+  return { ...r, thetaTarget: Float64Array.from(r.thetaTarget) };
 }
 
 /**
- * Trains a small embedding net (dense-relu-dense) and a centre matrix with the margin softmax
- * loss, and reports the loss, held-out accuracy and angular separation.
+ * Trains a small embedding net (dense-relu layers, then a linear embedding) and a classifier on
+ * top — a marginkit head with the margin under test, or plain softmax with bias — and reports the
+ * loss, held-out accuracy, angles, raw and normalised held-out embeddings and the centres.
  */
-export async function trainEmbedding(
-  t: typeof tf,
-  data: { train: Split; test: Split },
-  o: TrainOptions,
-): Promise<{ epochs: EpochReport[]; angles: AngleReport }> {
+export async function trainEmbedding(t: typeof tf, data: { train: Split; test: Split }, o: TrainOptions): Promise<TrainResult> {
   const classes = 1 + Math.max(...(await data.train.labels.data()));
+  const subCenters = o.margin === null ? 1 : (o.subCenters ?? 1);
   // The head owns the centres (a tf.Variable that the optimizer updates) and the margin's state.
-  const spec = {
-    margin: o.margin,
-    numClasses: classes,
-    embeddingSize: o.embeddingDim,
-    scale: o.scale,
-    subCenters: o.subCenters ?? 1,
-    init: { kind: 'normal', std: 1 },
-    seed: o.seed + 2,
-  } as const;
-  const head = createHead(tfjsBackend(t), spec);
-  const inputDim = data.train.x.shape[1];
-  const net = t.sequential({
-    layers: [
-      t.layers.dense({ inputShape: [inputDim], units: o.hidden, activation: 'relu', kernelInitializer: t.initializers.heNormal({ seed: o.seed }) }),
-      t.layers.dense({ units: o.embeddingDim, kernelInitializer: t.initializers.glorotNormal({ seed: o.seed + 1 }) }),
-    ],
-  });
+  const spec =
+    o.margin &&
+    ({
+      margin: o.margin,
+      numClasses: classes,
+      embeddingSize: o.embeddingDim,
+      scale: o.scale,
+      subCenters,
+      init: { kind: 'normal', std: 1 },
+      seed: o.seed + 2,
+    } as const);
+  const head = spec ? createHead(tfjsBackend(t), spec) : undefined;
+  const classifier = head ? headClassifier(head) : softmaxClassifier(t, classes, o.embeddingDim, o.seed + 2);
+  const net = buildNet(t, data.train.x.shape[1], o);
   const optimizer = t.train.adam(o.learningRate);
   // On ONNX Runtime: the same head (same seed: same centres) and the same Adam (tfjs's ε = 1e-7), in one session per step.
-  const ort = o.ortHead;
-  const trainer = ort
-    ? await headTrainer(ort, { ...(await createHead(ort, spec).trainerOptions()), optimizer: adam({ learningRate: o.learningRate, epsilon: 1e-7 }) })
-    : undefined;
+  const trainer =
+    o.ortHead && spec
+      ? await headTrainer(o.ortHead, {
+          ...(await createHead(o.ortHead, spec).trainerOptions()),
+          optimizer: adam({ learningRate: o.learningRate, epsilon: 1e-7 }),
+        })
+      : undefined;
   const n = data.train.x.shape[0];
   const batches = Math.ceil(n / o.batchSize);
   const epochs: EpochReport[] = [];
@@ -101,18 +196,6 @@ export async function trainEmbedding(
     return rng / 4294967296;
   };
 
-  const evaluate = (split: Split) =>
-    t.tidy(() => {
-      const e = net.apply(split.x) as tf.Tensor;
-      const cos = head.logits(e);
-      const acc = t.mean(t.cast(t.equal(t.argMax(cos, 1), split.labels), 'float32')).dataSync()[0]!;
-      const own = t.sum(t.mul(cos, t.oneHot(split.labels, classes)), 1);
-      const other = t.max(t.sub(cos, t.mul(t.oneHot(split.labels, classes), 3)), 1);
-      const deg = (c: tf.Tensor) => (t.mean(t.acos(t.clipByValue(c, -1, 1))).dataSync()[0]! * 180) / Math.PI;
-      const unit = t.div(e, t.norm(e, 2, 1, true));
-      return { acc, ownDeg: deg(own), otherDeg: deg(other), embeddings: Float32Array.from(unit.dataSync()) };
-    });
-
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     order = order
       .map((v) => [random(), v] as const)
@@ -122,7 +205,7 @@ export async function trainEmbedding(
     for (let b = 0; b < batches; b++) {
       const idx = t.tensor1d(order.slice(b * o.batchSize, (b + 1) * o.batchSize), 'int32');
       const x = t.gather(data.train.x, idx);
-      const y = t.gather(data.train.labels, idx);
+      const y = t.gather(data.train.labels, idx) as tf.Tensor1D;
       let v: number;
       if (trainer) {
         // Forward on tfjs, the head's step on ORT, then the net's gradient from the embeddings' gradient: Σ e ⊙ dE.
@@ -137,7 +220,7 @@ export async function trainEmbedding(
         t.dispose([e, dE, value, ...Object.values(grads)]);
         v = step.loss;
       } else {
-        const value = optimizer.minimize(() => head.loss(net.apply(x, { training: true }) as tf.Tensor, y), true);
+        const value = optimizer.minimize(() => classifier.loss(net.apply(x, { training: true }) as tf.Tensor, y), true);
         v = value ? (await value.data())[0]! : Number.NaN;
         value?.dispose();
       }
@@ -145,18 +228,20 @@ export async function trainEmbedding(
       total += v;
       o.onBatch?.(b + 1, batches, v);
     }
-    if (trainer) {
+    if (trainer && head) {
       head.centers = trainer.centers();
       head.state = trainer.state();
     }
-    const report = { epoch, loss: total / batches, accuracy: evaluate(data.test).acc };
+    const report = { epoch, loss: total / batches, accuracy: evaluate(t, net, classifier, data.test, classes, subCenters).acc };
     epochs.push(report);
     o.onEpoch?.(report);
   }
-  const { ownDeg, otherDeg, embeddings } = evaluate(data.test);
+  const { ownDeg, otherDeg, embeddings, thetaTarget, features } = evaluate(t, net, classifier, data.test, classes, subCenters);
+  const centers = Float32Array.from(await classifier.centers().data());
+  const embedded = o.embed ? t.tidy(() => Float32Array.from((net.apply(o.embed!) as tf.Tensor).dataSync())) : undefined;
   net.dispose();
-  head.dispose();
+  classifier.dispose();
   optimizer.dispose();
   await trainer?.dispose();
-  return { epochs, angles: { ownDeg, otherDeg, embeddings } };
+  return { epochs, angles: { ownDeg, otherDeg, embeddings, thetaTarget }, features, centers, ...(embedded ? { embedded } : {}) };
 }
