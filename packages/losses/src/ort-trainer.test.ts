@@ -47,6 +47,13 @@ describe.each(HEADS)('%s: headTrainer on ORT follows the tfjs head', (_, make) =
     }
     for (const [k, v] of Object.entries(onTf.state)) expect(compareNormwise(trainer.state()[k]!, v, 1e-4), `state ${k}`).toBeUndefined();
     expect(compareNormwise(trainer.centers(), await onTf.centers.data(), 1e-4), 'centres').toBeUndefined();
+    // The exported inference model gives the head's cosines [B, C] (with sub-centres: the max over K).
+    const session = await ortNode.InferenceSession.create(trainer.logitsModel());
+    const out = await session.run({ embeddings: new ortNode.Tensor('float32', x, [batch, dim]) });
+    expect(Array.from(out['cosines']!.dims)).toEqual([batch, classes]);
+    onTf.centers = trainer.centers();
+    expect(compareNormwise(out['cosines']!.data as Float32Array, onTf.logits(xt).dataSync(), 1e-5), 'logits model').toBeUndefined();
+    await session.release();
     onOrt.centers = trainer.centers();
     onOrt.state = trainer.state();
     expect(Array.from((await onOrt.save()).centers)).toEqual(Array.from(trainer.centers()));
