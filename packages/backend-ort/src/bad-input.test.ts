@@ -9,12 +9,11 @@ import {
   arcface,
   marginSoftmaxLoss,
 } from '@marginkit/core';
-import { describe, expect, it } from 'vitest';
+import { type ErrorClass, expectTypedError, expectTypedRejection } from '@marginkit/core/testing';
+import { describe, it } from 'vitest';
 import { type OrtBackend, type OrtModule, ortBackend } from './backend.js';
 import { type HeadOptimizer, adam, headTrainer, sgd } from './head-trainer.js';
 import { ortModule } from './ort-variants.js';
-
-type ErrorClass = abstract new (...args: never[]) => Error;
 
 const ort = ortModule('node');
 /** Lets a test pass what the types forbid. */
@@ -303,21 +302,9 @@ const asyncCases: [string, ErrorClass, RegExp, () => Promise<unknown>][] = [
 
 describe('bad input to backend-ort gets typed errors naming the argument', () => {
   it.each(syncCases)('%s', (_, type, message, action) => {
-    let error: unknown;
-    try {
-      action();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(type);
-    expect((error as Error).message).toMatch(message);
+    expectTypedError(action, { error: type, message });
   });
   it.each(asyncCases)('%s', async (_, type, message, action) => {
-    const error = await action().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(type);
-    expect((error as Error).message).toMatch(message);
+    await expectTypedRejection(action, { error: type, message });
   });
 });

@@ -273,7 +273,10 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
       }
       const e = backend.placeholder('embeddings', [-1, dim]);
       const c = backend.tensor(state['centers']!.data as Float32Array, [classes, dim], 'float32', 'centers');
-      return backend.exportOnnx({ cosines: cosineLogits(backend, { subCenters: traced.subCenters })(e, c) }, { freeze: centersAs === 'initializer' ? [c] : [] });
+      return backend.exportOnnx(
+        { cosines: cosineLogits(backend, { subCenters: traced.subCenters })(e, c) },
+        { freeze: centersAs === 'initializer' ? [c] : [] },
+      );
     },
     dispose: () => graph.dispose(),
   };

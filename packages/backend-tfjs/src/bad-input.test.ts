@@ -4,7 +4,6 @@ import {
   InvalidArgumentError,
   LabelError,
   MarginDomainError,
-  MarginkitError,
   NonFiniteError,
   RegistryError,
   ShapeError,
@@ -23,19 +22,14 @@ import {
 } from '@marginkit/core';
 import * as tf from '@tensorflow/tfjs';
 import * as tfc from '@tensorflow/tfjs-core';
+import { type BadInputCase, expectTypedError } from '@marginkit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from './backend.js';
 import { marginHeadLayer } from './layer.js';
 import { useTfBackend } from './tf-variants.js';
 
-type ErrorClass = new (...args: never[]) => MarginkitError;
-interface BadInput {
-  readonly what: string;
-  readonly run: () => unknown;
-  readonly error: ErrorClass;
-  readonly argument: string;
-  readonly message?: RegExp;
-}
+/** Every row names its argument. */
+type BadInput = BadInputCase & Required<Pick<BadInputCase, 'argument'>>;
 
 const backend = tfjsBackend(tf);
 const x = () =>
@@ -254,20 +248,12 @@ describe('bad input gets a typed error naming the argument', () => {
   });
 
   it.each(TABLE.map((t) => [t.what, t] as const))('%s', (_, t) => {
-    let thrown: unknown;
-    tf.tidy(() => {
-      try {
-        t.run();
-      } catch (e) {
-        thrown = e;
-      }
-    });
-    expect(thrown, 'nothing was thrown').toBeDefined();
-    expect(thrown).toBeInstanceOf(t.error);
-    expect(thrown).toBeInstanceOf(MarginkitError);
-    const e = thrown as InvalidArgumentError;
-    expect(e.argument).toBe(t.argument);
-    expect(e.message.startsWith(`${t.argument}: `)).toBe(true);
-    if (t.message) expect(e.message).toMatch(t.message);
+    expectTypedError(
+      () =>
+        tf.tidy(() => {
+          t.run();
+        }),
+      t,
+    );
   });
 });

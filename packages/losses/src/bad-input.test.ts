@@ -4,7 +4,6 @@ import {
   InvalidArgumentError,
   LabelError,
   MarginDomainError,
-  MarginkitError,
   NonFiniteError,
   RegistryError,
   ShapeError,
@@ -18,6 +17,7 @@ import {
 } from '@marginkit/core';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { type BadInputCase, expectTypedError } from '@marginkit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type HeadCheckpoint, decodeCheckpoint, encodeCheckpoint, mergeCheckpoints, splitCheckpoint } from './checkpoint.js';
 import { MarginHead } from './head.js';
@@ -37,14 +37,8 @@ import { curricularface } from './margins/curricularface.js';
 import { elasticface } from './margins/elasticface.js';
 import { createHead, createLossRegistry, loadHead, registerCatalogue } from './registry.js';
 
-type ErrorClass = new (...args: never[]) => MarginkitError;
-interface BadInput {
-  readonly what: string;
-  readonly run: () => unknown;
-  readonly error: ErrorClass;
-  readonly argument: string;
-  readonly message: RegExp;
-}
+/** Every row names its argument and a message pattern. */
+type BadInput = BadInputCase & Required<Pick<BadInputCase, 'argument' | 'message'>>;
 
 const backend = tfjsBackend(tf);
 // Calls with deliberately wrong types go through `unknown` parameters, not casts of the values.
@@ -1173,21 +1167,13 @@ describe('bad input gets a typed error naming the argument', () => {
   });
 
   it.each(TABLE.map((t) => [t.what, t] as const))('%s', (_, t) => {
-    let thrown: unknown;
-    tf.tidy(() => {
-      try {
-        t.run();
-      } catch (e) {
-        thrown = e;
-      }
-    });
-    expect(thrown, 'nothing was thrown').toBeDefined();
-    expect(thrown).toBeInstanceOf(MarginkitError);
-    expect(thrown).toBeInstanceOf(t.error);
-    const e = thrown as InvalidArgumentError;
-    expect(e.argument).toBe(t.argument);
-    expect(e.message.startsWith(`${t.argument}: `)).toBe(true);
-    expect(e.message).toMatch(t.message);
+    expectTypedError(
+      () =>
+        tf.tidy(() => {
+          t.run();
+        }),
+      t,
+    );
   });
 });
 

@@ -19,7 +19,7 @@ import {
   cosface,
   marginSoftmaxLoss,
 } from '@marginkit/core';
-import { compareNormwise, seededRandom } from '@marginkit/core/testing';
+import { compareNormwise, expectTypedError, expectTypedRejection, seededRandom } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ortNode from 'onnxruntime-node';
 import ts from 'typescript';
@@ -577,14 +577,7 @@ describe('bad input', () => {
     ],
   ];
   it.each(table)('%s', (_, f, type, argument) => {
-    let caught: unknown;
-    try {
-      f();
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(type);
-    expect((caught as InvalidArgumentError).argument).toBe(argument);
+    expectTypedError(f, { error: type, argument });
   });
 
   it('steps with bad input reject with typed errors and change nothing', async () => {
@@ -612,14 +605,7 @@ describe('bad input', () => {
       ['load: another config', async () => pfc.load({ ...pfc.save(), config: { ...pfc.config, numClasses: 11 } }), InvalidArgumentError, 'checkpoint.config'],
       ['load: short centres', async () => pfc.load({ ...pfc.save(), centers: new Float32Array(3) }), ShapeError, 'checkpoint.centers'],
     ];
-    for (const [name, f, type, argument] of cases) {
-      const caught = await f().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(caught, name).toBeInstanceOf(type);
-      expect((caught as InvalidArgumentError).argument, name).toBe(argument);
-    }
+    for (const [name, f, type, argument] of cases) await expectTypedRejection(f, { error: type, argument, what: name });
     expect(
       JSON.stringify({ ...pfc.save(), centers: Array.from(pfc.centers()), optimizerState: Object.values(pfc.optimizerState()).map((a) => Array.from(a)) }),
     ).toBe(snapshot);

@@ -10,18 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIGURE_IDS, renderReport } from '../../../examples/src/report/render.js';
 import { syntheticReportData } from '../../../examples/src/report/synthetic-data.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  const message = `browser suite: ${CHROMIUM} is missing (apt-get install chromium); these tests need it`;
-  if (process.env['MARGINKIT_REQUIRE_BROWSER']) throw new Error(message);
-  console.warn(`\n*** ${message}. They are skipped here; CI installs Chromium and runs them. ***\n`);
-}
+import { available, launchChromium } from './chromium.js';
 
 const root = new URL('../../../', import.meta.url);
 const reports = fileURLToPath(new URL('reports/', root));
@@ -58,10 +51,7 @@ describe.runIf(available)('the HTML report in headless Chromium', () => {
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     mkdirSync(reports, { recursive: true });
   }, 120_000);
 

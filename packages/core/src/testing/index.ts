@@ -1,6 +1,7 @@
 /**
  * `@marginkit/core/testing`: the backend conformance suite (run it with vitest from a backend
- * package), the float64 reference backend it checks against, and a seeded random source.
+ * package), the float64 reference backend it checks against, a seeded random source, and
+ * assertions that bad input gets a typed error naming the argument.
  *
  * @example
  * ```ts
@@ -10,6 +11,7 @@
  *
  * @packageDocumentation
  */
+export { type BadInputCase, type ErrorClass, type TypedErrorExpectation, expectTypedError, expectTypedRejection } from './bad-input.js';
 export { type ConformanceHarness, type ConformanceTarget, type Tol, conformanceCoverage, conformanceSuite } from './conformance.js';
 export { type FixtureTensor, type LossFixtureCase, type LossFixtures, compareNormwise, lossParitySuite } from './loss-parity.js';
 export { type Random, seededRandom } from './random.js';

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { createRegistry } from '../registry.js';
-import type { ConformanceHarness, ConformanceTarget } from './conformance.js';
+import type { ConformanceTarget } from './conformance.js';
+import { perTargetSuite } from './per-target.js';
 
 /** A tensor in a fixture: shape and row-major values. */
 export interface FixtureTensor {
@@ -103,46 +104,37 @@ export function compareNormwise(actual: ArrayLike<number>, expected: ArrayLike<n
  */
 export function lossParitySuite<T>(targets: readonly ConformanceTarget<T>[], fixtures: LossFixtures, rtol: number): void {
   const registry = createRegistry();
-  describe.each(targets.map((t) => [t.name, t] as const))('loss parity with float64 fixtures: %s', (_, target) => {
-    let h: ConformanceHarness<T>;
-    beforeAll(async () => {
-      h = await target.setup();
+  perTargetSuite('loss parity with float64 fixtures', targets, fixtures.cases, async (h, c, target) => {
+    const scope = <R>(fn: () => R): R => (h.scope ? h.scope(fn) : fn());
+    const loss = registry.loss(h.backend, c.config);
+    const perSampleLoss = registry.loss(h.backend, { ...c.config, reduction: 'none' });
+    const inputs = () =>
+      [
+        h.tensor(c.embeddings.data, c.embeddings.shape, 'float32'),
+        h.tensor(c.centers.data, c.centers.shape, 'float32'),
+        h.tensor(c.labels, [c.labels.length], 'int32'),
+      ] as const;
+    const value = await scope(() => {
+      const [x, w, y] = inputs();
+      return h.read(loss(x, w, y));
     });
-    afterAll(async () => {
-      await h?.teardown?.();
+    const fail = (what: string, msg: string | undefined): void => {
+      if (msg) expect.fail(`${c.name}: ${what} ${msg}`);
+    };
+    fail('loss', compareNormwise(Array.from(value), [c.loss], rtol));
+    const per = await scope(() => {
+      const [x, w, y] = inputs();
+      return h.read(perSampleLoss(x, w, y));
     });
-    it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const scope = <R>(fn: () => R): R => (h.scope ? h.scope(fn) : fn());
-      const loss = registry.loss(h.backend, c.config);
-      const perSampleLoss = registry.loss(h.backend, { ...c.config, reduction: 'none' });
-      const inputs = () =>
-        [
-          h.tensor(c.embeddings.data, c.embeddings.shape, 'float32'),
-          h.tensor(c.centers.data, c.centers.shape, 'float32'),
-          h.tensor(c.labels, [c.labels.length], 'int32'),
-        ] as const;
-      const value = await scope(() => {
+    fail('per-sample loss', compareNormwise(Array.from(per), c.perSample, rtol));
+    if (target.differentiable) {
+      expect(typeof h.gradients, 'harness.gradients').toBe('function');
+      const [gx, gw] = await scope(() => {
         const [x, w, y] = inputs();
-        return h.read(loss(x, w, y));
+        return h.gradients!((xx, ww) => loss(xx!, ww!, y), [x, w]);
       });
-      const fail = (what: string, msg: string | undefined): void => {
-        if (msg) expect.fail(`${c.name}: ${what} ${msg}`);
-      };
-      fail('loss', compareNormwise(Array.from(value), [c.loss], rtol));
-      const per = await scope(() => {
-        const [x, w, y] = inputs();
-        return h.read(perSampleLoss(x, w, y));
-      });
-      fail('per-sample loss', compareNormwise(Array.from(per), c.perSample, rtol));
-      if (target.differentiable) {
-        expect(typeof h.gradients, 'harness.gradients').toBe('function');
-        const [gx, gw] = await scope(() => {
-          const [x, w, y] = inputs();
-          return h.gradients!((xx, ww) => loss(xx!, ww!, y), [x, w]);
-        });
-        fail('d/dembeddings', compareNormwise(Array.from(gx!), c.gradEmbeddings, rtol));
-        fail('d/dcenters', compareNormwise(Array.from(gw!), c.gradCenters, rtol));
-      }
-    });
+      fail('d/dembeddings', compareNormwise(Array.from(gx!), c.gradEmbeddings, rtol));
+      fail('d/dcenters', compareNormwise(Array.from(gw!), c.gradCenters, rtol));
+    }
   });
 }

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import type { Registry } from '../registry.js';
 import type { ConformanceHarness, ConformanceTarget } from './conformance.js';
 import { type FixtureTensor, compareNormwise } from './loss-parity.js';
+import { perTargetSuite } from './per-target.js';
 
 /** One golden case of a stateful loss step: config, inputs, state in, and the float64 results. */
 export interface StepFixtureCase {
@@ -76,18 +77,7 @@ export interface StepFixtures {
  * ```
  */
 export function stepParitySuite<T>(targets: readonly ConformanceTarget<T>[], fixtures: StepFixtures, rtol: number, registry: Registry): void {
-  describe.each(targets.map((t) => [t.name, t] as const))('step parity with float64 fixtures: %s', (_, target) => {
-    let h: ConformanceHarness<T>;
-    beforeAll(async () => {
-      h = await target.setup();
-    });
-    afterAll(async () => {
-      await h?.teardown?.();
-    });
-    it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      await checkStepCase(h, c, rtol, registry, target.differentiable);
-    });
-  });
+  perTargetSuite('step parity with float64 fixtures', targets, fixtures.cases, (h, c, target) => checkStepCase(h, c, rtol, registry, target.differentiable));
 }
 
 async function checkStepCase<T>(h: ConformanceHarness<T>, c: StepFixtureCase, rtol: number, registry: Registry, differentiable: boolean): Promise<void> {
