@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtures, npyPath } from './fixtures.js';
-import { runCli } from './node.js';
+import { EvalFileError } from './errors.js';
+import { readMatrixFile, readNpyFile, runCli } from './node.js';
 import { writeNpy } from './readers.js';
 
 async function run(args: string[]) {
@@ -124,5 +125,138 @@ describe('marginkit-eval', () => {
     );
     expect(p.status).toBe(0);
     expect(p.stdout).toMatch(/genuine and \d+ impostor pairs/);
+  });
+
+  describe('checks options, inputs and the output folder before the work; a failed run writes nothing', () => {
+    const scores = npyPath('cli-scores.npy');
+    const labels = npyPath('cli-labels.npy');
+    const verify = (...extra: string[]) => run(['verify', '--scores', scores, '--labels', labels, ...extra]);
+
+    it('--out naming an existing file: exit 1 before any work, the path named, the file untouched', async () => {
+      const file = join(tmp(), 'taken.txt');
+      writeFileSync(file, 'keep me');
+      const r = await verify('--out', file);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`--out: ${file}: exists and is not a folder`);
+      expect(r.stdout).toBe(''); // no table: the work did not run
+      expect(readFileSync(file, 'utf8')).toBe('keep me');
+    });
+    it('--out under a file: exit 1 before any work, naming the path', async () => {
+      const file = join(tmp(), 'taken.txt');
+      writeFileSync(file, 'keep me');
+      const r = await verify('--out', join(file, 'sub', 'dir'));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(join(file, 'sub', 'dir'));
+      expect(r.stderr).toMatch(/is a file, not a folder/);
+      expect(r.stdout).toBe('');
+      expect(readFileSync(file, 'utf8')).toBe('keep me');
+    });
+    it('an output file that is a directory is refused before the work', async () => {
+      const out = tmp();
+      mkdirSync(join(out, 'results.json'));
+      const r = await verify('--out', out);
+      expect([r.code, r.stdout]).toEqual([1, '']);
+      expect(r.stderr).toContain(`${join(out, 'results.json')}: exists and is not a regular file`);
+      expect(readdirSync(out)).toEqual(['results.json']);
+    });
+    it('--out under /proc fails fast instead of hanging (Node’s recursive mkdir spins there)', () => {
+      const bin = new URL('./bin.ts', import.meta.url).pathname;
+      for (const out of ['/proc/marginkit-eval/out', '/proc/self/marginkit-eval']) {
+        const p = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'verify', '--scores', scores, '--labels', labels, '--out', out], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
+        expect(p.error).toBeUndefined(); // not killed by the timeout
+        expect(p.status).toBe(1);
+        expect(p.stderr).toContain(`--out: ${out}: `);
+        expect(p.stdout).toBe('');
+      }
+    }, 60_000);
+    it('a directory given as an input file: "is a directory", naming the option and the file', async () => {
+      const dir = tmp();
+      for (const args of [
+        ['verify', '--scores', dir, '--labels', labels],
+        ['verify', '--scores', scores, '--labels', dir],
+        ['lfw', '--embeddings', scores, '--pairs', dir],
+        ['ijb', '--features', scores, '--face-tid-mid', dir, '--template-pairs', dir],
+      ]) {
+        const r = await run([...args, '--out', tmp()]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`^--[a-z-]+: ${dir}: is a directory`));
+      }
+      expect(() => readNpyFile(dir)).toThrowError(EvalFileError);
+      expect(() => readMatrixFile(dir, 'features')).toThrowError(`features: ${dir}: is a directory, expected a file`);
+    });
+    it('every I/O error is an EvalFileError naming the file', () => {
+      const missing = join(tmp(), 'missing.npy');
+      let thrown: unknown;
+      try {
+        readNpyFile(missing, 'scores');
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(EvalFileError);
+      expect(thrown).toMatchObject({ argument: 'scores', file: missing, code: 'FILE' });
+      expect((thrown as Error).message).toBe(`scores: ${missing}: no such file (ENOENT)`);
+      const under = join(npyPath('cli-scores.npy'), 'x.npy');
+      expect(() => readNpyFile(under)).toThrowError(`path: ${under}: a part of the path is a file, not a folder (ENOTDIR)`);
+    });
+    it('a missing input file is reported before the output folder is created', async () => {
+      const out = join(tmp(), 'new');
+      const r = await run(['verify', '--scores', scores, '--labels', '/nonexistent-labels.npy', '--out', out]);
+      expect([r.code, r.stderr]).toEqual([1, '--labels: /nonexistent-labels.npy: no such file (ENOENT)']);
+      expect(existsSync(out)).toBe(false);
+    });
+    it.each([
+      ['--fra', '1e-3'],
+      ['--out-dir', 'x'],
+      ['--scores', scores, '--labels', labels, '--ranks', '1'],
+    ])('unknown option %s: exit 2, listing the known ones', async (...args) => {
+      const r = await run(['verify', ...args]);
+      expect(r.code).toBe(2);
+      const bad = args.find((a) => a !== '--scores' && a !== '--labels' && a.startsWith('--'))!;
+      expect(r.stderr).toContain(`${bad}: unknown option for 'verify'; expected one of: --scores, --labels, --far, --policy, --out, --name, --help`);
+    });
+    it('--fra=1e-3 (inline form) is rejected too, and a bad --policy before the work', async () => {
+      expect((await verify('--fra=1e-3', '--out', tmp())).stderr).toMatch(/^--fra: unknown option/);
+      const p = await verify('--policy', 'closest', '--out', tmp());
+      expect([p.code, p.stdout]).toEqual([1, '']);
+      expect(p.stderr).toMatch(/^--policy: must be strict, nearest or interpolated/);
+    });
+    it.each([
+      ['verify', '--far', '0,1e-3', '--far'],
+      ['verify', '--far', '1e-3,abc', '--far'],
+      ['identify', '--fpir', '2', '--fpir'],
+      ['identify', '--ranks', '0', '--ranks'],
+      ['lfw', '--folds', '1.5', '--folds'],
+    ])('%s %s %s: rejected before the work, naming the option', async (command, option, value, argument) => {
+      const out = join(tmp(), 'never');
+      const r = await run([command, option, value, '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^${argument}: `));
+      expect(existsSync(out)).toBe(false);
+    });
+    it('a run that fails during the work leaves existing files as they were and creates nothing', async () => {
+      const dir = tmp();
+      writeFileSync(join(dir, 'one-class.npy'), writeNpy(new Uint8Array(2000).fill(1), [2000]));
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      writeFileSync(join(out, 'results.json'), 'old results');
+      const r = await run(['verify', '--scores', scores, '--labels', join(dir, 'one-class.npy'), '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--labels|labels/);
+      expect(readdirSync(out)).toEqual(['results.json']);
+      expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe('old results');
+      const fresh = join(dir, 'fresh', 'out');
+      expect((await run(['verify', '--scores', scores, '--labels', join(dir, 'one-class.npy'), '--out', fresh])).code).toBe(1);
+      expect(existsSync(join(dir, 'fresh'))).toBe(false);
+    });
+    it('a successful run replaces the old files and leaves no temporary files', async () => {
+      const out = tmp();
+      writeFileSync(join(out, 'results.json'), 'old results');
+      expect((await verify('--out', out)).code).toBe(0);
+      expect(readdirSync(out).sort()).toEqual(['det.svg', 'results.json', 'roc.svg', 'scores.svg']);
+      expect(results(out).command).toBe('verify');
+    });
   });
 });

@@ -1,5 +1,5 @@
 /** Stable codes of the eval package's errors. */
-export type MarginkitEvalErrorCode = 'INVALID_INPUT' | 'NOT_ENOUGH_CLASSES' | 'PARSE';
+export type MarginkitEvalErrorCode = 'INVALID_INPUT' | 'NOT_ENOUGH_CLASSES' | 'PARSE' | 'FILE';
 
 /**
  * Base class of every error `@marginkit/eval` throws.
@@ -88,5 +88,26 @@ export class ParseError extends MarginkitEvalError {
     super('PARSE', `${file}${line > 0 ? `:${line}` : ''}: ${message}`);
     this.file = file;
     this.line = line;
+  }
+}
+
+/**
+ * A file or folder could not be read or written (missing, a directory where a file is expected,
+ * not writable, ...). `argument` is the option or argument that named it, `file` the path.
+ *
+ * @example
+ * ```ts
+ * import { EvalFileError } from '@marginkit/eval';
+ * const e = new EvalFileError('--scores', '/tmp', 'is a directory, expected a file');
+ * console.log(e.message); // '--scores: /tmp: is a directory, expected a file'
+ * ```
+ */
+export class EvalFileError extends EvalInputError {
+  /** The path as given. */
+  readonly file: string;
+  /** @param argument - the option or argument. @param file - the path. @param message - what was wrong. */
+  constructor(argument: string, file: string, message: string) {
+    super(argument, `${file}: ${message}`, 'FILE');
+    this.file = file;
   }
 }

@@ -1,5 +1,5 @@
 import { EvalInputError } from './errors.js';
-import { checkRates } from './input.js';
+import { checkIds, checkRates } from './input.js';
 import { type Matrix, checkMatrix, normalizeRows } from './matrix.js';
 import type { ProgressCallback } from './progress.js';
 
@@ -88,15 +88,17 @@ export function identification(
   let p = checkMatrix(probes, 'probes');
   let g = checkMatrix(gallery, 'gallery');
   if (p.cols !== g.cols) throw new EvalInputError('gallery', `has dimension ${g.cols} but probes have ${p.cols}`);
-  if (probeSubjects.length !== p.rows) throw new EvalInputError('probeSubjects', `has ${probeSubjects.length} entries, expected ${p.rows}`);
-  if (gallerySubjects.length !== g.rows) throw new EvalInputError('gallerySubjects', `has ${gallerySubjects.length} entries, expected ${g.rows}`);
+  checkIds(probeSubjects, 'probeSubjects', p.rows);
+  checkIds(gallerySubjects, 'gallerySubjects', g.rows);
   if (g.rows === 0) throw new EvalInputError('gallery', 'is empty');
   const ranks = options.ranks ?? [1, 5, 10];
+  if (!Array.isArray(ranks) || ranks.length === 0) throw new EvalInputError('ranks', 'expected a non-empty array of positive integers');
   ranks.forEach((r, i) => {
     if (!Number.isInteger(r) || r < 1) throw new EvalInputError('ranks', `ranks[${i}] = ${r} is not a positive integer`);
   });
   const fpirs = checkRates(options.fpirs ?? [0.01, 0.1], 'fpirs');
   const tpirRank = options.tpirRank ?? 1;
+  if (!Number.isInteger(tpirRank) || tpirRank < 1) throw new EvalInputError('tpirRank', `must be a positive integer, got ${tpirRank}`);
   const blockSize = options.blockSize ?? 256;
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new EvalInputError('blockSize', `must be a positive integer, got ${blockSize}`);
   if (options.normalize !== false) {

@@ -55,6 +55,11 @@ export function poolTemplates(features: Matrix, templates: ArrayLike<number>, me
   if (options.facenessScores) {
     const s = options.facenessScores;
     if (s.length !== f.rows) throw new EvalInputError('facenessScores', `has ${s.length} entries, expected ${f.rows}`);
+    for (let r = 0; r < f.rows; r++) {
+      const v = s[r];
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new EvalInputError('facenessScores', `facenessScores[${r}] = ${String(v)}; every detector score must be a finite number`);
+    }
     const scaled = Float64Array.from(f.data);
     for (let r = 0; r < f.rows; r++) for (let c = 0; c < f.cols; c++) scaled[r * f.cols + c]! *= s[r]!;
     f = { data: scaled, rows: f.rows, cols: f.cols };

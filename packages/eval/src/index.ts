@@ -15,7 +15,7 @@
  *
  * @packageDocumentation
  */
-export { MarginkitEvalError, type MarginkitEvalErrorCode, EvalInputError, NotEnoughClassesError, ParseError } from './errors.js';
+export { MarginkitEvalError, type MarginkitEvalErrorCode, EvalInputError, EvalFileError, NotEnoughClassesError, ParseError } from './errors.js';
 export { type CmcPoint, type IdentificationOptions, type IdentificationResult, type TpirAtFpir, identification } from './identification.js';
 export { type PoolOptions, type PooledTemplates, pairScores, poolTemplates } from './ijb.js';
 export type { BinaryLabels, Scores } from './input.js';

@@ -58,6 +58,21 @@ export function checkRates(values: readonly number[], argument: string): readonl
   return values;
 }
 
+/**
+ * Checks identity labels (subject ids, class labels): an array-like of `length` finite numbers
+ * (NaN never equals itself, so a NaN id would silently match nothing). @internal
+ */
+export function checkIds(values: ArrayLike<number>, argument: string, length: number): ArrayLike<number> {
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number')
+    throw new EvalInputError(argument, `expected an array of ids, got ${describe(values)}`);
+  if (values.length !== length) throw new EvalInputError(argument, `has ${values.length} entries, expected ${length}`);
+  for (let i = 0; i < length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new EvalInputError(argument, `${argument}[${i}] = ${String(v)}; every id must be a finite number`);
+  }
+  return values;
+}
+
 /** A short description of a value's type. @internal */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

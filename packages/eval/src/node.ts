@@ -10,10 +10,10 @@
  *
  * @packageDocumentation
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { MarginkitEvalError, EvalInputError } from './errors.js';
-import type { BinaryLabels } from './input.js';
+import { OutputFolder, checkInputFile, fileError, readInputFile, readTextFile } from './files.js';
+import { type BinaryLabels, checkRates } from './input.js';
 import { identification } from './identification.js';
 import { pairScores, poolTemplates } from './ijb.js';
 import { type Matrix, flipFusion, matrix } from './matrix.js';
@@ -27,7 +27,8 @@ import { type FarPolicy, type RocCurve, verificationReport } from './roc.js';
  * Reads a `.npy` file from disk.
  *
  * @param path - the file.
- * @returns shape, dtype and data.
+ * @param argument - the argument or option that named it, for errors (default `'path'`).
+ * @returns shape, dtype and data; an {@link EvalFileError} naming the file if it cannot be read.
  *
  * @example
  * ```ts
@@ -41,14 +42,15 @@ import { type FarPolicy, type RocCurve, verificationReport } from './roc.js';
  * console.log(readNpyFile(path).shape); // [2]
  * ```
  */
-export function readNpyFile(path: string): NpyArray {
-  return readNpy(readFileSync(path), basename(path)); // a Buffer is a Uint8Array: no copy
+export function readNpyFile(path: string, argument = 'path'): NpyArray {
+  return readNpy(readInputFile(path, argument), basename(path)); // a Buffer is a Uint8Array: no copy
 }
 
 /**
  * Reads a 2-D float `.npy` file as a {@link Matrix}.
  *
  * @param path - the file.
+ * @param argument - the argument or option that named it, for errors (default `'path'`).
  * @returns the matrix.
  *
  * @example
@@ -63,11 +65,11 @@ export function readNpyFile(path: string): NpyArray {
  * console.log(readMatrixFile(path).rows); // 2
  * ```
  */
-export function readMatrixFile(path: string): Matrix {
-  const a = readNpyFile(path);
-  if (a.shape.length !== 2) throw new EvalInputError(path, `expected a 2-D array [N, D], got shape (${a.shape.join(', ')})`);
+export function readMatrixFile(path: string, argument = 'path'): Matrix {
+  const a = readNpyFile(path, argument);
+  if (a.shape.length !== 2) throw new EvalInputError(argument, `${path}: expected a 2-D array [N, D], got shape (${a.shape.join(', ')})`);
   if (!(a.data instanceof Float32Array || a.data instanceof Float64Array))
-    throw new EvalInputError(path, `expected float32 or float64 features, got ${a.dtype}`);
+    throw new EvalInputError(argument, `${path}: expected float16, float32 or float64 features, got ${a.dtype}`);
   return matrix(a.data, a.shape[0]!, a.shape[1]!, basename(path));
 }
 
@@ -103,6 +105,27 @@ Common options
 
 type Options = Map<string, string>;
 
+/** Each command's options: those naming input files, and the others. */
+const COMMANDS: Record<string, { readonly files: readonly string[]; readonly values: readonly string[]; readonly outputs: readonly string[] }> = {
+  verify: { files: ['scores', 'labels'], values: [], outputs: ['roc.svg', 'det.svg', 'scores.svg', 'results.json'] },
+  lfw: { files: ['embeddings', 'issame', 'pairs', 'flipped'], values: ['folds'], outputs: ['roc.svg', 'results.json'] },
+  ijb: { files: ['features', 'face-tid-mid', 'template-pairs', 'flipped'], values: [], outputs: ['roc.svg', 'det.svg', 'scores.svg', 'results.json'] },
+  identify: { files: ['probes', 'probe-subjects', 'gallery', 'gallery-subjects'], values: ['ranks', 'fpir'], outputs: ['cmc.svg', 'results.json'] },
+  retrieval: { files: ['embeddings', 'labels'], values: [], outputs: ['results.json'] },
+};
+const COMMON = ['far', 'policy', 'out', 'name'];
+
+/** Rejects options the command does not know, listing those it does (as the library rejects unknown keys). */
+function checkKnown(command: string, options: Options): void {
+  const spec = COMMANDS[command]!;
+  const known = [...spec.files, ...spec.values, ...COMMON];
+  for (const key of options.keys()) {
+    if (key === 'help' || known.includes(key)) continue;
+    const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+    throw new EvalInputError(`--${shown}`, `unknown option for '${command}'; expected one of: ${known.map((k) => `--${k}`).join(', ')}, --help`);
+  }
+}
+
 /**
  * At most about `max` points of a ROC for results.json, evenly spread in log FAR and in TAR, the
  * first and last kept; `+∞` thresholds become `null` (JSON has no infinity).
@@ -136,7 +159,10 @@ function parse(argv: readonly string[]): { command: string | undefined; options:
     const a = argv[i]!;
     if (a === '--help' || a === '-h') options.set('help', 'true');
     else if (a.startsWith('--')) {
-      const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+      const eq = a.indexOf('=');
+      const key = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const inline = eq < 0 ? undefined : a.slice(eq + 1);
+      if (key === '') throw new EvalInputError('arguments', `unexpected ${JSON.stringify(a)}`);
       const value = inline ?? argv[++i];
       if (value === undefined || value.startsWith('--')) throw new EvalInputError(`--${key}`, 'needs a value');
       options.set(key, value);
@@ -160,11 +186,13 @@ const numbers = (o: Options, key: string, fallback: number[]): number[] => {
     return n;
   });
 };
-const vector = (path: string): NpyArray['data'] => {
-  const a = readNpyFile(path);
-  if (a.shape.length !== 1) throw new EvalInputError(path, `expected a 1-D array, got shape (${a.shape.join(', ')})`);
+const vector = (o: Options, key: string): NpyArray['data'] => {
+  const path = need(o, key);
+  const a = readNpyFile(path, `--${key}`);
+  if (a.shape.length !== 1) throw new EvalInputError(`--${key}`, `${path}: expected a 1-D array, got shape (${a.shape.join(', ')})`);
   return a.data;
 };
+const matrixOf = (o: Options, key: string): Matrix => readMatrixFile(need(o, key), `--${key}`);
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 function progress(io: CliIo, label: string): (done: number, total: number) => void {
@@ -211,17 +239,42 @@ export async function runCli(
     io.stdout(USAGE);
     return command === undefined && !options.has('help') ? 2 : 0;
   }
+  if (!Object.hasOwn(COMMANDS, command)) {
+    io.stderr(`unknown command ${JSON.stringify(command.slice(0, 40))}\n\n${USAGE}`);
+    return 2;
+  }
   try {
-    const out = resolve(options.get('out') ?? 'marginkit-eval-out');
+    checkKnown(command, options);
+  } catch (e) {
+    io.stderr((e as Error).message);
+    return 2;
+  }
+  let output: OutputFolder | undefined;
+  try {
+    // Everything that can be checked is checked before the work: options, input files, the output folder.
+    const spec = COMMANDS[command]!;
     const name = options.get('name') ?? 'model';
     const far = numbers(options, 'far', [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]);
     const policy = (options.get('policy') ?? (command === 'ijb' ? 'nearest' : 'strict')) as FarPolicy;
-    const files: Record<string, string> = {};
-    const write = (file: string, text: string) => {
-      mkdirSync(out, { recursive: true });
-      writeFileSync(resolve(out, file), text);
-      files[file] = resolve(out, file);
-    };
+    if (policy !== 'strict' && policy !== 'nearest' && policy !== 'interpolated')
+      throw new EvalInputError('--policy', `must be strict, nearest or interpolated, got ${JSON.stringify(String(policy).slice(0, 40))}`);
+    checkRates(far, '--far');
+    if (options.has('fpir')) checkRates(numbers(options, 'fpir', []), '--fpir');
+    for (const [key, min] of [
+      ['ranks', 1],
+      ['folds', 2],
+    ] as const) {
+      for (const v of numbers(options, key, [min]))
+        if (!Number.isInteger(v) || v < min) throw new EvalInputError(`--${key}`, `${v} is not an integer ≥ ${min}`);
+    }
+    for (const key of spec.files) {
+      const optional = key === 'flipped' || (command === 'lfw' && (key === 'pairs' || (key === 'issame' && options.has('pairs'))));
+      if (!optional) need(options, key);
+    }
+    for (const key of spec.files) if (options.has(key)) checkInputFile(options.get(key)!, `--${key}`);
+    const out = new OutputFolder(options.get('out') ?? 'marginkit-eval-out', spec.outputs, '--out');
+    output = out;
+    const write = (file: string, text: string) => out.add(file, text);
     const verifyTable = (scores: Float32Array | Float64Array, labels: BinaryLabels) => {
       const report = verificationReport(scores, labels, { farTargets: far, policy });
       io.stdout(`${report.positives} genuine and ${report.negatives} impostor pairs`);
@@ -243,19 +296,19 @@ export async function runCli(
     let result: unknown;
     switch (command) {
       case 'verify': {
-        const scores = vector(need(options, 'scores'));
+        const scores = vector(options, 'scores');
         if (!(scores instanceof Float32Array || scores instanceof Float64Array)) throw new EvalInputError('--scores', 'expected float32 or float64 scores');
-        const labels = vector(need(options, 'labels'));
+        const labels = vector(options, 'labels');
         result = verifyTable(scores, labels instanceof Float32Array ? Float64Array.from(labels) : labels);
         break;
       }
       case 'lfw': {
-        let e = readMatrixFile(need(options, 'embeddings'));
-        if (options.has('flipped')) e = flipFusion(e, readMatrixFile(options.get('flipped')!));
+        let e = matrixOf(options, 'embeddings');
+        if (options.has('flipped')) e = flipFusion(e, matrixOf(options, 'flipped'));
         if (e.rows % 2 !== 0) throw new EvalInputError('--embeddings', `has ${e.rows} rows; pairs need an even number (rows 2i, 2i+1)`);
         const issame = options.has('pairs')
-          ? parseLfwPairs(readFileSync(options.get('pairs')!, 'utf8'), basename(options.get('pairs')!)).pairs.map((p) => (p.same ? 1 : 0))
-          : Array.from(vector(need(options, 'issame')));
+          ? parseLfwPairs(readTextFile(options.get('pairs')!, '--pairs'), basename(options.get('pairs')!)).pairs.map((p) => (p.same ? 1 : 0))
+          : Array.from(vector(options, 'issame'));
         const half = (k: 0 | 1) => {
           const d = new Float64Array((e.rows / 2) * e.cols);
           for (let i = 0; i < e.rows / 2; i++) for (let c = 0; c < e.cols; c++) d[i * e.cols + c] = e.data[(2 * i + k) * e.cols + c]!;
@@ -279,14 +332,14 @@ export async function runCli(
         break;
       }
       case 'ijb': {
-        let f = readMatrixFile(need(options, 'features'));
-        if (options.has('flipped')) f = flipFusion(f, readMatrixFile(options.get('flipped')!));
+        let f = matrixOf(options, 'features');
+        if (options.has('flipped')) f = flipFusion(f, matrixOf(options, 'flipped'));
         const metaPath = need(options, 'face-tid-mid');
-        const meta = parseIjbFaceTidMid(readFileSync(metaPath, 'utf8'), basename(metaPath));
+        const meta = parseIjbFaceTidMid(readTextFile(metaPath, '--face-tid-mid'), basename(metaPath));
         if (meta.templates.length !== f.rows)
           throw new EvalInputError('--features', `has ${f.rows} rows but ${basename(metaPath)} lists ${meta.templates.length} images`);
         const pairsPath = need(options, 'template-pairs');
-        const pairs = parseIjbTemplatePairs(readFileSync(pairsPath, 'utf8'), basename(pairsPath));
+        const pairs = parseIjbTemplatePairs(readTextFile(pairsPath, '--template-pairs'), basename(pairsPath));
         const pooled = poolTemplates(f, meta.templates, meta.medias);
         io.stderr(`${f.rows} images pooled into ${pooled.templateIds.length} templates`);
         const scores = pairScores(pooled, pairs.templates1, pairs.templates2, { onProgress: progress(io, 'scoring template pairs') });
@@ -296,10 +349,10 @@ export async function runCli(
       }
       case 'identify': {
         const r = identification(
-          readMatrixFile(need(options, 'probes')),
-          vector(need(options, 'probe-subjects')),
-          readMatrixFile(need(options, 'gallery')),
-          vector(need(options, 'gallery-subjects')),
+          matrixOf(options, 'probes'),
+          vector(options, 'probe-subjects'),
+          matrixOf(options, 'gallery'),
+          vector(options, 'gallery-subjects'),
           { ranks: numbers(options, 'ranks', [1, 5, 10]), fpirs: numbers(options, 'fpir', [0.01, 0.1]), onProgress: progress(io, 'scoring probes') },
         );
         io.stdout(`${r.matedProbes} mated and ${r.nonMatedProbes} non-mated probes`);
@@ -310,7 +363,7 @@ export async function runCli(
         break;
       }
       case 'retrieval': {
-        const r = retrievalMetrics(readMatrixFile(need(options, 'embeddings')), vector(need(options, 'labels')), {
+        const r = retrievalMetrics(matrixOf(options, 'embeddings'), vector(options, 'labels'), {
           onProgress: progress(io, 'ranking queries'),
         });
         io.stdout(`${r.queries} queries`);
@@ -319,20 +372,22 @@ export async function runCli(
         break;
       }
       default:
-        io.stderr(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-        return 2;
+        throw new EvalInputError('command', `unknown command ${JSON.stringify(command)}`);
     }
     write('results.json', `${JSON.stringify({ command, name, result }, null, 2)}\n`);
-    io.stdout(`wrote ${Object.values(files).join(', ')}`);
+    const written = out.commit();
+    output = undefined;
+    io.stdout(`wrote ${written.join(', ')}`);
     return 0;
   } catch (e) {
+    output?.abandon();
     if (e instanceof MarginkitEvalError) {
       io.stderr(e.message);
       return 1;
     }
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
-      io.stderr(`${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    if (typeof err?.code === 'string' && typeof err.path === 'string') {
+      io.stderr(fileError('file', err.path, err).message);
       return 1;
     }
     throw e;

@@ -109,3 +109,30 @@ describe('retrieval as pytorch-metric-learning defines it', () => {
     expect(() => retrievalMetrics(matrix([1, 0], 1, 2), [0, 1])).toThrowError(EvalInputError);
   });
 });
+
+describe('bad options and ids of identification, IJB pooling and retrieval', () => {
+  const g = matrix([1, 0, 0, 1], 2, 2);
+  const p = matrix([0.9, 0.1, 0.2, 0.8, -1, 0.1], 3, 2);
+  it.each([
+    ['tpirRank 0', () => identification(p, [1, 2, 9], g, [1, 2], { tpirRank: 0 }), 'tpirRank'],
+    ['tpirRank NaN', () => identification(p, [1, 2, 9], g, [1, 2], { tpirRank: Number.NaN }), 'tpirRank'],
+    ['tpirRank 1.5', () => identification(p, [1, 2, 9], g, [1, 2], { tpirRank: 1.5 }), 'tpirRank'],
+    ['NaN probe subject', () => identification(p, [1, Number.NaN, 9], g, [1, 2]), 'probeSubjects'],
+    ['NaN gallery subject', () => identification(p, [1, 2, 9], g, [1, Number.NaN]), 'gallerySubjects'],
+    ['Infinity gallery subject', () => identification(p, [1, 2, 9], g, [Number.POSITIVE_INFINITY, 2]), 'gallerySubjects'],
+    ['empty ranks', () => identification(p, [1, 2, 9], g, [1, 2], { ranks: [] }), 'ranks'],
+    ['NaN faceness score', () => poolTemplates(g, [1, 2], [1, 2], { facenessScores: [0.9, Number.NaN] }), 'facenessScores'],
+    ['Infinity faceness score', () => poolTemplates(g, [1, 2], [1, 2], { facenessScores: [Number.POSITIVE_INFINITY, 1] }), 'facenessScores'],
+    ['NaN retrieval label', () => retrievalMetrics(p, [0, Number.NaN, 0]), 'labels'],
+  ] as const)('%s', (_, run, argument) => {
+    let thrown: unknown;
+    try {
+      run();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(EvalInputError);
+    expect((thrown as EvalInputError).argument).toBe(argument);
+    expect((thrown as Error).message).toContain(argument);
+  });
+});

@@ -60,6 +60,136 @@ describe('.npy files written by numpy', () => {
   });
 });
 
+/** A .npy file (v1) as numpy writes it: magic, version, header padded to 64 bytes, data. */
+function npyBytes(descr: string, shapeText: string, body: number[] | Uint8Array): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  header += `${' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`;
+  const out = new Uint8Array(10 + header.length + body.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(body, 10 + header.length);
+  return out;
+}
+/** Little- or big-endian bytes of integers of `size` bytes. */
+function intBytes(values: (number | bigint)[], size: 1 | 2 | 4 | 8, little: boolean, signed: boolean): number[] {
+  const view = new DataView(new ArrayBuffer(values.length * size));
+  values.forEach((v, i) => {
+    if (size === 1) signed ? view.setInt8(i, Number(v)) : view.setUint8(i, Number(v));
+    else if (size === 2) signed ? view.setInt16(2 * i, Number(v), little) : view.setUint16(2 * i, Number(v), little);
+    else if (size === 4) signed ? view.setInt32(4 * i, Number(v), little) : view.setUint32(4 * i, Number(v), little);
+    else signed ? view.setBigInt64(8 * i, BigInt(v), little) : view.setBigUint64(8 * i, BigInt(v), little);
+  });
+  return Array.from(new Uint8Array(view.buffer));
+}
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('.npy dtypes numpy writes every day (hand-encoded files)', () => {
+  it.each([
+    ['|i1', 1, true, true, [0, 1, -1, 127, -128]],
+    ['|u1', 1, true, false, [0, 1, 255]],
+    ['<i2', 2, true, true, [0, -1, 32767, -32768]],
+    ['>i2', 2, false, true, [5, -300, 32767]],
+    ['<u2', 2, true, false, [0, 1, 65535]],
+    ['>u2', 2, false, false, [7, 65535]],
+    ['<i4', 4, true, true, [0, -5, 2 ** 31 - 1, -(2 ** 31)]],
+    ['>i4', 4, false, true, [1, -2]],
+    ['<u4', 4, true, false, [0, 3, 2 ** 31 - 1]],
+    ['<i8', 8, true, true, [0, 1, -7, 2 ** 31 - 1, -(2 ** 31)]],
+    ['>i8', 8, false, true, [3, -4]],
+    ['<u8', 8, true, false, [0, 9]],
+  ] as const)('integer labels %s', (descr, size, little, signed, values) => {
+    const a = readNpy(npyBytes(descr, `(${values.length},)`, intBytes([...values], size, little, signed)), 'labels.npy');
+    expect(a.dtype).toBe(descr);
+    expect(a.shape).toEqual([values.length]);
+    expect(a.data).toBeInstanceOf(descr === '|u1' ? Uint8Array : Int32Array);
+    expect(Array.from(a.data)).toEqual([...values]);
+  });
+  it.each([
+    ['<i8', 8, true, [2n ** 31n]],
+    ['<i8', 8, true, [-(2n ** 31n) - 1n]],
+    ['<i8', 8, true, [2n ** 62n]],
+    ['>i8', 8, true, [1n, -(2n ** 63n)]],
+    ['<u8', 8, false, [2n ** 64n - 1n]],
+    ['<u4', 4, false, [2 ** 32 - 1]],
+  ] as const)('%s values outside int32 are a ParseError naming the file (%#)', (descr, size, signed, values) => {
+    const e = thrownBy(() => readNpy(npyBytes(descr, `(${values.length},)`, intBytes([...values], size, descr[0] === '<', signed)), 'ids.npy'));
+    expect(e).toBeInstanceOf(ParseError);
+    expect((e as ParseError).file).toBe('ids.npy');
+    expect((e as Error).message).toMatch(/^ids\.npy: .*does not fit in int32/);
+  });
+  it('float16 scores decode exactly: normals, subnormals, ±0, ±∞, NaN, both byte orders', () => {
+    // [1, -2, 0.5, 65504 (max), 2^-14 (min normal), 2^-24 (min subnormal), 0.333251953125, -0, +∞, −∞, NaN]
+    const halves = [0x3c00, 0xc000, 0x3800, 0x7bff, 0x0400, 0x0001, 0x3555, 0x8000, 0x7c00, 0xfc00, 0x7e00];
+    const expected = [1, -2, 0.5, 65504, 2 ** -14, 2 ** -24, 0.333251953125, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN];
+    for (const little of [true, false]) {
+      const a = readNpy(npyBytes(little ? '<f2' : '>f2', `(${halves.length},)`, intBytes(halves, 2, little, false)), 'scores.npy');
+      expect(a.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(a.data)).toEqual(expected);
+      expect(Object.is(a.data[7], -0)).toBe(true);
+    }
+    // Every one of the 63,488 finite halves round-trips through Math.fround unchanged (exactly a float32).
+    const all = Array.from({ length: 0x10000 }, (_, h) => h).filter((h) => (h & 0x7c00) !== 0x7c00);
+    const a = readNpy(npyBytes('<f2', `(${all.length},)`, intBytes(all, 2, true, false)), 'all.npy');
+    for (let i = 0; i < all.length; i++) {
+      const h = all[i]!;
+      const e = ((h & 0x7c00) >> 10) as number;
+      const f = h & 0x3ff;
+      const v = (h & 0x8000 ? -1 : 1) * (e === 0 ? f * 2 ** -24 : (1 + f / 1024) * 2 ** (e - 15));
+      if (a.data[i] !== v) throw new Error(`half 0x${h.toString(16)}: got ${a.data[i]}, expected ${v}`);
+    }
+  });
+  it('float32 and float64, both byte orders, 2-D', () => {
+    const f4 = (little: boolean) => {
+      const v = new DataView(new ArrayBuffer(16));
+      for (const [i, x] of [1.5, -2, 3.25, 4].entries()) v.setFloat32(4 * i, x, little);
+      return new Uint8Array(v.buffer);
+    };
+    const f8 = (little: boolean) => {
+      const v = new DataView(new ArrayBuffer(32));
+      for (const [i, x] of [Math.PI, -1e300, 5e-324, 0].entries()) v.setFloat64(8 * i, x, little);
+      return new Uint8Array(v.buffer);
+    };
+    for (const little of [true, false]) {
+      const a = readNpy(npyBytes(little ? '<f4' : '>f4', '(2, 2)', f4(little)), 'e.npy');
+      expect([a.shape, a.data instanceof Float32Array, Array.from(a.data)]).toEqual([[2, 2], true, [1.5, -2, 3.25, 4]]);
+      const b = readNpy(npyBytes(little ? '<f8' : '>f8', '(2, 2)', f8(little)), 'e.npy');
+      expect([b.shape, b.data instanceof Float64Array, Array.from(b.data)]).toEqual([[2, 2], true, [Math.PI, -1e300, 5e-324, 0]]);
+    }
+  });
+  it.each([
+    ['(,)', 'malformed shape'],
+    ['(3,,)', 'malformed shape'],
+    ['(,3)', 'malformed shape'],
+    ['(3,,4)', 'malformed shape'],
+    ['(-1,)', 'malformed shape'],
+    ['(2.5,)', 'malformed shape'],
+    ['(a,)', 'malformed shape'],
+    ['(99999999999999999999,)', 'too large'],
+    ['(4294967296, 4294967296)', 'truncated data'],
+  ])('a header shape %s is a ParseError naming the file', (shape, message) => {
+    const e = thrownBy(() => readNpy(npyBytes('<f4', shape, new Uint8Array(16)), 'bad-shape.npy'));
+    expect(e).toBeInstanceOf(ParseError);
+    expect((e as ParseError).file).toBe('bad-shape.npy');
+    expect((e as Error).message).toMatch(new RegExp(`^bad-shape\\.npy: .*${message}`));
+  });
+  it('a 0-d array "()" and the 1-tuple "(3,)" are valid', () => {
+    expect(readNpy(npyBytes('<f4', '()', intBytes([0x3f800000], 4, true, false)), 's.npy')).toMatchObject({ shape: [], data: new Float32Array([1]) });
+    expect(readNpy(npyBytes('|i1', '(3,)', [1, 2, 3]), 's.npy').shape).toEqual([3]);
+  });
+  it.each(['<c8', '<U5', '|O', '<f16', '|f2', '=f4', '<b2', 'f4'])('dtype %s is an unsupported-dtype ParseError naming the file', (descr) => {
+    const e = thrownBy(() => readNpy(npyBytes(descr, '(1,)', new Uint8Array(16)), 'odd.npy'));
+    expect(e).toBeInstanceOf(ParseError);
+    expect((e as Error).message).toMatch(/^odd\.npy: unsupported dtype/);
+  });
+});
+
 describe('text readers', () => {
   it('LFW pairs.txt: header, same and different pairs, tab or space separated', () => {
     const p = parseLfwPairs('2 1\nA 1 2\nB 1 C 4\nD\t3\t1\nE 2 F 1\n');

@@ -225,24 +225,67 @@ export interface NpyArray {
   readonly data: Float32Array | Float64Array | Int32Array | Uint8Array;
 }
 
-const DTYPES: Record<string, { bytes: number; kind: 'f4' | 'f8' | 'i4' | 'i8' | 'u1' }> = {
-  '<f4': { bytes: 4, kind: 'f4' },
-  '>f4': { bytes: 4, kind: 'f4' },
-  '<f8': { bytes: 8, kind: 'f8' },
-  '>f8': { bytes: 8, kind: 'f8' },
-  '<i4': { bytes: 4, kind: 'i4' },
-  '>i4': { bytes: 4, kind: 'i4' },
-  '<i8': { bytes: 8, kind: 'i8' },
-  '>i8': { bytes: 8, kind: 'i8' },
-  '|u1': { bytes: 1, kind: 'u1' },
-  '|b1': { bytes: 1, kind: 'u1' },
+type NpyKind = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8';
+
+const KINDS: Record<string, { bytes: number; kind: NpyKind }> = {
+  f2: { bytes: 2, kind: 'f2' },
+  f4: { bytes: 4, kind: 'f4' },
+  f8: { bytes: 8, kind: 'f8' },
+  i1: { bytes: 1, kind: 'i1' },
+  i2: { bytes: 2, kind: 'i2' },
+  i4: { bytes: 4, kind: 'i4' },
+  i8: { bytes: 8, kind: 'i8' },
+  u1: { bytes: 1, kind: 'u1' },
+  b1: { bytes: 1, kind: 'u1' },
+  u2: { bytes: 2, kind: 'u2' },
+  u4: { bytes: 4, kind: 'u4' },
+  u8: { bytes: 8, kind: 'u8' },
 };
 
+/** The dtype strings {@link readNpy} reads (either byte order; `|` for one-byte types). */
+const NPY_DTYPES: readonly string[] = Object.keys(KINDS).flatMap((k) => (KINDS[k]!.bytes === 1 ? [`|${k}`] : [`<${k}`, `>${k}`]));
+
+function npyType(descr: string): { bytes: number; kind: NpyKind; little: boolean } | undefined {
+  const m = /^([<>|=])([a-z][0-9])$/.exec(descr);
+  const type = m ? KINDS[m[2]!] : undefined;
+  if (!m || !type) return undefined;
+  // '|' (byte order not applicable) only for one-byte types; '=' (native order) is never in a file numpy writes.
+  if (m[1] === '=' || (m[1] === '|' && type.bytes !== 1)) return undefined;
+  return { ...type, little: m[1] !== '>' };
+}
+
+/** Decodes an IEEE 754 half float exactly (every half is a float32). */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1024 + fraction) * 2 ** (exponent - 25);
+}
+
+function parseShape(shapeText: string, file: string): number[] {
+  const text = shapeText.trim();
+  if (text === '') return [];
+  const parts = text.split(',').map((s) => s.trim());
+  // One trailing comma is Python's 1-tuple "(3,)"; any other empty entry ("(,)", "(3,,4)") is malformed.
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  return parts.map((s) => {
+    if (!/^[0-9]+$/.test(s)) throw new ParseError(file, 0, `malformed shape (${shapeText}): every dimension must be a non-negative integer`);
+    const n = Number(s);
+    if (!Number.isSafeInteger(n)) throw new ParseError(file, 0, `shape (${shapeText}): dimension ${s} is too large`);
+    return n;
+  });
+}
+
 /**
- * Reads a NumPy `.npy` file (format versions 1, 2 and 3; C order; float32, float64, int32, int64
- * (as int32, checked), uint8 and bool; either byte order). Little-endian data is returned as a
- * view on `bytes` when it is aligned (no copy: large feature files load fast), so the result
- * shares memory with `bytes`.
+ * Reads a NumPy `.npy` file (format versions 1, 2 and 3; C order; either byte order). Dtypes:
+ * float32 and float64 as they are; float16 decoded exactly into a Float32Array; uint8 and bool
+ * as a Uint8Array; int8, int16, uint16, int32 as an Int32Array; uint32, int64 and uint64 as an
+ * Int32Array when every value fits in int32, else a {@link ParseError} naming the file (a label or
+ * id outside int32 is almost certainly not one). Little-endian float32, float64, int32 and uint8
+ * data is returned as a view on `bytes` when it is aligned (no copy: large feature files load
+ * fast), so the result shares memory with `bytes`.
  *
  * @param bytes - the file's bytes.
  * @param file - its name, for errors.
@@ -279,26 +322,29 @@ export function readNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined)
-    throw new ParseError(file, 0, `malformed header ${JSON.stringify(header.trim())}`);
+    throw new ParseError(file, 0, `malformed header ${JSON.stringify(header.trim().slice(0, 200))}`);
   if (fortran === 'True') throw new ParseError(file, 0, 'Fortran-order arrays are not supported; save with np.ascontiguousarray');
-  const type = DTYPES[descr];
-  if (!type) throw new ParseError(file, 0, `unsupported dtype ${descr} (supported: ${Object.keys(DTYPES).join(', ')})`);
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((s) => {
-      if (!/^[0-9]+$/.test(s)) throw new ParseError(file, 0, `malformed shape (${shapeText})`);
-      return Number(s);
-    });
+  const type = npyType(descr);
+  if (!type) throw new ParseError(file, 0, `unsupported dtype ${descr.slice(0, 40)} (supported: ${NPY_DTYPES.join(', ')})`);
+  const shape = parseShape(shapeText, file);
   const count = shape.reduce((p, d) => p * d, 1);
   const offset = start + headerLength;
   const needed = count * type.bytes;
-  if (bytes.length - offset < needed)
+  if (!Number.isSafeInteger(needed) || bytes.length - offset < needed)
     throw new ParseError(file, 0, `truncated data: shape (${shape.join(', ')}) needs ${needed} bytes, the file has ${bytes.length - offset}`);
-  const little = descr.startsWith('<') || descr.startsWith('|');
+  const little = type.little;
+  const ints = (get: (at: number) => number | bigint): Int32Array => {
+    const out = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = get(offset + type.bytes * i);
+      if (v > 2147483647 || v < -2147483648)
+        throw new ParseError(file, 0, `${descr} value ${v} at index ${i} does not fit in int32 (labels and ids must be in [-2^31, 2^31 - 1])`);
+      out[i] = Number(v);
+    }
+    return out;
+  };
   const data = (() => {
-    if (little && type.kind !== 'i8') {
+    if (little && (type.kind === 'f4' || type.kind === 'f8' || type.kind === 'i4' || type.kind === 'u1')) {
       // A view on the file's bytes when aligned (numpy pads headers to 64 bytes), else one copy.
       const at = bytes.byteOffset + offset;
       const aligned = at % type.bytes === 0;
@@ -310,18 +356,26 @@ export function readNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
       return new Uint8Array(buffer, start, count);
     }
     switch (type.kind) {
+      case 'f2':
+        return Float32Array.from({ length: count }, (_, i) => halfToNumber(view.getUint16(offset + 2 * i, little)));
       case 'f4':
         return Float32Array.from({ length: count }, (_, i) => view.getFloat32(offset + 4 * i, little));
       case 'f8':
         return Float64Array.from({ length: count }, (_, i) => view.getFloat64(offset + 8 * i, little));
+      case 'i1':
+        return ints((at) => view.getInt8(at));
+      case 'i2':
+        return ints((at) => view.getInt16(at, little));
+      case 'u2':
+        return ints((at) => view.getUint16(at, little));
       case 'i4':
-        return Int32Array.from({ length: count }, (_, i) => view.getInt32(offset + 4 * i, little));
+        return ints((at) => view.getInt32(at, little));
+      case 'u4':
+        return ints((at) => view.getUint32(at, little));
       case 'i8':
-        return Int32Array.from({ length: count }, (_, i) => {
-          const v = view.getBigInt64(offset + 8 * i, little);
-          if (v > 2147483647n || v < -2147483648n) throw new ParseError(file, 0, `int64 value ${v} at index ${i} does not fit in int32`);
-          return Number(v);
-        });
+        return ints((at) => view.getBigInt64(at, little));
+      case 'u8':
+        return ints((at) => view.getBigUint64(at, little));
       case 'u1':
         return bytes.slice(offset, offset + count);
     }

@@ -1,4 +1,5 @@
 import { EvalInputError } from './errors.js';
+import { checkIds } from './input.js';
 import { type Matrix, checkMatrix, normalizeRows } from './matrix.js';
 import type { ProgressCallback } from './progress.js';
 
@@ -38,7 +39,7 @@ export function retrievalMetrics(
   options: { readonly metric?: 'cosine' | 'euclidean'; readonly onProgress?: ProgressCallback } = {},
 ): RetrievalResult {
   let e = checkMatrix(embeddings, 'embeddings');
-  if (labels.length !== e.rows) throw new EvalInputError('labels', `has ${labels.length} entries, expected ${e.rows}`);
+  checkIds(labels, 'labels', e.rows);
   const metric = options.metric ?? 'cosine';
   if (metric !== 'cosine' && metric !== 'euclidean') throw new EvalInputError('metric', `must be 'cosine' or 'euclidean', got ${JSON.stringify(metric)}`);
   if (metric === 'cosine') e = normalizeRows(e);

@@ -148,6 +148,14 @@ describe('bad input', () => {
     ['scores as a string', () => rocCurve('0.1,0.2' as never, [1, 0]), EvalInputError, 'scores'],
     ['auc of a non-monotone x', () => auc([0, 1, 0.5], [0, 1, 1]), EvalInputError, 'x'],
     ['NaN threshold', () => accuracyAtThreshold([0.1], [1], Number.NaN), EvalInputError, 'threshold'],
+    ['minFalseAccepts NaN', () => verificationReport([0.1, 0.2], [1, 0], { minFalseAccepts: Number.NaN }), EvalInputError, 'minFalseAccepts'],
+    ['minFalseAccepts −1', () => verificationReport([0.1, 0.2], [1, 0], { minFalseAccepts: -1 }), EvalInputError, 'minFalseAccepts'],
+    [
+      'minFalseAccepts Infinity',
+      () => verificationReport([0.1, 0.2], [1, 0], { minFalseAccepts: Number.POSITIVE_INFINITY }),
+      EvalInputError,
+      'minFalseAccepts',
+    ],
   ] as const)('%s', (_, run, type, argument) => {
     let thrown: unknown;
     try {
@@ -157,7 +165,42 @@ describe('bad input', () => {
     }
     expect(thrown).toBeInstanceOf(type);
     expect((thrown as EvalInputError).argument).toBe(argument);
+    expect((thrown as Error).message).toContain(argument);
   });
+});
+
+describe('AUC at IJB-C scale', () => {
+  it('verificationReport’s AUC equals rocCurve + auc to rounding level at 3 million distinct scores', () => {
+    const n = 3_000_000;
+    const scores = new Float64Array(n);
+    const labels = new Uint8Array(n);
+    let state = 12345;
+    const next = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0; // Numerical Recipes LCG
+      return state / 2 ** 32;
+    };
+    for (let i = 0; i < n; i++) {
+      labels[i] = next() < 0.3 ? 1 : 0;
+      // Distinct scores (i is in the low bits), genuine pairs shifted up: a realistic, non-trivial ROC.
+      scores[i] = next() + 0.4 * labels[i]! + i * 1e-13;
+    }
+    const report = verificationReport(scores, labels, { farTargets: [1e-3] });
+    const roc = rocCurve(scores, labels);
+    expect(roc.fpr.length).toBeGreaterThan(500_000);
+    expect(Math.abs(report.auc - auc(roc.fpr, roc.tpr))).toBeLessThan(1e-12);
+    const full = rocCurve(scores, labels, { dropIntermediate: false });
+    expect(full.fpr.length).toBe(n + 1);
+    expect(Math.abs(report.auc - auc(full.fpr, full.tpr))).toBeLessThan(1e-12);
+    // And both agree with the exact Mann–Whitney count (no ties: AUC = P(genuine > impostor)).
+    const order = Array.from(scores.keys()).sort((a, b) => scores[a]! - scores[b]!);
+    let negativesBelow = 0;
+    let pairs = 0;
+    for (const i of order) {
+      if (labels[i]) pairs += negativesBelow;
+      else negativesBelow++;
+    }
+    expect(Math.abs(report.auc - pairs / (report.positives * report.negatives))).toBeLessThan(1e-12);
+  }, 60_000);
 });
 
 describe('chunked impostor sort (IJB-C scale path)', () => {

@@ -221,9 +221,25 @@ export function auc(x: ArrayLike<number>, y: ArrayLike<number>): number {
       else throw new EvalInputError('x', 'is neither increasing nor decreasing');
     } else if (direction === -1 && x[i]! > x[i - 1]!) throw new EvalInputError('x', 'is neither increasing nor decreasing');
   }
-  let area = 0;
-  for (let i = 1; i < x.length; i++) area += ((x[i]! - x[i - 1]!) * (y[i]! + y[i - 1]!)) / 2;
-  return direction * area;
+  return direction * trapezoidSum(x, y);
+}
+
+/**
+ * The trapezoid sum Σ (x[i] − x[i−1])·(y[i] + y[i−1]) / 2 with Neumaier's compensated summation,
+ * so the area stays at rounding level however many points the curve has (a plain running sum
+ * drifts by ~1e-11 at IJB-C's millions of distinct scores). Shared by {@link auc} and
+ * {@link verificationReport}, so both give the same number. @internal
+ */
+export function trapezoidSum(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let sum = 0;
+  let compensation = 0;
+  for (let i = 1; i < x.length; i++) {
+    const term = ((x[i]! - x[i - 1]!) * (y[i]! + y[i - 1]!)) / 2;
+    const t = sum + term;
+    compensation += Math.abs(sum) >= Math.abs(term) ? sum - t + term : term - t + sum;
+    sum = t;
+  }
+  return sum + compensation;
 }
 
 /** How TAR@FAR picks its ROC point. */
@@ -564,20 +580,14 @@ export function verificationReport(scores: Scores, labels: BinaryLabels, options
   const targets = checkRates(options.farTargets ?? [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1], 'farTargets');
   const policy = checkPolicy(options.policy);
   const minFalseAccepts = options.minFalseAccepts ?? 10;
+  if (typeof minFalseAccepts !== 'number' || !(minFalseAccepts >= 0 && minFalseAccepts < Number.POSITIVE_INFINITY))
+    throw new EvalInputError('minFalseAccepts', `must be a finite number ≥ 0, got ${String(minFalseAccepts)}`);
   const sorted = sortScores(scores, labels);
   const { positives, negatives } = sorted;
   const roc = rocCollector(positives, negatives);
   const eer = eerCollector(positives, negatives);
   const tar = tarAtFarCollector(targets, policy, negatives);
-  let area = 0;
-  let pf = 0,
-    pt = 0;
   const full = (f: number, t: number, th: number) => {
-    const fpr = f / negatives;
-    const tpr = t / positives;
-    area += ((fpr - pf) * (tpr + pt)) / 2;
-    pf = fpr;
-    pt = tpr;
     eer.add(f, t, th);
     if (policy !== 'nearest') tar.add(f, t, th, positives);
   };
@@ -606,5 +616,7 @@ export function verificationReport(scores: Scores, labels: BinaryLabels, options
       ...(warning ? { warning } : {}),
     };
   });
-  return { positives, negatives, roc: roc.result(), auc: area, eer: eer.result(), tarAtFar: reports, warnings };
+  // The AUC of the returned curve, summed as `auc` sums it: `auc(report.roc.fpr, report.roc.tpr)` is this number exactly.
+  const curve = roc.result();
+  return { positives, negatives, roc: curve, auc: trapezoidSum(curve.fpr, curve.tpr), eer: eer.result(), tarAtFar: reports, warnings };
 }
