@@ -10,7 +10,8 @@ import {
   type TensorOps,
   createOps,
 } from '@marginkit/core';
-import { type AnyAttrs, type InputData, OrtTensor, formatShape, inferOp, isOrtTensor } from './graph.js';
+import { type IndexRange, checkFinite, checkIndexValues, indexRanges } from './feed-check.js';
+import { type AnyAttrs, type InputData, OrtTensor, formatShape, inferOp, isOrtTensor, topologicalOrder } from './graph.js';
 import { type GraphInput, type Lowered, boundData, lowerGraph } from './lower.js';
 import { encodeModel } from './onnx.js';
 import { vjp } from './vjp.js';
@@ -67,6 +68,24 @@ export interface OrtBackendOptions {
   readonly sessionOptions?: Readonly<Record<string, unknown>>;
   /** How many compiled sessions to keep for reuse, least recently used evicted first. Default 16. */
   readonly cacheSize?: number;
+  /**
+   * What is checked when data is fed (to compiled graphs and {@link OrtBackend.run}), the same
+   * choice as a loss's `validate` on eager backends. `'full'` (default): shapes and dtypes, every
+   * float32 value finite (else `NonFiniteError`), and every int32 input the graph uses as an index
+   * (a label reaching `oneHot` or `gatherPerRow`) in range (else `LabelError`; −1 is accepted
+   * where the graph masks it, as a loss with `ignoreIndex: -1` does). `'shapes'`: shapes and
+   * dtypes only, for speed. {@link CompileOptions.validate} overrides it per graph.
+   */
+  readonly validate?: FeedValidation;
+}
+
+/** What is checked when data is fed: see {@link OrtBackendOptions.validate}. */
+export type FeedValidation = 'full' | 'shapes';
+
+/** Options of {@link OrtBackend.compile} and {@link OrtBackend.run}. */
+export interface CompileOptions {
+  /** What is checked when data is fed; default the backend's {@link OrtBackendOptions.validate}. */
+  readonly validate?: FeedValidation;
 }
 
 /** Data to feed an input: an `ort.Tensor` or `{ data, dims }` with data of the input's dtype. */
@@ -91,7 +110,13 @@ export interface CompiledGraph {
   readonly outputs: readonly string[];
   /** The ONNX model the session runs. */
   readonly model: Uint8Array;
-  /** Runs the session; returns the outputs by name as `ort.Tensor`s of the module passed to {@link ortBackend}. */
+  /**
+   * Runs the session; returns the outputs by name as `ort.Tensor`s of the module passed to {@link ortBackend}.
+   * Feeds are checked first (see {@link OrtBackendOptions.validate}): dims non-negative integers
+   * matching the graph and non-empty where the graph's size is open (`ShapeError`), data a
+   * Float32Array / Int32Array of the input's dtype (`DTypeError`) and, with `'full'`, finite
+   * float32 values (`NonFiniteError`) and in-range labels (`LabelError`); each error names `feeds.<input>`.
+   */
   run(feeds?: Feeds): Promise<Record<string, OrtValue>>;
   /** Releases this graph's hold on its session (released when no compiled graph uses it). Idempotent. */
   dispose(): Promise<void>;
@@ -148,9 +173,9 @@ export interface OrtBackend extends Backend<OrtTensor> {
    */
   gradients(y: OrtTensor, xs: readonly OrtTensor[], dy?: OrtTensor): OrtTensor[];
   /** Lowers and compiles the graph computing `outputs` (named by key), or takes it from the cache. */
-  compile(outputs: Readonly<Record<string, OrtTensor>>): Promise<CompiledGraph>;
+  compile(outputs: Readonly<Record<string, OrtTensor>>, options?: CompileOptions): Promise<CompiledGraph>;
   /** Compiles (cached) and runs once; returns the outputs' values in the same order. */
-  run(outputs: readonly OrtTensor[], feeds?: Feeds): Promise<OrtValue[]>;
+  run(outputs: readonly OrtTensor[], feeds?: Feeds, options?: CompileOptions): Promise<OrtValue[]>;
   /** The `.onnx` bytes of the graph computing `outputs` (named by key). */
   exportOnnx(outputs: Readonly<Record<string, OrtTensor>>, options?: ExportOptions): Uint8Array;
   /** Cache counters. */
@@ -252,6 +277,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     throw new InvalidArgumentError('options.sessionOptions', `expected an object of ONNX Runtime session options, got ${String(options.sessionOptions)}`);
   }
   const sessionOptions = { ...(options.sessionOptions ?? {}) };
+  const defaultValidate = readValidate('options.validate', options.validate, 'full');
   const owner = {};
   let nextId = 0;
   let autoName = 0;
@@ -337,18 +363,33 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     if (disposed) throw new BackendError('backend', 'this ort backend was disposed');
   };
 
-  const toOrt = (input: GraphInput, feed: Feed | undefined, fallback: InputData | undefined): OrtValue => {
+  const toOrt = (
+    input: GraphInput,
+    feed: Feed | undefined,
+    fallback: InputData | undefined,
+    validate: FeedValidation,
+    range: IndexRange | undefined,
+  ): OrtValue => {
     const arg = `feeds.${input.name}`;
+    const checkValues = (data: InputData, dims: readonly number[], what: string): void => {
+      if (validate !== 'full') return;
+      if (input.dtype === 'float32') checkFinite(what, data as Float32Array, dims);
+      else if (range) checkIndexValues(what, input.name, data, range);
+    };
     if (feed === undefined) {
       if (!fallback) throw new InvalidArgumentError(arg, `is required: input '${input.name}' ${input.dtype} ${formatShape(input.shape)} has no bound values`);
+      checkValues(fallback, input.shape, arg);
       return new ort.Tensor(input.dtype, fallback, input.shape);
     }
     if (typeof feed !== 'object' || feed === null || !('dims' in feed) || !('data' in feed)) {
       throw new InvalidArgumentError(arg, 'expected an ort.Tensor or { data, dims }');
     }
     const dims = feed.dims;
-    if (!Array.isArray(dims) && !ArrayBuffer.isView(dims)) throw new ShapeError(`${arg}.dims`, 'expected an array of dimensions');
-    const dimList = Array.from(dims as ArrayLike<number>);
+    if (!Array.isArray(dims) && !ArrayBuffer.isView(dims)) throw new ShapeError(arg, 'expected dims as an array of dimensions');
+    const dimList = Array.from(dims as ArrayLike<unknown>);
+    if (!dimList.every((d): d is number => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+      throw new ShapeError(arg, `has dims [${dimList.map((d) => String(d)).join(', ')}]: every dimension must be a non-negative integer`);
+    }
     if (dimList.length !== input.shape.length) {
       throw new ShapeError(
         arg,
@@ -357,12 +398,29 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     }
     input.shape.forEach((d, i) => {
       if (d >= 0 && dimList[i] !== d) throw new ShapeError(arg, `has dims [${dimList.join(', ')}] but the graph needs ${formatShape(input.shape)}`);
+      if (d < 0 && dimList[i] === 0) {
+        throw new ShapeError(
+          arg,
+          `is empty: dims [${dimList.join(', ')}] have size 0 on axis ${i} (a batch needs at least one row; the graph takes ${formatShape(input.shape)})`,
+        );
+      }
     });
-    const type = 'type' in feed ? feed.type : feed.data instanceof Float32Array ? 'float32' : feed.data instanceof Int32Array ? 'int32' : 'unknown';
-    if (type !== input.dtype) throw new DTypeError(arg, `expected ${input.dtype} data, got ${type === 'unknown' ? describeData(feed.data) : type}`);
-    const data = feed.data as InputData;
+    let given: unknown;
+    try {
+      given = feed.data; // an ort.Tensor on a GPU throws here
+    } catch (e) {
+      throw new InvalidArgumentError(arg, `its data cannot be read on the CPU (${e instanceof Error ? e.message : String(e)}): feed CPU data`);
+    }
+    const type = 'type' in feed ? feed.type : given instanceof Float32Array ? 'float32' : given instanceof Int32Array ? 'int32' : 'unknown';
+    if (type !== input.dtype) throw new DTypeError(arg, `expected ${input.dtype} data, got ${type === 'unknown' ? describeData(given) : String(type)}`);
+    const want = input.dtype === 'int32' ? Int32Array : Float32Array;
+    if (!(given instanceof want)) {
+      throw new DTypeError(arg, `expected ${input.dtype} data in a ${want.name}, got ${describeData(given)} (convert it, e.g. ${want.name}.from(values))`);
+    }
+    const data = given as InputData;
     const size = dimList.reduce((p, d) => p * d, 1);
     if (data.length !== size) throw new ShapeError(arg, `has ${data.length} values but dims [${dimList.join(', ')}] need ${size}`);
+    checkValues(data, dimList, arg);
     // A tensor of this module goes to the session as it is; anything else (a `{ data, dims }`, a
     // tensor of the other ONNX Runtime package) is wrapped from its data.
     return feed instanceof ort.Tensor ? feed : new ort.Tensor(input.dtype, data, dimList);
@@ -409,7 +467,13 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       entry.session.then((s) => s.release()).catch(() => undefined);
     }
   };
-  const runEntry = async (entry: CacheEntry, lowered: Lowered, feeds: Feeds | undefined): Promise<Record<string, OrtValue>> => {
+  const runEntry = async (
+    entry: CacheEntry,
+    lowered: Lowered,
+    feeds: Feeds | undefined,
+    validate: FeedValidation,
+    ranges: ReadonlyMap<number, IndexRange>,
+  ): Promise<Record<string, OrtValue>> => {
     const f = feeds ?? {};
     if (typeof f !== 'object' || f === null) throw new InvalidArgumentError('feeds', 'expected an object of inputs by name');
     for (const name of Object.keys(f)) {
@@ -422,7 +486,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     }
     const ortFeeds: Record<string, OrtValue> = {};
     for (const input of lowered.inputs) {
-      ortFeeds[input.name] = toOrt(input, f[input.name], boundData(input.tensor));
+      ortFeeds[input.name] = toOrt(input, f[input.name], boundData(input.tensor), validate, ranges.get(input.tensor.id));
     }
     const session = await entry.session;
     try {
@@ -479,10 +543,12 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       const xx = xs.map((x, i) => ownTensor(`xs[${i}]`, x));
       return vjp(tensorOps, yy, xx, dy === undefined ? undefined : ownTensor('dy', dy));
     },
-    async compile(outputs) {
+    async compile(outputs, compileOptions = {}) {
       alive();
       const named = namedOutputs('outputs', outputs);
+      const validate = readValidate('options.validate', compileOptionsOf(compileOptions).validate, defaultValidate);
       const { entry, lowered } = acquire(named);
+      const ranges = validate === 'full' ? indexRanges(topologicalOrder(named.map(([, t]) => t))) : new Map<number, IndexRange>();
       try {
         await entry.session;
       } catch (e) {
@@ -496,7 +562,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
         model: entry.bytes,
         run: (feeds) => {
           if (done || disposed) return Promise.reject(new BackendError('compiled', `this compiled graph${done ? '' : "'s backend"} was disposed`));
-          return runEntry(entry, lowered, feeds);
+          return runEntry(entry, lowered, feeds, validate, ranges);
         },
         dispose: async () => {
           if (done) return;
@@ -505,13 +571,15 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
         },
       };
     },
-    async run(outputs, feeds) {
+    async run(outputs, feeds, runOptions = {}) {
       alive();
       if (!Array.isArray(outputs)) throw new InvalidArgumentError('outputs', 'expected an array of tensors');
       const named = outputs.map((t, i): [string, OrtTensor] => [`output${i}`, ownTensor(`outputs[${i}]`, t)]);
+      const validate = readValidate('options.validate', compileOptionsOf(runOptions).validate, defaultValidate);
+      const ranges = validate === 'full' ? indexRanges(topologicalOrder(named.map(([, t]) => t))) : new Map<number, IndexRange>();
       const { entry, lowered } = acquire(named);
       try {
-        const result = await runEntry(entry, lowered, feeds);
+        const result = await runEntry(entry, lowered, feeds, validate, ranges);
         return named.map(([n]) => result[n]!);
       } finally {
         release(entry);
@@ -546,4 +614,16 @@ function describeData(data: unknown): string {
   if (ArrayBuffer.isView(data)) return `a ${data.constructor.name}`;
   if (Array.isArray(data)) return 'a plain array (use a Float32Array or Int32Array)';
   return typeof data;
+}
+
+function readValidate(argument: string, value: unknown, fallback: FeedValidation): FeedValidation {
+  if (value === undefined) return fallback;
+  if (value !== 'full' && value !== 'shapes') throw new InvalidArgumentError(argument, `expected 'full' or 'shapes', got ${String(value)}`);
+  return value;
+}
+
+function compileOptionsOf(options: unknown): CompileOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError('options', `expected an object such as { validate: 'shapes' }, got ${String(options)}`);
+  return options as CompileOptions;
 }

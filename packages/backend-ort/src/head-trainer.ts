@@ -1,8 +1,11 @@
-import { InvalidArgumentError, cosineLogits, LabelError, type MarginLoss, type MarginStep, NonFiniteError, ShapeError } from '@marginkit/core';
+import { DTypeError, InvalidArgumentError, cosineLogits, LabelError, type MarginLoss, type MarginStep, NonFiniteError, ShapeError } from '@marginkit/core';
 import type { CompiledGraph, Feed, OrtBackend, OrtValue } from './backend.js';
 import type { OrtTensor } from './graph.js';
 
-/** SGD with (heavy-ball) momentum: v ← μ·v + g; W ← W − η·v. The same rule as `tf.train.momentum` and PyTorch's SGD. */
+/**
+ * SGD with (heavy-ball) momentum: v ← μ·v + g; W ← W − η·v. The same rule as `tf.train.momentum` and PyTorch's SGD.
+ * The update runs in float32: η must be a normal float32 (in [1.18e-38, 3.4e38]) and μ must stay below 1 in float32.
+ */
 export interface SgdOptimizer {
   /** The optimizer's kind. */
   readonly kind: 'sgd';
@@ -15,6 +18,9 @@ export interface SgdOptimizer {
 /**
  * Adam (Kingma & Ba): m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
  * W ← W − η·(m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε). The same rule as `tf.train.adam` and PyTorch's Adam.
+ * The update runs in float32: η and ε must be normal float32 values (ε ≥ 1.18e-38, else √v + ε is 0
+ * for a zero gradient and the update 0 / 0; ε ≤ 1.7e38), η / (1 − β₁) must not overflow float32,
+ * and β₁, β₂ must stay below 1 in float32.
  */
 export interface AdamOptimizer {
   /** The optimizer's kind. */
@@ -38,6 +44,65 @@ const checkRate = (argument: string, v: unknown, lo: number, hi: number, loOpen:
   return v;
 };
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+/** The smallest positive normal float32. */
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
+/** A positive value the update multiplies by, in the float32 the graph computes in. */
+const checkFloat32Positive = (argument: string, v: number, role: string): number => {
+  if (v > FLOAT32_MAX) {
+    throw new NonFiniteError(
+      argument,
+      `is ${v}, which overflows to Infinity in float32 (the largest float32 is 3.4028e38): ${role} would make every update NaN`,
+    );
+  }
+  if (v < FLOAT32_MIN_NORMAL) {
+    throw new InvalidArgumentError(
+      argument,
+      `is ${v}, below the smallest normal float32 1.1755e-38: in float32 it is subnormal or rounds to 0, so ${role} would not work`,
+    );
+  }
+  return v;
+};
+
+/** A factor in [0, 1) that must stay below 1 after rounding to float32. */
+const checkFloat32Fraction = (argument: string, v: number): number => {
+  if (Math.fround(v) >= 1)
+    throw new InvalidArgumentError(argument, `is ${v}, which rounds to 1 in float32 (the graph computes in float32): use a value ≤ 0.99999994`);
+  return v;
+};
+
+function checkSgd(prefix: string, options: { readonly learningRate: number; readonly momentum?: number }): SgdOptimizer {
+  const learningRate = checkRate(`${prefix}.learningRate`, options.learningRate, 0, Number.POSITIVE_INFINITY, true);
+  checkFloat32Positive(`${prefix}.learningRate`, learningRate, 'a learning rate of this size');
+  const momentum = checkFloat32Fraction(`${prefix}.momentum`, checkRate(`${prefix}.momentum`, options.momentum ?? 0, 0, 1, false));
+  return { kind: 'sgd', learningRate, momentum };
+}
+
+function checkAdam(
+  prefix: string,
+  options: { readonly learningRate?: number; readonly beta1?: number; readonly beta2?: number; readonly epsilon?: number },
+): AdamOptimizer {
+  const learningRate = checkRate(`${prefix}.learningRate`, options.learningRate ?? 1e-3, 0, Number.POSITIVE_INFINITY, true);
+  checkFloat32Positive(`${prefix}.learningRate`, learningRate, 'a learning rate of this size');
+  const beta1 = checkFloat32Fraction(`${prefix}.beta1`, checkRate(`${prefix}.beta1`, options.beta1 ?? 0.9, 0, 1, false));
+  const beta2 = checkFloat32Fraction(`${prefix}.beta2`, checkRate(`${prefix}.beta2`, options.beta2 ?? 0.999, 0, 1, false));
+  const epsilon = checkRate(`${prefix}.epsilon`, options.epsilon ?? 1e-8, 0, Number.POSITIVE_INFINITY, true);
+  checkFloat32Positive(`${prefix}.epsilon`, epsilon, 'ε (added to √v, which is 0 for a parameter whose gradient is 0, giving 0 / 0)');
+  if (epsilon > FLOAT32_MAX / 2) {
+    throw new NonFiniteError(`${prefix}.epsilon`, `is ${epsilon}: √v + ε can overflow float32 (largest 3.4028e38); use ε ≤ 1.7e38 (1e-8 is usual)`);
+  }
+  const firstStep = learningRate / (1 - beta1);
+  if (firstStep > FLOAT32_MAX) {
+    throw new NonFiniteError(
+      `${prefix}.learningRate`,
+      `is ${learningRate}: the first step's bias-corrected step size η / (1 − β₁) = ${firstStep} overflows float32 (largest 3.4028e38)`,
+    );
+  }
+  return { kind: 'adam', learningRate, beta1, beta2, epsilon };
+}
+
 /**
  * SGD with momentum for {@link headTrainer}.
  *
@@ -52,11 +117,7 @@ const checkRate = (argument: string, v: unknown, lo: number, hi: number, loOpen:
  */
 export function sgd(options: { readonly learningRate: number; readonly momentum?: number }): SgdOptimizer {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('sgd.options', 'expected { learningRate, momentum? }');
-  return {
-    kind: 'sgd',
-    learningRate: checkRate('sgd.learningRate', options.learningRate, 0, Number.POSITIVE_INFINITY, true),
-    momentum: checkRate('sgd.momentum', options.momentum ?? 0, 0, 1, false),
-  };
+  return checkSgd('sgd', options);
 }
 
 /**
@@ -75,13 +136,7 @@ export function adam(
   options: { readonly learningRate?: number; readonly beta1?: number; readonly beta2?: number; readonly epsilon?: number } = {},
 ): AdamOptimizer {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('adam.options', 'expected { learningRate?, beta1?, beta2?, epsilon? }');
-  return {
-    kind: 'adam',
-    learningRate: checkRate('adam.learningRate', options.learningRate ?? 1e-3, 0, Number.POSITIVE_INFINITY, true),
-    beta1: checkRate('adam.beta1', options.beta1 ?? 0.9, 0, 1, false),
-    beta2: checkRate('adam.beta2', options.beta2 ?? 0.999, 0, 1, false),
-    epsilon: checkRate('adam.epsilon', options.epsilon ?? 1e-8, 0, Number.POSITIVE_INFINITY, true),
-  };
+  return checkAdam('adam', options);
 }
 
 /** Options of {@link headTrainer}. */
@@ -120,7 +175,11 @@ export interface HeadTrainer {
   readonly steps: number;
   /**
    * One step: the loss and its gradients on ORT, then the optimizer's update of the centres, also on
-   * ORT, in one session run. Labels are checked (integers in [0, classes)) and embeddings must be finite.
+   * ORT, in one session run. Labels are checked (integers in [0, classes), or −1 where the loss
+   * ignores it) and embeddings must be finite and have at least one row. A step whose loss,
+   * gradient, new centres or new optimizer/margin state is not finite (float32 overflowed) throws
+   * a `NonFiniteError` (argument `step.<output>`, e.g. `step.centers`) and commits nothing: the
+   * centres, optimizer state, margin state and `steps` stay as they were.
    * @param embeddings - [B, D] float32.
    * @param labels - [B] int32.
    */
@@ -177,7 +236,7 @@ export interface HeadTrainer {
  */
 export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptions): Promise<HeadTrainer> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected { loss, centers, classes, dim, optimizer }');
-  const { loss, classes, dim, optimizer } = options;
+  const { loss, classes, dim } = options;
   if (typeof loss !== 'function') throw new InvalidArgumentError('options.loss', 'expected a loss function such as marginSoftmaxLoss(backend, { margin })');
   for (const [k, v] of [
     ['classes', classes],
@@ -190,9 +249,12 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
     throw new ShapeError('options.centers', `has ${options.centers.length} values but classes × dim = ${classes} × ${dim} = ${classes * dim}`);
   }
   if (!options.centers.every(Number.isFinite)) throw new NonFiniteError('options.centers', 'has a non-finite value');
-  if (typeof optimizer !== 'object' || optimizer === null || (optimizer.kind !== 'sgd' && optimizer.kind !== 'adam')) {
+  const given = options.optimizer as HeadOptimizer | null | undefined;
+  if (typeof given !== 'object' || given === null || (given.kind !== 'sgd' && given.kind !== 'adam')) {
     throw new InvalidArgumentError('options.optimizer', 'expected sgd({ ... }) or adam({ ... })');
   }
+  // Checked again: an optimizer object may have been written by hand, bypassing sgd() and adam().
+  const optimizer: HeadOptimizer = given.kind === 'sgd' ? checkSgd('options.optimizer', given) : checkAdam('options.optimizer', given);
 
   const o = backend.tensorOps;
   const x = backend.placeholder('embeddings', [-1, dim]);
@@ -257,6 +319,10 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
       try {
         const scalars = Object.fromEntries(Object.entries(rates()).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
         const out = await graph.run({ ...state, ...scalars, ...traced.draw(b), embeddings, labels });
+        // Nothing is committed until every result is finite: a failed step leaves the trainer as it was.
+        checkStepOutput('loss', out['loss'], steps, optimizer);
+        checkStepOutput('embeddingsGradient', out['embeddingsGradient'], steps, optimizer);
+        for (const k of Object.keys(state)) checkStepOutput(k, out[`${k}Next`], steps, optimizer);
         for (const k of Object.keys(state)) state[k] = out[`${k}Next`]!;
         steps++;
         return { loss: (out['loss']!.data as Float32Array)[0]!, embeddingsGradient: out['embeddingsGradient']! };
@@ -282,12 +348,37 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
   };
 }
 
+/** Throws a NonFiniteError naming the step's result `key` when a value of it is NaN or ±Infinity. */
+function checkStepOutput(key: string, value: OrtValue | undefined, steps: number, optimizer: HeadOptimizer): void {
+  const data = value?.data;
+  if (!(data instanceof Float32Array)) return;
+  for (let i = 0; i < data.length; i++) {
+    if (Number.isFinite(data[i]!)) continue;
+    const name = key.startsWith('state_') ? `state.${key.slice(6)}` : key;
+    const dims = value!.dims;
+    const at = dims.length === 2 ? `[${Math.floor(i / dims[1]!)}, ${i % dims[1]!}]` : `[${i}]`;
+    throw new NonFiniteError(
+      `step.${name}`,
+      `step ${steps + 1} computed a non-finite ${name === 'centers' ? 'new centre' : name} value ${data[i]} at ${dims.length === 0 ? '[]' : at}: float32 overflowed ` +
+        `(learning rate ${optimizer.learningRate}${optimizer.kind === 'adam' ? `, ε ${optimizer.epsilon}` : ''} too large for these gradients, or embeddings/centres too large); ` +
+        'the step was not taken: centres, optimizer state and margin state are as they were',
+    );
+  }
+}
+
 function checkEmbeddings(feed: Feed, dim: number): number {
   if (typeof feed !== 'object' || feed === null || !('dims' in feed)) throw new InvalidArgumentError('embeddings', 'expected an ort.Tensor or { data, dims }');
   const dims = Array.from(feed.dims);
   if (dims.length !== 2 || dims[1] !== dim) throw new ShapeError('embeddings', `expected [B, ${dim}], got [${dims.join(', ')}]`);
-  if (!(feed.data instanceof Float32Array)) throw new InvalidArgumentError('embeddings', 'expected float32 data (a Float32Array)');
+  const b = dims[0]!;
+  if (!Number.isSafeInteger(b) || b < 0) throw new ShapeError('embeddings', `expected [B, ${dim}] with B a positive integer, got [${dims.join(', ')}]`);
+  if (b === 0) throw new ShapeError('embeddings', `is empty: shape [${dims.join(', ')}] has no rows`);
+  if (!(feed.data instanceof Float32Array)) {
+    const got = ArrayBuffer.isView(feed.data) ? `a ${feed.data.constructor.name}` : typeof feed.data;
+    throw new DTypeError('embeddings', `expected float32 data (a Float32Array), got ${got}`);
+  }
   const data = feed.data;
+  if (data.length !== b * dim) throw new ShapeError('embeddings', `has ${data.length} values but [${dims.join(', ')}] needs ${b * dim}`);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) throw new NonFiniteError('embeddings', `has a non-finite value ${data[i]} at [${Math.floor(i / dim)}, ${i % dim}]`);
   }
@@ -329,6 +420,8 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
   for (const k of keys) {
     const given = options.state?.[k];
     const data = given === undefined ? initial[k]!.data : Float32Array.from(given);
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new NonFiniteError(`options.state.${k}`, `has a non-finite value ${data[bad]} at [${bad}]`);
     if (data.length !== initial[k]!.data.length) throw new ShapeError(`options.state.${k}`, `has ${data.length} values, expected ${initial[k]!.data.length}`);
     stateFeeds[`state_${k}`] = { data, dims: [...specs[k]!.shape] };
     stateInputs[k] = backend.placeholder(`state_${k}`, specs[k]!.shape);
@@ -349,6 +442,8 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
       inputKeys.map((k) => {
         const v = drawn[k];
         if (!(v instanceof Float32Array) || v.length !== batch) throw new ShapeError(`options.inputs().${k}`, `expected a Float32Array of ${batch} values`);
+        const bad = v.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) throw new NonFiniteError(`options.inputs().${k}`, `has a non-finite value ${v[bad]} at [${bad}]`);
         return [`input_${k}`, { data: v, dims: [batch] }];
       }),
     );
@@ -359,7 +454,7 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
 
 function checkLabels(feed: Feed, batch: number, classes: number, ignore = false): void {
   if (typeof feed !== 'object' || feed === null || !('dims' in feed)) throw new InvalidArgumentError('labels', 'expected an ort.Tensor or { data, dims }');
-  if (!(feed.data instanceof Int32Array)) throw new InvalidArgumentError('labels', 'expected int32 class indices (an Int32Array)');
+  if (!(feed.data instanceof Int32Array)) throw new DTypeError('labels', 'expected int32 class indices (an Int32Array)');
   const dims = Array.from(feed.dims);
   if (dims.length !== 1 || dims[0] !== batch) throw new ShapeError('labels', `expected [${batch}] (one per embedding), got [${dims.join(', ')}]`);
   const data = feed.data;

@@ -10,9 +10,11 @@
  * @packageDocumentation
  */
 export {
+  type CompileOptions,
   type CompiledGraph,
   type ExportOptions,
   type Feed,
+  type FeedValidation,
   type Feeds,
   type OrtBackend,
   type OrtBackendOptions,
