@@ -152,9 +152,11 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
     ops,
     supports: { gradients: true, eagerValues: true },
     isTensor: (value): value is tfc.Tensor => value instanceof tf.Tensor,
+    isDisposed: (t) => t.isDisposed,
     shape: (t) => t.shape,
+    // Core re-throws this naming the argument: 'embeddings: expected float32, got string, …'.
     dtype: (t): DType => {
-      if (!DTYPES.includes(t.dtype)) throw new DTypeError('tensor', `tfjs dtype ${t.dtype} is not supported (float32, int32, bool)`);
+      if (!DTYPES.includes(t.dtype)) throw new DTypeError('tensor', `got ${t.dtype}, a tfjs dtype marginkit does not take (float32, int32, bool)`);
       return t.dtype as DType;
     },
     readSync: (t) => t.dataSync(),

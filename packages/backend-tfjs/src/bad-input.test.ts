@@ -18,6 +18,7 @@ import {
   degrees,
   marginLogits,
   marginSoftmaxLoss,
+  marginSoftmaxStep,
   sphereface,
 } from '@marginkit/core';
 import * as tf from '@tensorflow/tfjs';
@@ -45,6 +46,12 @@ const w = () =>
     [1, 1, 1],
   ]);
 const y = () => tf.tensor1d([0, 3], 'int32');
+const stateful = defineMargin({
+  type: 'stateful',
+  params: {},
+  state: { t: { shape: [], initial: () => [0] } },
+  transform: ({ cosTarget }) => ({ target: cosTarget }),
+});
 const loss = (options: Record<string, unknown> = {}) => marginSoftmaxLoss(backend, { margin: arcface(), ...options });
 // Calls with deliberately wrong types go through `unknown` parameters, not casts.
 const call = (fn: (...args: never[]) => unknown, ...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args);
@@ -236,7 +243,236 @@ const TABLE: readonly BadInput[] = [
     error: InvalidArgumentError,
     argument: 'numClasses',
   },
+  // options that pass a float64 check but cannot work in float32 (issue 10, class 2)
+  {
+    what: 'scale 1e7 (s·cos loses float32 precision)',
+    run: () => loss({ scale: 1e7 }),
+    error: InvalidArgumentError,
+    argument: 'marginSoftmaxLoss.scale',
+    message: /≤ 1000000.*float32/,
+  },
+  {
+    what: 'scale 1e39 (beyond float32)',
+    run: () => loss({ scale: 1e39 }),
+    error: InvalidArgumentError,
+    argument: 'marginSoftmaxLoss.scale',
+    message: /float32/,
+  },
+  {
+    what: 'marginLogits scale 1e300',
+    run: () => marginLogits(backend, { margin: arcface(), scale: 1e300 }),
+    error: InvalidArgumentError,
+    argument: 'marginLogits.scale',
+  },
+  {
+    what: 'a config with scale 1e9',
+    run: () => createRegistry().loss(backend, { margin: { type: 'cosface' }, scale: 1e9 }),
+    error: InvalidArgumentError,
+    argument: 'marginSoftmaxLoss.scale',
+  },
+  {
+    what: 'normEpsilon 1e-20 (its square underflows float32)',
+    run: () => loss({ normEpsilon: 1e-20 }),
+    error: InvalidArgumentError,
+    argument: 'marginSoftmaxLoss.normEpsilon',
+    message: /square.*float32/,
+  },
+  { what: 'normEpsilon 1e-50', run: () => loss({ normEpsilon: 1e-50 }), error: InvalidArgumentError, argument: 'marginSoftmaxLoss.normEpsilon' },
+  {
+    what: 'cosineLogits normEpsilon 1e-30',
+    run: () => cosineLogits(backend, { normEpsilon: 1e-30 }),
+    error: InvalidArgumentError,
+    argument: 'cosineLogits.normEpsilon',
+  },
+  {
+    what: 'sphereface m 1e5 (m·θ loses float32 precision)',
+    run: () => sphereface({ m: 1e5 }),
+    error: MarginDomainError,
+    argument: 'sphereface.m',
+    message: /float32/,
+  },
+  { what: 'sphereface m 1e308', run: () => sphereface({ m: 1e308 }), error: MarginDomainError, argument: 'sphereface.m' },
+  {
+    what: 'sphereface λ 1e39 (beyond float32)',
+    run: () => sphereface({ lambda: 1e39 }),
+    error: MarginDomainError,
+    argument: 'sphereface.lambda',
+    message: /float32/,
+  },
+  {
+    what: 'sphereface λ 1e300 in a config',
+    run: () => createRegistry().margin({ type: 'sphereface', lambda: 1e300 }),
+    error: MarginDomainError,
+    argument: 'sphereface.lambda',
+  },
+  { what: 'combined m1 1e6', run: () => combinedMargin({ m1: 1e6 }), error: MarginDomainError, argument: 'combinedMargin.m1', message: /float32/ },
+  // tfjs edges: disposed tensors, string and complex dtypes (class 4)
+  { what: 'disposed embeddings', run: () => loss()(disposed(x()), w(), y()), error: InvalidArgumentError, argument: 'embeddings', message: /disposed/ },
+  { what: 'disposed centres', run: () => loss()(x(), disposed(w()), y()), error: InvalidArgumentError, argument: 'centers', message: /disposed/ },
+  { what: 'disposed labels', run: () => loss()(x(), w(), disposed(y())), error: InvalidArgumentError, argument: 'labels', message: /disposed/ },
+  { what: 'disposed centres to cosineLogits', run: () => cosineLogits(backend)(x(), disposed(w())), error: InvalidArgumentError, argument: 'centers' },
+  {
+    what: 'disposed tensor to an op',
+    run: () => createOps(backend).add(x(), disposed(x())),
+    error: InvalidArgumentError,
+    argument: 'add.b',
+    message: /disposed/,
+  },
+  { what: 'disposed tensor to reshape', run: () => createOps(backend).reshape(disposed(x()), [6]), error: InvalidArgumentError, argument: 'reshape.x' },
+  { what: 'disposed variable as embeddings', run: () => loss()(disposed(tf.variable(x())), w(), y()), error: InvalidArgumentError, argument: 'embeddings' },
+  {
+    what: 'disposed state tensor of a step',
+    run: () => marginSoftmaxStep(backend, { margin: stateful })(x(), w(), y(), { state: { t: disposed(tf.scalar(0)) } }),
+    error: InvalidArgumentError,
+    argument: 'options.state.t',
+    message: /disposed/,
+  },
+  {
+    what: 'string embeddings',
+    run: () =>
+      loss()(
+        tf.tensor2d([
+          ['a', 'b', 'c'],
+          ['d', 'e', 'f'],
+        ]),
+        w(),
+        y(),
+      ),
+    error: DTypeError,
+    argument: 'embeddings',
+    message: /expected float32, got string/,
+  },
+  {
+    what: 'complex64 centres',
+    run: () => loss()(x(), tf.complex(tf.zeros([4, 3]), tf.zeros([4, 3])), y()),
+    error: DTypeError,
+    argument: 'centers',
+    message: /complex64/,
+  },
+  { what: 'string labels', run: () => loss()(x(), w(), tf.tensor1d(['0', '3'])), error: DTypeError, argument: 'labels', message: /string/ },
+  {
+    what: 'string tensor to an op',
+    run: () => createOps(backend).exp(tf.tensor1d(['a'])),
+    error: DTypeError,
+    argument: 'exp.x',
+    message: /expected float32, got string/,
+  },
+  { what: 'complex64 indices to oneHot', run: () => createOps(backend).oneHot(tf.complex([1], [0]), 2), error: DTypeError, argument: 'oneHot.indices' },
+  {
+    what: 'string condition to where',
+    run: () => createOps(backend).where(tf.tensor1d(['a']), tf.zeros([1]), tf.zeros([1])),
+    error: DTypeError,
+    argument: 'where.condition',
+  },
+  { what: 'ops.dtype of a string tensor', run: () => createOps(backend).dtype(tf.tensor1d(['a'])), error: DTypeError, argument: 'dtype.x' },
+  // registry limits (class 5)
+  {
+    what: 'compose nested 40 deep',
+    run: () => createRegistry().margin(nested(40)),
+    error: RegistryError,
+    argument: 'config.margins[0]',
+    message: /deeper than 32/,
+  },
+  {
+    what: 'compose nested 100000 deep (no stack overflow)',
+    run: () => createRegistry().margin(nested(100_000)),
+    error: RegistryError,
+    argument: 'config.margins[0]',
+  },
+  {
+    what: 'compose of 2000 margins',
+    run: () => createRegistry().margin(wide(2000)),
+    error: RegistryError,
+    argument: 'config.margins',
+    message: /at most 1000/,
+  },
+  {
+    what: 'compose of 10 × 200 margins (1000 in all)',
+    run: () => createRegistry().margin({ type: 'compose', margins: Array.from({ length: 10 }, () => wide(200)) }),
+    error: RegistryError,
+    argument: 'config.margins[194]',
+    message: /more than 1000 margins/,
+  },
+  {
+    what: 'a 5 MB type name (the message stays short)',
+    run: () => createRegistry().margin({ type: 'x'.repeat(5_000_000) }),
+    error: RegistryError,
+    argument: 'config.type',
+    message: /^[\s\S]{0,400}$/,
+  },
+  {
+    what: 'registering a 5 MB name',
+    run: () => createRegistry().registerMargin('X'.repeat(5_000_000), () => arcface()),
+    error: RegistryError,
+    argument: 'type',
+    message: /^[\s\S]{0,400}$/,
+  },
+  {
+    what: 'a 5 MB fallback string',
+    run: () => createRegistry().margin({ type: 'arcface', fallback: 'x'.repeat(5_000_000) }),
+    error: InvalidArgumentError,
+    argument: 'arcface.fallback',
+    message: /^[\s\S]{0,400}$/,
+  },
+  {
+    what: 'composeMargins nested 40 deep',
+    run: () => Array.from({ length: 40 }).reduce<ReturnType<typeof arcface>>((m) => composeMargins(m), arcface()),
+    error: InvalidArgumentError,
+    argument: 'margins',
+    message: /deeper than 32/,
+  },
+  {
+    what: 'composeMargins of 1001 margins',
+    run: () => composeMargins(...Array.from({ length: 1001 }, () => cosface())),
+    error: InvalidArgumentError,
+    argument: 'margins',
+    message: /at most 1000/,
+  },
+  {
+    what: 'a factory that returns null',
+    run: () =>
+      createRegistry()
+        .registerMargin('broken', () => call(() => null) as never)
+        .margin({ type: 'broken' }),
+    error: RegistryError,
+    argument: 'config',
+    message: /"broken" returned null/,
+  },
+  {
+    what: 'a factory that returns a non-margin',
+    run: () =>
+      createRegistry()
+        .registerMargin('broken', () => ({ type: 'broken' }) as never)
+        .margin({ type: 'broken' }),
+    error: RegistryError,
+    argument: 'config',
+    message: /"broken".*not a margin/,
+  },
+  {
+    what: 'a factory that returns null inside compose',
+    run: () =>
+      createRegistry()
+        .registerMargin('broken', () => undefined as never)
+        .margin({ type: 'compose', margins: [{ type: 'broken' }] }),
+    error: RegistryError,
+    argument: 'config.margins[0]',
+  },
 ];
+
+function disposed<T extends tf.Tensor>(t: T): T {
+  t.dispose();
+  return t;
+}
+
+function nested(depth: number): Record<string, unknown> {
+  let config: Record<string, unknown> = { type: 'arcface' };
+  for (let i = 0; i < depth; i++) config = { type: 'compose', margins: [config] };
+  return config;
+}
+
+function wide(n: number): Record<string, unknown> {
+  return { type: 'compose', margins: Array.from({ length: n }, () => ({ type: 'cosface', m: 0.1 })) };
+}
 
 describe('bad input gets a typed error naming the argument', () => {
   beforeAll(async () => {

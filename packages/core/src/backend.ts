@@ -43,8 +43,17 @@ export interface Backend<T, S extends T = T> {
   isTensor(value: unknown): value is T;
   /** The static shape of a tensor; −1 marks a dimension a symbolic backend does not know yet. */
   shape(tensor: T): readonly number[];
-  /** The dtype of a tensor. */
+  /**
+   * The dtype of a tensor. For a tensor of a dtype marginkit does not take (tfjs string, complex64)
+   * it throws a `DTypeError`; core re-throws it naming the argument the tensor was passed as.
+   */
   dtype(tensor: T): DType;
+  /**
+   * True when a tensor of this backend has been released (tfjs: `isDisposed`); core checks it
+   * before every op and loss, and throws an `InvalidArgumentError` naming the argument.
+   * Optional: backends whose tensors cannot be released omit it.
+   */
+  isDisposed?(tensor: T): boolean;
   /** The values of a tensor, when `supports.eagerValues`; used for input validation and small state. */
   readSync?(tensor: T): ArrayLike<number>;
   /**

@@ -1,5 +1,5 @@
 import { type Backend, assertBackend } from './backend.js';
-import { DTypeError, InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
+import { DTypeError, InvalidArgumentError, NonFiniteError, ShapeError, shorten } from './errors.js';
 import type { ConstantValues, DType } from './ops.js';
 
 /**
@@ -135,14 +135,13 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
   const b = backend;
 
   const tensor = (op: string, arg: string, x: T): readonly number[] => {
-    if (!b.isTensor(x)) {
-      throw new InvalidArgumentError(`${op}.${arg}`, `expected a ${b.name} tensor, got ${describe(x)}`);
-    }
+    checkTensor(b, `${op}.${arg}`, x);
     return b.shape(x);
   };
+  const dtypeOf = (op: string, arg: string, x: T, expected?: string): DType => dtypeOfTensor(b, `${op}.${arg}`, x, expected);
   const floatTensor = (op: string, arg: string, x: T): readonly number[] => {
     const shape = tensor(op, arg, x);
-    const dt = b.dtype(x);
+    const dt = dtypeOf(op, arg, x, 'float32');
     if (dt !== 'float32') throw new DTypeError(`${op}.${arg}`, `expected float32, got ${dt}`);
     return shape;
   };
@@ -180,7 +179,7 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     shape: (x) => tensor('shape', 'x', x),
     dtype: (x) => {
       tensor('dtype', 'x', x);
-      return b.dtype(x);
+      return dtypeOf('dtype', 'x', x);
     },
     scalar: (value) => {
       if (typeof value !== 'number') throw new InvalidArgumentError('scalar.value', `expected a number, got ${describe(value)}`);
@@ -224,7 +223,8 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     less: binary('less'),
     where: (condition, x, y) => {
       const sc = tensor('where', 'condition', condition);
-      if (b.dtype(condition) !== 'bool') throw new DTypeError('where.condition', `expected bool, got ${b.dtype(condition)}`);
+      const dc = dtypeOf('where', 'condition', condition, 'bool');
+      if (dc !== 'bool') throw new DTypeError('where.condition', `expected bool, got ${dc}`);
       const sa = floatTensor('where', 'a', x);
       const sb = floatTensor('where', 'b', y);
       for (const [arg, s] of [
@@ -272,7 +272,8 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     gatherPerRow: (x, indices) => {
       const sx = floatTensor('gatherPerRow', 'x', x);
       const si = tensor('gatherPerRow', 'indices', indices);
-      if (b.dtype(indices) !== 'int32') throw new DTypeError('gatherPerRow.indices', `expected int32, got ${b.dtype(indices)}`);
+      const di = dtypeOf('gatherPerRow', 'indices', indices, 'int32');
+      if (di !== 'int32') throw new DTypeError('gatherPerRow.indices', `expected int32, got ${di}`);
       if (sx.length !== 2) throw new ShapeError('gatherPerRow.x', `expected rank 2 [B, C], got ${fmt(sx)}`);
       if (si.length !== 1) throw new ShapeError('gatherPerRow.indices', `expected rank 1 [B], got ${fmt(si)}`);
       if (si[0]! >= 0 && sx[0]! >= 0 && si[0] !== sx[0]) {
@@ -282,7 +283,8 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     },
     oneHot: (indices, depth) => {
       const si = tensor('oneHot', 'indices', indices);
-      if (b.dtype(indices) !== 'int32') throw new DTypeError('oneHot.indices', `expected int32, got ${b.dtype(indices)}`);
+      const di = dtypeOf('oneHot', 'indices', indices, 'int32');
+      if (di !== 'int32') throw new DTypeError('oneHot.indices', `expected int32, got ${di}`);
       if (si.length !== 1) throw new ShapeError('oneHot.indices', `expected rank 1 [B], got ${fmt(si)}`);
       if (!Number.isInteger(depth) || depth < 1) throw new InvalidArgumentError('oneHot.depth', `must be a positive integer, got ${depth}`);
       return b.ops.oneHot([indices], { depth });
@@ -295,11 +297,40 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
   };
 }
 
+/**
+ * Checks that `x` is a live tensor of `backend`: a tensor of it, and not released (when the
+ * backend reports disposal); throws an {@link InvalidArgumentError} naming `argument` otherwise.
+ * @internal
+ */
+export function checkTensor<T>(backend: Backend<T>, argument: string, x: unknown, what = ''): asserts x is T {
+  if (!backend.isTensor(x)) throw new InvalidArgumentError(argument, `expected a ${backend.name} tensor${what}, got ${describe(x)}`);
+  if (backend.isDisposed?.(x) === true) {
+    throw new InvalidArgumentError(argument, `is a disposed ${backend.name} tensor${what} (it was released, e.g. by dispose() or tidy(), before this call)`);
+  }
+}
+
+/**
+ * The dtype of a tensor, with the backend's error for a dtype marginkit does not take (tfjs
+ * string, complex64) re-thrown naming `argument` instead of the backend's generic 'tensor'.
+ * @internal
+ */
+export function dtypeOfTensor<T>(backend: Backend<T>, argument: string, x: T, expected?: string): DType {
+  try {
+    return backend.dtype(x);
+  } catch (e) {
+    if (e instanceof DTypeError) {
+      const detail = e.message.startsWith(`${e.argument}: `) ? e.message.slice(e.argument.length + 2) : e.message;
+      throw new DTypeError(argument, expected === undefined ? detail : `expected ${expected}, ${detail}`);
+    }
+    throw e;
+  }
+}
+
 /** A short description of a value's type for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
   if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${shorten(String(value))}`;
 }

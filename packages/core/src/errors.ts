@@ -212,3 +212,23 @@ export class UnsupportedOpError extends InvalidArgumentError {
     super(op, message, 'UNSUPPORTED_OP');
   }
 }
+
+/** Longer values are cut in error messages (a 5 MB type name must not make a 5 MB message). */
+export const MAX_MESSAGE_VALUE = 100;
+
+/**
+ * Cuts a value quoted in an error message to its first {@link MAX_MESSAGE_VALUE} characters plus
+ * `…` (and the full length), so that messages stay short whatever the caller passed.
+ *
+ * @param text - the value as text.
+ * @returns `text`, or its first 100 characters, `…` and the length.
+ *
+ * @example
+ * ```ts
+ * import { shorten } from '@marginkit/core';
+ * console.log(shorten('x'.repeat(200)).length < 130); // true
+ * ```
+ */
+export function shorten(text: string): string {
+  return text.length <= MAX_MESSAGE_VALUE ? text : `${text.slice(0, MAX_MESSAGE_VALUE)}… (${text.length} characters)`;
+}

@@ -28,7 +28,9 @@ export {
   RegistryError,
   ShapeError,
   UnsupportedOpError,
+  shorten,
 } from './errors.js';
+export { FLOAT32_LIMITS, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './float32.js';
 export {
   type CosineLogitsOptions,
   DEFAULT_EPSILON,

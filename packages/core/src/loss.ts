@@ -1,6 +1,7 @@
 import { type Backend, assertBackend } from './backend.js';
-import { type Ops, createOps, describe } from './create-ops.js';
+import { type Ops, checkTensor, createOps, describe, dtypeOfTensor } from './create-ops.js';
 import { DTypeError, InvalidArgumentError, LabelError, NonFiniteError, ShapeError } from './errors.js';
+import { FLOAT32_LIMITS, FLOAT32_MIN_NORMAL } from './float32.js';
 import { type Margin, type MarginContext, type MarginResult, readChoice, readOptions } from './margin.js';
 
 /** How per-sample losses are reduced: `'mean'` over the batch, `'sum'`, or `'none'` ([B]). */
@@ -33,7 +34,11 @@ export type Labels<T> = T | readonly number[] | Int32Array;
 
 /** Options shared by the logits functions. */
 export interface NormalizeOptions {
-  /** L2 normalisation uses x / sqrt(max(‖x‖², eps²)); default eps 1e-12, so a zero vector maps to 0. */
+  /**
+   * L2 normalisation uses x / sqrt(max(‖x‖², eps²)) (computed without overflow: rows are scaled by
+   * their largest entry first); default eps 1e-12, so a zero vector maps to 0. In [2⁻⁶³ ≈ 1.08e-19,
+   * 1e-3]: eps² must be a normal float32.
+   */
   readonly normEpsilon?: number;
   /** What to check on each call; default `'full'`. */
   readonly validate?: Validation;
@@ -49,7 +54,11 @@ export interface CosineLogitsOptions extends NormalizeOptions {
 export interface MarginLogitsOptions extends NormalizeOptions {
   /** The margin applied to the target logit. */
   readonly margin: Margin;
-  /** The scale s > 0 the logits are multiplied by. Default 64. Ignored by margins with `featureScale: 'norm'`. */
+  /**
+   * The scale s > 0 the logits are multiplied by, at most 1e6 (float32: s·cos must stay finite and
+   * precise). Default 64. Ignored by margins with `featureScale: 'norm'`, which scale by ‖x‖ (+Infinity,
+   * and a non-finite loss, only for a row whose norm exceeds the float32 maximum ≈ 3.4e38).
+   */
   readonly scale?: number;
   /**
    * Cosines are clamped to [−1 + ε, 1 − ε] before `acos`. Default {@link DEFAULT_EPSILON}
@@ -91,27 +100,38 @@ export const LOSS_OPTION_KEYS: readonly string[] = [...MARGIN_KEYS, 'reduction']
 
 function resolveBase<T>(owner: string, backend: Backend<T>, o: Readonly<Record<string, unknown>>): Resolved<T> {
   assertBackend<T>(backend);
-  const normEpsilon = positive(`${owner}.normEpsilon`, o['normEpsilon'], 1e-12, 1e-3);
+  const normEpsilon = positive(`${owner}.normEpsilon`, o['normEpsilon'], 1e-12, 1e-3, FLOAT32_LIMITS.normEpsilon);
   const validate = readChoice(`${owner}.validate`, o['validate'], 'full', ['full', 'shapes']);
   return { ops: createOps(backend), normEpsilon, validate };
 }
 
-/** A finite number in (0, max] (or > 0 without `max`), or the default. */
-function positive(argument: string, value: unknown, fallback: number, max = Number.POSITIVE_INFINITY): number {
+/**
+ * A finite number in (0, max] (or > 0 without `max`), or the default; `limit` adds a float32
+ * bound (a minimum and/or a maximum) and the reason for it, from {@link FLOAT32_LIMITS}.
+ */
+function positive(
+  argument: string,
+  value: unknown,
+  fallback: number,
+  max = Number.POSITIVE_INFINITY,
+  limit: { readonly min?: number; readonly max?: number; readonly why: string } | undefined = undefined,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${typeof value}`);
   if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
   if (value <= 0 || value > max)
     throw new InvalidArgumentError(argument, `must be ${max === Number.POSITIVE_INFINITY ? '> 0' : `in (0, ${max}]`}, got ${value}`);
+  if (limit?.min !== undefined && value < limit.min) throw new InvalidArgumentError(argument, `must be ≥ ${limit.min}, got ${value}: ${limit.why}`);
+  if (limit?.max !== undefined && value > limit.max) throw new InvalidArgumentError(argument, `must be ≤ ${limit.max}, got ${value}: ${limit.why}`);
   return value;
 }
 
 function checkMatrix<T>(r: Resolved<T>, argument: string, x: T, what: string): readonly number[] {
   const { backend } = r.ops;
-  if (!backend.isTensor(x)) throw new InvalidArgumentError(argument, `expected a ${backend.name} tensor ${what}, got ${describe(x)}`);
+  checkTensor(backend, argument, x, ` ${what}`);
   const shape = backend.shape(x);
   if (shape.length !== 2) throw new ShapeError(argument, `expected rank 2 ${what}, got shape [${shape.join(', ')}]`);
-  const dtype = backend.dtype(x);
+  const dtype = dtypeOfTensor(backend, argument, x, 'float32');
   if (dtype !== 'float32') throw new DTypeError(argument, `expected float32, got ${dtype}`);
   if (shape[0] === 0) throw new ShapeError(argument, `is empty: shape [${shape.join(', ')}] has no rows`);
   if (shape[1] === 0) throw new ShapeError(argument, `has zero-length rows: shape [${shape.join(', ')}]`);
@@ -147,9 +167,10 @@ function checkInputs<T>(r: MarginResolved<T>, embeddings: T, centers: T, labels:
   const [b, c] = checkPair(r, embeddings, centers, r.subCenters);
   const ignore = r.ignoreIndex !== undefined;
   if (backend.isTensor(labels)) {
+    checkTensor(backend, 'labels', labels);
     const shape = backend.shape(labels);
     if (shape.length !== 1) throw new ShapeError('labels', `expected rank 1 [B], got shape [${shape.join(', ')}]`);
-    const dtype = backend.dtype(labels);
+    const dtype = dtypeOfTensor(backend, 'labels', labels, 'int32 class indices');
     if (dtype !== 'int32') throw new DTypeError('labels', `expected int32 class indices, got ${dtype}`);
     if (shape[0]! >= 0 && b >= 0 && shape[0] !== b) throw new ShapeError('labels', `has ${shape[0]} entries but embeddings have ${b} rows`);
     if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) checkLabelValues(backend.readSync(labels), c, ignore);
@@ -177,11 +198,24 @@ function checkLabelValues(values: ArrayLike<number>, classes: number, ignore: bo
   }
 }
 
-/** Row-wise L2 normalisation x / sqrt(max(‖x‖², eps²)); also returns the norms [B, 1]. */
+/**
+ * Row-wise L2 normalisation x / max(‖x‖, eps) (= x / √max(‖x‖², eps²)), without overflow or
+ * underflow for every finite float32 input: each row is first divided by its largest |entry| m
+ * (held constant for the gradient: the result does not depend on it), so ‖x/m‖ ∈ [1, √D] can
+ * be squared safely, and the unit rows are (x/m) / max(‖x/m‖, eps/m) (a zero row, m = 0, uses
+ * m = 2⁻¹²⁶ instead and maps to 0). Also returns the norms max(‖x‖, eps) [B, 1], computed as
+ * m·max(‖x/m‖, eps/m): exact to float32 rounding wherever ‖x‖ is a float32 number, and +Infinity
+ * only where ‖x‖ itself exceeds the float32 maximum ≈ 3.4e38 (possible for rows with entries
+ * near it); the unit rows and cosines stay finite even then.
+ */
 function normalizeRows<T>(ops: Ops<T>, x: T, eps: number): { readonly unit: T; readonly norm: T } {
-  const sq = ops.sum(ops.mul(x, x), 1, true);
-  const norm = ops.sqrt(ops.maximum(sq, ops.scalar(eps * eps)));
-  return { unit: ops.div(x, norm), norm };
+  // There is no abs op: |x| = max(x, −x).
+  const m = ops.stopGradient(ops.maximum(ops.max(ops.maximum(x, ops.neg(x)), 1, true), ops.scalar(FLOAT32_MIN_NORMAL)));
+  const y = ops.div(x, m);
+  // Σ y² ≥ 1 for every row with a normal largest entry; the floor only keeps √'s gradient finite for a zero row.
+  const ny = ops.sqrt(ops.maximum(ops.sum(ops.mul(y, y), 1, true), ops.scalar(1e-30)));
+  const d = ops.maximum(ny, ops.div(ops.scalar(eps), m));
+  return { unit: ops.div(y, d), norm: ops.mul(m, d) };
 }
 
 function cosines<T>(r: Resolved<T>, embeddings: T, centers: T, subCenters = 1): { readonly cos: T; readonly norm: T } {
@@ -243,7 +277,7 @@ function resolveMargin<T>(
   if (typeof margin !== 'object' || margin === null || typeof (margin as Margin).transform !== 'function') {
     throw new InvalidArgumentError(`${owner}.margin`, `expected a margin such as arcface() or defineMargin(...), got ${describe(margin)}`);
   }
-  const scale = positive(`${owner}.scale`, o['scale'], 64);
+  const scale = positive(`${owner}.scale`, o['scale'], 64, Number.POSITIVE_INFINITY, FLOAT32_LIMITS.scale);
   const epsilon = positive(`${owner}.epsilon`, o['epsilon'], DEFAULT_EPSILON, 0.1);
   const subCenters = readSubCenters(`${owner}.subCenters`, o['subCenters']);
   const ignoreIndex = o['ignoreIndex'];
@@ -357,7 +391,7 @@ function stepTensors<T>(
       state[key] = ops.constant(initial[key]!.data, spec.shape);
       continue;
     }
-    if (!ops.backend.isTensor(t)) throw new InvalidArgumentError(`options.state.${key}`, `expected a ${ops.backend.name} tensor, got ${describe(t)}`);
+    checkTensor(ops.backend, `options.state.${key}`, t);
     const shape = ops.backend.shape(t as T);
     if (shape.length !== spec.shape.length || shape.some((d, i) => d >= 0 && d !== spec.shape[i])) {
       throw new ShapeError(`options.state.${key}`, `expected shape [${spec.shape.join(', ')}] for margin '${margin.type}', got [${shape.join(', ')}]`);
@@ -370,7 +404,7 @@ function stepTensors<T>(
   for (const key of Object.keys(wanted)) {
     const t = givenInputs[key];
     if (t === undefined) throw new InvalidArgumentError(`options.inputs.${key}`, `is required by margin '${margin.type}' (a float32 [B] tensor per step)`);
-    if (!ops.backend.isTensor(t)) throw new InvalidArgumentError(`options.inputs.${key}`, `expected a ${ops.backend.name} tensor, got ${describe(t)}`);
+    checkTensor(ops.backend, `options.inputs.${key}`, t);
     const shape = ops.backend.shape(t as T);
     if (shape.length !== 1 || (shape[0]! >= 0 && batch >= 0 && shape[0] !== batch)) {
       throw new ShapeError(`options.inputs.${key}`, `expected shape [${batch}] (one value per row), got [${shape.join(', ')}]`);

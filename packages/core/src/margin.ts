@@ -1,5 +1,5 @@
 import type { Ops } from './create-ops.js';
-import { InvalidArgumentError, MarginDomainError, NonFiniteError } from './errors.js';
+import { InvalidArgumentError, MarginDomainError, NonFiniteError, shorten } from './errors.js';
 
 /** A JSON value, for margin configs that can be stored as JSON. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -171,7 +171,7 @@ export function readOptions(owner: string, options: unknown, allowed: readonly s
   for (const key of Object.keys(options)) {
     if (FORBIDDEN_KEYS.has(key)) throw new InvalidArgumentError(`${owner}.${key}`, 'is a forbidden key');
     if (!allowed.includes(key)) {
-      throw new InvalidArgumentError(`${owner}.${key}`, `unknown option; expected one of: ${allowed.join(', ') || '(none)'}`);
+      throw new InvalidArgumentError(`${owner}.${shorten(key)}`, `unknown option; expected one of: ${allowed.join(', ') || '(none)'}`);
     }
     out[key] = (options as Record<string, unknown>)[key];
   }
@@ -185,7 +185,8 @@ export function readOptions(owner: string, options: unknown, allowed: readonly s
  * @param argument - the name used in errors, e.g. `'myMargin.m'`.
  * @param value - the value to read.
  * @param fallback - the default.
- * @param domain - the bounds and their text for messages, e.g. `{ min: 0, max: 1, text: '[0, 1]' }`.
+ * @param domain - the bounds and their text for messages, e.g. `{ min: 0, max: 1, text: '[0, 1]' }`, and
+ *   optionally `why` the bounds are what they are (e.g. a float32 limit), appended to the message.
  * @returns the number.
  *
  * @example
@@ -198,13 +199,13 @@ export function readNumber(
   argument: string,
   value: unknown,
   fallback: number,
-  domain: { readonly min: number; readonly max: number; readonly maxOpen?: boolean; readonly text: string },
+  domain: { readonly min: number; readonly max: number; readonly maxOpen?: boolean; readonly text: string; readonly why?: string },
 ): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${typeof value}`);
   if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
   if (value < domain.min || value > domain.max || (domain.maxOpen === true && value === domain.max)) {
-    throw new MarginDomainError(argument, `must be in ${domain.text}, got ${value}`);
+    throw new MarginDomainError(argument, `must be in ${domain.text}, got ${value}${domain.why === undefined ? '' : `: ${domain.why}`}`);
   }
   return value;
 }
@@ -227,7 +228,7 @@ export function readNumber(
 export function readChoice<C extends string>(argument: string, value: unknown, fallback: C, choices: readonly C[]): C {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(argument, `must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(argument, `must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${shorten(JSON.stringify(value))}`);
   }
   return value as C;
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, MarginDomainError } from './errors.js';
+import { FLOAT32_LIMITS } from './float32.js';
 import {
   type FallbackPolicy,
   type FeatureScale,
@@ -21,8 +22,10 @@ import {
 const GRADIENTS: readonly GradientPolicy[] = ['exact', 'straight-through'];
 const PI_OPEN = { min: 0, max: Math.PI, maxOpen: true, text: '[0, π)' } as const;
 const COS_SHIFT = { min: 0, max: 2, text: '[0, 2]' } as const;
-const AT_LEAST_ONE = { min: 1, max: Number.MAX_VALUE, text: '[1, ∞)' } as const;
-const POSITIVE = { min: Number.MIN_VALUE, max: Number.MAX_VALUE, text: '(0, ∞)' } as const;
+const ANGULAR = FLOAT32_LIMITS.angularMultiplier;
+const AT_LEAST_ONE = { min: 1, max: ANGULAR.max, text: `[1, ${ANGULAR.max}]`, why: ANGULAR.why } as const;
+const POSITIVE = { min: Number.MIN_VALUE, max: ANGULAR.max, text: `(0, ${ANGULAR.max}]`, why: ANGULAR.why } as const;
+const LAMBDA = { min: 0, max: FLOAT32_LIMITS.lambda.max, text: `[0, ${FLOAT32_LIMITS.lambda.max}]`, why: FLOAT32_LIMITS.lambda.why } as const;
 
 /**
  * A margin from a function of the target cosine: `transform` applies it to `cosTarget` and
@@ -123,13 +126,13 @@ export function cosfaceFrom(options: unknown): Margin {
 
 /** Options of {@link sphereface}. */
 export interface SphereFaceOptions {
-  /** Multiplicative angular margin m (unitless), any real m ≥ 1. Default 4. */
+  /** Multiplicative angular margin m (unitless), any real m in [1, 1e4] (float32: m·θ must stay precise). Default 4. */
   readonly m?: number;
   /** `'psi'` (default), `'easy'` or `'none'`; `'linear'` is defined for m = 1 only. */
   readonly fallback?: FallbackPolicy;
   /** How gradients flow. Default `'exact'`. */
   readonly gradient?: GradientPolicy;
-  /** A-Softmax annealing λ ≥ 0: target (λ·c_y + ψ(mθ_y)) / (1 + λ). Default 0 (no blend). */
+  /** A-Softmax annealing λ in [0, 1e30] (float32: λ·c and 1 + λ must stay finite): target (λ·c_y + ψ(mθ_y)) / (1 + λ). Default 0 (no blend). */
   readonly lambda?: number;
   /** `'norm'` scales logits by ‖x‖ as the original did; `'fixed'` (default) by the loss's scale. */
   readonly featureScale?: FeatureScale;
@@ -142,8 +145,8 @@ export interface SphereFaceOptions {
  * Reference code: wy1iu/sphereface (`margin_inner_product_layer`) and
  * insightface `CombinedMarginLoss` (m1).
  *
- * @param options - `m`: multiplicative angular margin (unitless), any real ≥ 1, default 4;
- *   `fallback`: `'psi'` (default), `'easy'` or `'none'`; `lambda`: annealing blend ≥ 0, default 0;
+ * @param options - `m`: multiplicative angular margin (unitless), any real in [1, 1e4], default 4;
+ *   `fallback`: `'psi'` (default), `'easy'` or `'none'`; `lambda`: annealing blend in [0, 1e30], default 0;
  *   `featureScale`: `'fixed'` (default) or `'norm'`; `gradient`. See {@link SphereFaceOptions}.
  * @returns the margin.
  *
@@ -164,7 +167,7 @@ export function spherefaceFrom(options: unknown): Margin {
   const m = readNumber('sphereface.m', o['m'], 4, AT_LEAST_ONE);
   const fallback = readChoice('sphereface.fallback', o['fallback'], 'psi', ['linear', 'psi', 'easy', 'none']);
   const gradient = readChoice('sphereface.gradient', o['gradient'], 'exact', GRADIENTS);
-  const lambda = readNumber('sphereface.lambda', o['lambda'], 0, { min: 0, max: Number.MAX_VALUE, text: '[0, ∞)' });
+  const lambda = readNumber('sphereface.lambda', o['lambda'], 0, LAMBDA);
   const featureScale = readChoice('sphereface.featureScale', o['featureScale'], 'fixed', ['fixed', 'norm']);
   if (fallback === 'linear' && m !== 1) {
     throw new MarginDomainError('sphereface.fallback', `'linear' is defined for m = 1 only, got m = ${m}; use 'psi'`);
@@ -182,7 +185,7 @@ export function spherefaceFrom(options: unknown): Margin {
 
 /** Options of {@link combinedMargin}. */
 export interface CombinedMarginOptions {
-  /** Multiplicative angular margin m1 > 0 (unitless); the ArcFace paper's CM2 uses 0.9. Default 1. */
+  /** Multiplicative angular margin m1 in (0, 1e4] (unitless; float32: m1·θ must stay precise); the ArcFace paper's CM2 uses 0.9. Default 1. */
   readonly m1?: number;
   /** Additive angular margin m2 in [0, π), radians. Default 0.3. */
   readonly m2?: number;
@@ -205,7 +208,7 @@ export interface CombinedMarginOptions {
  * margin turns negative unless m3 makes up for it: for the paper's CM2 (0.9, 0.4, 0.15) that angle
  * is 4 rad, beyond π, so CM2's target stays below c_y everywhere; (0.8, 0.3, 0) crosses at 1.5 rad.
  *
- * @param options - `m1` > 0 (multiplicative, unitless, default 1), `m2` in [0, π) (additive angular,
+ * @param options - `m1` in (0, 1e4] (multiplicative, unitless, default 1), `m2` in [0, π) (additive angular,
  *   radians, default 0.3), `m3` in [0, 2] (additive cosine, default 0.2); `fallback`: `'psi'` (default),
  *   `'linear'` (m1 = 1 only), `'easy'` or `'none'`; `gradient`. See {@link CombinedMarginOptions}.
  * @returns the margin.
@@ -410,6 +413,13 @@ export function composeMargins(...margins: readonly Margin[]): Margin {
       throw new InvalidArgumentError(`margins[${i}]`, 'is not a margin (expected an object from arcface(), defineMargin(), ...)');
     }
   });
+  // Bounded like registry configs, so that no composition overflows the stack when it runs.
+  const depth = 1 + margins.reduce((d, m) => Math.max(d, COMPOSED.get(m)?.depth ?? 0), 0);
+  const size = margins.reduce((n, m) => n + (COMPOSED.get(m)?.size ?? 1), 1);
+  if (depth > MAX_COMPOSE_DEPTH) {
+    throw new InvalidArgumentError('margins', `compositions nest deeper than ${MAX_COMPOSE_DEPTH} levels (composeMargins inside composeMargins); flatten them`);
+  }
+  if (size > MAX_COMPOSE_SIZE) throw new InvalidArgumentError('margins', `the composition holds ${size} margins in all; at most ${MAX_COMPOSE_SIZE}`);
   const state = mergeDeclarations(margins, (m) => m.state, 'state');
   const inputs = mergeDeclarations(margins, (m) => m.inputs, 'inputs');
   const targets = margins.map((m) => m.targetLogit);
@@ -422,9 +432,18 @@ export function composeMargins(...margins: readonly Margin[]): Margin {
     ...(inputs === undefined ? {} : { inputs }),
     transform: <T>(context: MarginContext<T>): MarginResult<T> => composeTransforms(margins, context),
   };
-  if (!oneLine) return composed;
-  return { ...composed, targetLogit: <T>(c: T, context: TargetContext<T>): T => targets.reduce<T>((t, f) => f!(t, context), c) };
+  const out: Margin = oneLine
+    ? { ...composed, targetLogit: <T>(c: T, context: TargetContext<T>): T => targets.reduce<T>((t, f) => f!(t, context), c) }
+    : composed;
+  COMPOSED.set(out, { depth, size });
+  return out;
 }
+
+/** How deeply compositions may nest and how many margins they may hold (as registry configs). */
+const MAX_COMPOSE_DEPTH = 32;
+const MAX_COMPOSE_SIZE = 1000;
+/** The nesting depth and size of each composition made here. */
+const COMPOSED = new WeakMap<Margin, { readonly depth: number; readonly size: number }>();
 
 function mergeDeclarations<S>(
   margins: readonly Margin[],

@@ -1,5 +1,6 @@
 import type { Backend } from './backend.js';
-import { RegistryError } from './errors.js';
+import { describe } from './create-ops.js';
+import { RegistryError, shorten } from './errors.js';
 import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, type MarginStep, marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
 import { FORBIDDEN_KEYS, type Margin, type MarginConfig } from './margin.js';
 import { arcfaceFrom, combinedMarginFrom, composeMargins, cosfaceFrom, noMargin, spherefaceFrom } from './margins.js';
@@ -48,6 +49,11 @@ export interface Registry {
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 
+/** How deeply margin configs may nest (`compose` inside `compose`), so that no config overflows the stack. */
+export const MAX_CONFIG_DEPTH = 32;
+/** How many margins one config may build in all, so that no config builds without bound. */
+export const MAX_CONFIG_MARGINS = 1000;
+
 function plainObject(path: string, value: unknown): Readonly<Record<string, unknown>> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RegistryError(path, `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
@@ -84,23 +90,48 @@ function plainObject(path: string, value: unknown): Readonly<Record<string, unkn
 export function createRegistry(options: { readonly builtins?: boolean } = {}): Registry {
   const factories = new Map<string, MarginFactory>();
 
+  // Depth and size of the config being built: factories call `build` synchronously for nested configs.
+  let depth = 0;
+  let built = 0;
   const build = (config: unknown, path: string): Margin => {
+    if (depth === 0) built = 0;
+    if (depth >= MAX_CONFIG_DEPTH) {
+      throw new RegistryError(path, `nests margin configs deeper than ${MAX_CONFIG_DEPTH} levels (compose inside compose); flatten it`);
+    }
+    if (++built > MAX_CONFIG_MARGINS) throw new RegistryError(path, `the config builds more than ${MAX_CONFIG_MARGINS} margins in all`);
     const c = plainObject(path, config);
     const type = c['type'];
     if (typeof type !== 'string') throw new RegistryError(`${path}.type`, `must be a string naming a margin, got ${typeof type}`);
     const factory = factories.get(type);
     if (!factory) {
-      throw new RegistryError(`${path}.type`, `unknown margin type ${JSON.stringify(type)}; known: ${[...factories.keys()].sort().join(', ') || '(none)'}`);
+      throw new RegistryError(
+        `${path}.type`,
+        `unknown margin type ${shorten(JSON.stringify(type))}; known: ${[...factories.keys()].sort().join(', ') || '(none)'}`,
+      );
     }
     const params: Record<string, unknown> = Object.create(null);
     for (const [k, v] of Object.entries(c)) if (k !== 'type') params[k] = v;
-    return factory(params, build);
+    depth++;
+    let margin: unknown;
+    try {
+      margin = factory(params, build);
+    } finally {
+      depth--;
+    }
+    if (!isMargin(margin)) {
+      throw new RegistryError(
+        path,
+        `the factory of margin type ${shorten(JSON.stringify(type))} returned ${describe(margin)}, not a margin (expected arcface(), defineMargin(...), ...)`,
+      );
+    }
+    return margin;
   };
 
   const lossOptions = (config: unknown): Record<string, unknown> => {
     const c = plainObject('config', config);
     for (const key of Object.keys(c)) {
-      if (!LOSS_OPTION_KEYS.includes(key)) throw new RegistryError(`config.${key}`, `unknown loss option; expected one of: ${LOSS_OPTION_KEYS.join(', ')}`);
+      if (!LOSS_OPTION_KEYS.includes(key))
+        throw new RegistryError(`config.${shorten(key)}`, `unknown loss option; expected one of: ${LOSS_OPTION_KEYS.join(', ')}`);
     }
     const { margin: marginConfig, ...rest } = c;
     return { ...rest, margin: build(marginConfig, 'config.margin') };
@@ -109,9 +140,9 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
   const registry: Registry = {
     registerMargin(type, factory) {
       if (typeof type !== 'string' || !NAME.test(type) || FORBIDDEN_KEYS.has(type)) {
-        throw new RegistryError('type', `must be a lower-case name like 'my-margin' (letters, digits, dashes), got ${JSON.stringify(type)}`);
+        throw new RegistryError('type', `must be a lower-case name like 'my-margin' (letters, digits, dashes), got ${shorten(String(JSON.stringify(type)))}`);
       }
-      if (factories.has(type)) throw new RegistryError('type', `${JSON.stringify(type)} is already registered`);
+      if (factories.has(type)) throw new RegistryError('type', `${shorten(JSON.stringify(type))} is already registered`);
       if (typeof factory !== 'function') throw new RegistryError('factory', 'must be a function (params) => Margin');
       factories.set(type, factory);
       return registry;
@@ -134,9 +165,13 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
         return noMargin();
       })
       .registerMargin('compose', (p, buildNested) => {
-        for (const key of Object.keys(p)) if (key !== 'margins') throw new RegistryError(`config.${key}`, "unknown key for 'compose'; expected margins");
+        for (const key of Object.keys(p))
+          if (key !== 'margins') throw new RegistryError(`config.${shorten(key)}`, "unknown key for 'compose'; expected margins");
         const list = p['margins'];
         if (!Array.isArray(list)) throw new RegistryError('config.margins', "must be an array of margin configs for 'compose'");
+        if (list.length > MAX_CONFIG_MARGINS) {
+          throw new RegistryError('config.margins', `has ${list.length} margins; a config may build at most ${MAX_CONFIG_MARGINS}`);
+        }
         return composeMargins(...list.map((m, i) => buildNested(m, `config.margins[${i}]`)));
       });
   }
@@ -145,5 +180,11 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
 
 function plainObjectNoKeys(path: string, params: Readonly<Record<string, unknown>>): void {
   const keys = Object.keys(params);
-  if (keys.length > 0) throw new RegistryError(`${path}.${keys[0]}`, "unknown key for 'none' (it takes no parameters)");
+  if (keys.length > 0) throw new RegistryError(`${path}.${shorten(keys[0]!)}`, "unknown key for 'none' (it takes no parameters)");
+}
+
+function isMargin(value: unknown): value is Margin {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Partial<Margin>;
+  return typeof m.type === 'string' && typeof m.transform === 'function' && typeof m.config === 'object' && m.config !== null;
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_EPSILON, InvalidArgumentError, NonFiniteError, readNumber } from '@marginkit/core';
+import { DEFAULT_EPSILON, FLOAT32_LIMITS, InvalidArgumentError, NonFiniteError, readNumber } from '@marginkit/core';
 
 // Option readers shared by the heads and Partial FC (internal: not exported from index.ts).
 
@@ -53,14 +53,19 @@ export function readIgnoreIndex(argument: string, value: unknown): -1 | null {
 }
 
 /**
- * Reads `scale` (default 64, in (0, ∞)), `epsilon` (default 2⁻²³, in (0, 0.1]) and `normEpsilon`
- * (default 1e-12, in (0, 1e-3]) of `options`, in that order.
+ * Reads `scale` (default 64, in (0, 1e6]), `epsilon` (default 2⁻²³, in (0, 0.1]) and `normEpsilon`
+ * (default 1e-12, in [2⁻⁶³, 1e-3]) of `options`, in that order; the float32 bounds are core's
+ * `FLOAT32_LIMITS`, whose reasons the errors give.
  * @internal
  */
 export function readScaleAndEpsilons(options: Readonly<Record<string, unknown>>): { scale: number; epsilon: number; normEpsilon: number } {
   const positive = (max: number) => ({ min: Number.MIN_VALUE, max, text: max === Number.MAX_VALUE ? '(0, ∞)' : `(0, ${max}]` });
+  const { scale: s, normEpsilon: n } = FLOAT32_LIMITS;
+  // Positive first (the usual message), then the float32 bound with its reason.
   const scale = readNumber('options.scale', options['scale'], 64, positive(Number.MAX_VALUE));
+  readNumber('options.scale', scale, 64, { min: 0, max: s.max, text: `(0, ${s.max}]`, why: s.why });
   const epsilon = readNumber('options.epsilon', options['epsilon'], DEFAULT_EPSILON, positive(0.1));
   const normEpsilon = readNumber('options.normEpsilon', options['normEpsilon'], 1e-12, positive(1e-3));
+  readNumber('options.normEpsilon', normEpsilon, 1e-12, { min: n.min, max: 1e-3, text: '[2⁻⁶³ ≈ 1.08e-19, 1e-3]', why: n.why });
   return { scale, epsilon, normEpsilon };
 }
