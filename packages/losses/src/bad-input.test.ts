@@ -477,6 +477,29 @@ const TABLE: readonly BadInput[] = [
   { what: 'embeddings of rank 1', run: () => fx.arc.loss(tf.ones([4]), [0]), error: ShapeError, argument: 'embeddings', message: /expected \[B, 4\]/ },
   { what: 'embeddings int32', run: () => fx.arc.loss(tf.ones([2, D], 'int32'), [0, 1]), error: DTypeError, argument: 'embeddings', message: /float32/ },
   {
+    what: 'embeddings disposed',
+    run: () => {
+      const x = tf.ones([2, D]);
+      x.dispose();
+      return fx.arc.loss(x, [0, 1]);
+    },
+    error: InvalidArgumentError,
+    argument: 'embeddings',
+    message: /disposed/,
+  },
+  { what: 'embeddings of strings', run: () => fx.arc.loss(tf.tensor([['a', 'b']]), [0]), error: DTypeError, argument: 'embeddings', message: /string/ },
+  {
+    what: 'logits of disposed embeddings',
+    run: () => {
+      const x = tf.ones([2, D]);
+      x.dispose();
+      return fx.arc.logits(x);
+    },
+    error: InvalidArgumentError,
+    argument: 'embeddings',
+    message: /disposed/,
+  },
+  {
     what: 'embeddings not a tensor',
     run: () => call(fx.arc.loss.bind(fx.arc), [[1, 2, 3, 4]], [0]),
     error: InvalidArgumentError,
@@ -597,6 +620,24 @@ const TABLE: readonly BadInput[] = [
     message: /non-finite/,
   },
   // The setter promises finite values only; a tensor should be held to that as a Float32Array is.
+  {
+    what: 'centres from a disposed tensor',
+    run: () => {
+      const w = tf.ones([C, D]);
+      w.dispose();
+      return setProp(new ArcFaceLoss(backend, base), 'centers', w);
+    },
+    error: InvalidArgumentError,
+    argument: 'centers',
+    message: /disposed/,
+  },
+  {
+    what: 'centres from a string tensor',
+    run: () => setProp(new ArcFaceLoss(backend, base), 'centers', tf.fill([C, D], 'a')),
+    error: DTypeError,
+    argument: 'centers',
+    message: /string/,
+  },
   {
     what: 'centres tensor with NaN',
     run: () => setProp(new ArcFaceLoss(backend, base), 'centers', tf.fill([C, D], Number.NaN)),

@@ -20,7 +20,7 @@ import {
 import { type HeadCheckpoint, checkCheckpoint } from './checkpoint.js';
 import { type CenterInit, initialCenters, readInit } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
-import { positiveInteger, readIgnoreIndex, readScaleAndEpsilons, readSeed } from './read.js';
+import { liveTensorDtype, positiveInteger, readIgnoreIndex, readScaleAndEpsilons, readSeed } from './read.js';
 
 /** Options every head takes (the margin's own options come with each loss class). */
 export interface HeadOptions {
@@ -286,12 +286,12 @@ export class MarginHead<T, S extends T = T> {
       return;
     }
     const b = this.backend;
-    if (!b.isTensor(value)) throw new InvalidArgumentError('centers', "expected a tensor of the head's backend or a Float32Array");
+    const dtype = liveTensorDtype(b, 'centers', value, `[${this.rows}, ${this.embeddingSize}] or a Float32Array`);
     const shape = b.shape(value);
     if (shape.length !== 2 || shape[0] !== this.rows || shape[1] !== this.embeddingSize) {
       throw new ShapeError('centers', `expected [${this.rows}, ${this.embeddingSize}], got [${shape.join(', ')}]`);
     }
-    if (b.dtype(value) !== 'float32') throw new DTypeError('centers', `expected float32, got ${b.dtype(value)}`);
+    if (dtype !== 'float32') throw new DTypeError('centers', `expected float32, got ${dtype}`);
     if (!b.readSync || !b.supports.eagerValues) throw new InvalidArgumentError('centers', `on the ${b.name} backend, set the centres from a Float32Array`);
     const values = Float32Array.from(b.readSync(value));
     this.#checkCenters(values);
@@ -397,7 +397,7 @@ export class MarginHead<T, S extends T = T> {
 
   #checkEmbeddings(embeddings: T): void {
     const b = this.backend;
-    if (!b.isTensor(embeddings)) throw new InvalidArgumentError('embeddings', `expected a ${b.name} tensor [B, ${this.embeddingSize}]`);
+    liveTensorDtype(b, 'embeddings', embeddings, `[B, ${this.embeddingSize}]`);
     const shape = b.shape(embeddings);
     if (shape.length !== 2 || (shape[1]! >= 0 && shape[1] !== this.embeddingSize)) {
       throw new ShapeError('embeddings', `expected [B, ${this.embeddingSize}] (the head's embeddingSize), got [${shape.join(', ')}]`);

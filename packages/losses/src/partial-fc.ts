@@ -19,7 +19,7 @@ import {
 import { remapLabels, sampleClasses, sampleCount } from './class-sampler.js';
 import { type CenterInit, initialCenters, readInit } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
-import { INF, inRange, positiveInteger, readIgnoreIndex, readScaleAndEpsilons, readSeed } from './read.js';
+import { INF, inRange, liveTensorDtype, positiveInteger, readIgnoreIndex, readScaleAndEpsilons, readSeed } from './read.js';
 import {
   type SparseAdam,
   type SparseAdamOptions,
@@ -424,14 +424,13 @@ export class PartialFCLoss<T, S extends T = T> {
 
   #checkEmbeddings(embeddings: T): number {
     const b = this.backend;
-    if (!b.isTensor(embeddings)) throw new InvalidArgumentError('embeddings', `expected a ${b.name} tensor [B, ${this.embeddingSize}]`);
+    const dtype = liveTensorDtype(b, 'embeddings', embeddings, `[B, ${this.embeddingSize}]`);
     const shape = b.shape(embeddings);
     if (shape.length !== 2) throw new ShapeError('embeddings', `expected rank 2 [B, ${this.embeddingSize}], got shape [${shape.join(', ')}]`);
     if (shape[1] !== this.embeddingSize) throw new ShapeError('embeddings', `have dimension ${shape[1]} but the loss has embeddingSize ${this.embeddingSize}`);
     const batch = shape[0]!;
     if (batch < 1)
       throw new ShapeError('embeddings', batch === 0 ? 'is empty (no rows)' : 'needs a known batch size (a tensor with values, not a placeholder)');
-    const dtype = b.dtype(embeddings);
     if (dtype !== 'float32') throw new DTypeError('embeddings', `expected float32, got ${dtype}`);
     return batch;
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_EPSILON, FLOAT32_LIMITS, InvalidArgumentError, NonFiniteError, readNumber } from '@marginkit/core';
+import { type Backend, DEFAULT_EPSILON, type DType, DTypeError, FLOAT32_LIMITS, InvalidArgumentError, NonFiniteError, readNumber } from '@marginkit/core';
 
 // Option readers shared by the heads and Partial FC (internal: not exported from index.ts).
 
@@ -68,4 +68,20 @@ export function readScaleAndEpsilons(options: Readonly<Record<string, unknown>>)
   const normEpsilon = readNumber('options.normEpsilon', options['normEpsilon'], 1e-12, positive(1e-3));
   readNumber('options.normEpsilon', normEpsilon, 1e-12, { min: n.min, max: 1e-3, text: '[2⁻⁶³ ≈ 1.08e-19, 1e-3]', why: n.why });
   return { scale, epsilon, normEpsilon };
+}
+
+/**
+ * Checks that `x` is a live tensor of `backend` and returns its dtype; a disposed tensor, or a
+ * dtype marginkit does not take (tfjs string, complex64), is a typed error naming `argument`. @internal
+ */
+export function liveTensorDtype<T>(backend: Backend<T>, argument: string, x: unknown, what: string): DType {
+  if (!backend.isTensor(x)) throw new InvalidArgumentError(argument, `expected a ${backend.name} tensor ${what}`);
+  if (backend.isDisposed?.(x) === true)
+    throw new InvalidArgumentError(argument, `is a disposed ${backend.name} tensor (released by dispose() or tidy() before this call)`);
+  try {
+    return backend.dtype(x);
+  } catch (e) {
+    if (e instanceof DTypeError) throw new DTypeError(argument, `expected float32: ${e.message}`);
+    throw e;
+  }
 }
