@@ -217,7 +217,7 @@ export class UnsupportedOpError extends InvalidArgumentError {
 export const MAX_MESSAGE_VALUE = 100;
 
 /**
- * Cuts a value quoted in an error message to its first {@link MAX_MESSAGE_VALUE} characters plus
+ * Cuts a value quoted in an error message to its first 100 characters (`MAX_MESSAGE_VALUE`) plus
  * `…` (and the full length), so that messages stay short whatever the caller passed.
  *
  * @param text - the value as text.

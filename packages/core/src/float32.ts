@@ -44,7 +44,9 @@ export const FLOAT32_LIMITS = {
    * rounding (≈ 6e-8) times s must stay far below one logit unit; past 1e6 it does not.
    */
   scale: {
+    /** The largest accepted value. */
     max: 1e6,
+    /** Why, as the error message gives it. */
     why: "the logits s·cos (differences up to 2s) must stay finite in float32 and a cosine's rounding error (≈ 6e-8) times s well below 1",
   },
   /**
@@ -54,17 +56,26 @@ export const FLOAT32_LIMITS = {
    * polynomials, whose T_m grows like 2^(m−1) off [−1, 1] and stays finite there.
    */
   angularMultiplier: {
+    /** The largest accepted value. */
     max: 1e4,
+    /** Why, as the error message gives it. */
     why: 'm·θ (θ ≤ π) must keep float32 precision well under one period 2π, so that cos(m·θ) and ψ are not rounding noise',
   },
   /** SphereFace's annealing λ: (λ·c + f)/(1 + λ) needs λ·c, 1 + λ and their gradients finite in float32. */
-  lambda: { max: 1e30, why: 'λ·c and 1 + λ (and their gradients) must stay finite in float32 (max ≈ 3.4e38)' },
+  lambda: {
+    /** The largest accepted value. */
+    max: 1e30,
+    /** Why, as the error message gives it. */
+    why: 'λ·c and 1 + λ (and their gradients) must stay finite in float32 (max ≈ 3.4e38)',
+  },
   /**
    * The L2 normalisation ε: it enters as ε² (x / √max(‖x‖², ε²)), and ε² must be a normal float32
    * (≥ 2⁻¹²⁶ ≈ 1.18e-38), so ε ≥ 2⁻⁶³ ≈ 1.08e-19; ε² below 1.4e-45 is 0 and a zero row gives 0/0.
    */
   normEpsilon: {
+    /** The smallest accepted value. */
     min: 2 ** -63,
+    /** Why, as the error message gives it. */
     why: 'its square must be a normal float32 (ε² ≥ 1.18e-38, so ε ≥ 2⁻⁶³ ≈ 1.08e-19); smaller squares underflow towards 0',
   },
 } as const;

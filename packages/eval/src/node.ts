@@ -28,7 +28,7 @@ import { type FarPolicy, type RocCurve, verificationReport } from './roc.js';
  *
  * @param path - the file.
  * @param argument - the argument or option that named it, for errors (default `'path'`).
- * @returns shape, dtype and data; an {@link EvalFileError} naming the file if it cannot be read.
+ * @returns shape, dtype and data; an `EvalFileError` (exported from `@marginkit/eval`) naming the file if it cannot be read.
  *
  * @example
  * ```ts
