@@ -365,6 +365,20 @@ const TABLE: readonly BadInput[] = [
     message: /at least 45\.17/,
   },
   {
+    what: 'MagFaceLoss λ_g past what float32 holds',
+    run: () => new MagFaceLoss(backend, { ...base, margin: { lambdaG: 1e31 } }),
+    error: MarginDomainError,
+    argument: 'magface.lambdaG',
+    message: /float32/,
+  },
+  {
+    what: 'MagFaceLoss upperNorm whose square overflows float32',
+    run: () => new MagFaceLoss(backend, { ...base, margin: { upperNorm: 1e20 } }),
+    error: MarginDomainError,
+    argument: 'magface.upperNorm',
+    message: /float32/,
+  },
+  {
     what: 'MagFaceLoss upperNorm = lowerNorm',
     run: () => new MagFaceLoss(backend, { ...base, margin: { lowerNorm: 10, upperNorm: 10 } }),
     error: MarginDomainError,

@@ -44,13 +44,14 @@ export function magface(options?: MagFaceOptions): Margin {
 /** Builds the margin from unchecked options (a parsed config). @internal */
 export function magfaceFrom(options: unknown): Margin {
   const o = readOptions('magface', options, ['lowerNorm', 'upperNorm', 'lowerMargin', 'upperMargin', 'lambdaG', 'fallback']);
-  const positive = { min: Number.MIN_VALUE, max: Number.MAX_VALUE, text: '(0, ∞)' };
+  // u_a² enters g(a) = a/u_a² + 1/a: norms up to 1e18 keep it finite in float32.
+  const positive = { min: Number.MIN_VALUE, max: 1e18, text: '(0, 1e18] (u_a² must stay finite in float32)' };
   const angle = { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' };
   const la = readNumber('magface.lowerNorm', o['lowerNorm'], 10, positive);
   const ua = readNumber('magface.upperNorm', o['upperNorm'], 110, positive);
   const lm = readNumber('magface.lowerMargin', o['lowerMargin'], 0.45, angle);
   const um = readNumber('magface.upperMargin', o['upperMargin'], 0.8, angle);
-  const lambdaG = readNumber('magface.lambdaG', o['lambdaG'], 35, { min: 0, max: Number.MAX_VALUE, text: '[0, ∞)' });
+  const lambdaG = readNumber('magface.lambdaG', o['lambdaG'], 35, { min: 0, max: 1e30, text: '[0, 1e30] (λ_g·g(a) must stay finite in float32)' });
   const fallback = readChoice('magface.fallback', o['fallback'], 'easy', ['linear', 'easy']);
   if (ua <= la) throw new MarginDomainError('magface.upperNorm', `must be greater than lowerNorm (${la}), got ${ua}`);
   if (um < lm) throw new MarginDomainError('magface.upperMargin', `must be at least lowerMargin (${lm}), got ${um}`);
