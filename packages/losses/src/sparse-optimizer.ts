@@ -1,4 +1,4 @@
-import { InvalidArgumentError, readChoice, readOptions } from '@marginkit/core';
+import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, InvalidArgumentError, readChoice, readOptions } from '@marginkit/core';
 import { INF, inRange } from './read.js';
 
 /** Options of {@link sparseSgd}. */
@@ -82,9 +82,9 @@ export function readSgd(owner: string, options: unknown): SparseSgd {
   if (o['kind'] !== undefined && o['kind'] !== 'sgd') throw new InvalidArgumentError(`${owner}.kind`, `must be 'sgd', got ${JSON.stringify(o['kind'])}`);
   return {
     kind: 'sgd',
-    learningRate: inRange(`${owner}.learningRate`, o['learningRate'], undefined, 0, INF, true, true),
+    learningRate: float32Rate(`${owner}.learningRate`, inRange(`${owner}.learningRate`, o['learningRate'], undefined, 0, INF, true, true)),
     momentum: inRange(`${owner}.momentum`, o['momentum'], 0, 0, 1, false, true),
-    weightDecay: inRange(`${owner}.weightDecay`, o['weightDecay'], 0, 0, INF, false, true),
+    weightDecay: float32Rate(`${owner}.weightDecay`, inRange(`${owner}.weightDecay`, o['weightDecay'], 0, 0, INF, false, true)),
   };
 }
 
@@ -94,11 +94,11 @@ export function readAdam(owner: string, options: unknown): SparseAdam {
   if (o['kind'] !== undefined && o['kind'] !== 'adam') throw new InvalidArgumentError(`${owner}.kind`, `must be 'adam', got ${JSON.stringify(o['kind'])}`);
   return {
     kind: 'adam',
-    learningRate: inRange(`${owner}.learningRate`, o['learningRate'], 1e-3, 0, INF, true, true),
+    learningRate: float32Rate(`${owner}.learningRate`, inRange(`${owner}.learningRate`, o['learningRate'], 1e-3, 0, INF, true, true)),
     beta1: inRange(`${owner}.beta1`, o['beta1'], 0.9, 0, 1, false, true),
     beta2: inRange(`${owner}.beta2`, o['beta2'], 0.999, 0, 1, false, true),
-    epsilon: inRange(`${owner}.epsilon`, o['epsilon'], 1e-8, 0, INF, true, true),
-    weightDecay: inRange(`${owner}.weightDecay`, o['weightDecay'], 0, 0, INF, false, true),
+    epsilon: float32Rate(`${owner}.epsilon`, inRange(`${owner}.epsilon`, o['epsilon'], 1e-8, 0, INF, true, true)),
+    weightDecay: float32Rate(`${owner}.weightDecay`, inRange(`${owner}.weightDecay`, o['weightDecay'], 0, 0, INF, false, true)),
     stepCount: readChoice(`${owner}.stepCount`, o['stepCount'], 'row', ['row', 'global']),
   };
 }
@@ -154,6 +154,20 @@ export function sparseUpdate(
 ): void {
   if (optimizer.kind === 'sgd') sgdUpdate(optimizer, learningRate, sampled, grad, centers, dim, state.moments['momentumBuffer']);
   else adamUpdate(optimizer, learningRate, sampled, grad, centers, dim, state.moments['expAvg']!, state.moments['expAvgSq']!, state.rowSteps!);
+}
+
+/**
+ * A rate the float32 updates can carry: 0, or in [2⁻¹²⁶, 3.4e38] (a smaller one rounds to 0 or a
+ * subnormal, where √v + ε is 0 and the update 0/0; a larger one is +∞ in float32). @internal
+ */
+function float32Rate(argument: string, value: number): number {
+  if (value !== 0 && (value < FLOAT32_MIN_NORMAL || value > FLOAT32_MAX)) {
+    throw new InvalidArgumentError(
+      argument,
+      `must be 0 or in [${FLOAT32_MIN_NORMAL.toExponential(2)}, ${FLOAT32_MAX.toExponential(2)}] for float32 updates, got ${value}`,
+    );
+  }
+  return value;
 }
 
 function sgdUpdate(
