@@ -1,7 +1,7 @@
 import { type Backend, assertBackend } from './backend.js';
 import { type Ops, checkTensor, createOps, describe, dtypeOfTensor } from './create-ops.js';
 import { DTypeError, InvalidArgumentError, LabelError, NonFiniteError, ShapeError } from './errors.js';
-import { FLOAT32_LIMITS, FLOAT32_MIN_NORMAL } from './float32.js';
+import { FLOAT32_LIMITS } from './float32.js';
 import { type Margin, type MarginContext, type MarginResult, readChoice, readOptions } from './margin.js';
 
 /** How per-sample losses are reduced: `'mean'` over the batch, `'sum'`, or `'none'` ([B]). */
@@ -200,22 +200,21 @@ function checkLabelValues(values: ArrayLike<number>, classes: number, ignore: bo
 
 /**
  * Row-wise L2 normalisation x / max(‖x‖, eps) (= x / √max(‖x‖², eps²)), without overflow or
- * underflow for every finite float32 input: each row is first divided by its largest |entry| m
- * (held constant for the gradient: the result does not depend on it), so ‖x/m‖ ∈ [1, √D] can
- * be squared safely, and the unit rows are (x/m) / max(‖x/m‖, eps/m) (a zero row, m = 0, uses
- * m = 2⁻¹²⁶ instead and maps to 0). Also returns the norms max(‖x‖, eps) [B, 1], computed as
- * m·max(‖x/m‖, eps/m): exact to float32 rounding wherever ‖x‖ is a float32 number, and +Infinity
- * only where ‖x‖ itself exceeds the float32 maximum ≈ 3.4e38 (possible for rows with entries
- * near it); the unit rows and cosines stay finite even then.
+ * underflow for every finite float32 input: each row is first divided by m = max(max|x|, eps)
+ * (held constant for the gradient: the result does not depend on it), so y = x/m has entries in
+ * [−1, 1] and ‖y‖² cannot overflow; then x̂ = y / max(‖y‖, 1). Where max|x| ≥ eps, ‖y‖ ≥ 1 and
+ * this is x/‖x‖; where it is below eps, it is x/max(‖x‖, eps). Every constant is a plain float
+ * (no subnormal or 2⁻¹²⁶ floor), so WebGL's highp range (2⁻⁶² … 2⁶²) holds it too. Also returns the
+ * norms max(‖x‖, eps) [B, 1] = m·max(‖y‖, 1): exact to float32 rounding wherever ‖x‖ is a float32
+ * number, and +Infinity only where ‖x‖ itself exceeds the float32 maximum ≈ 3.4e38; the unit rows
+ * and cosines stay finite even then.
  */
 function normalizeRows<T>(ops: Ops<T>, x: T, eps: number): { readonly unit: T; readonly norm: T } {
   // There is no abs op: |x| = max(x, −x).
-  const m = ops.stopGradient(ops.maximum(ops.max(ops.maximum(x, ops.neg(x)), 1, true), ops.scalar(FLOAT32_MIN_NORMAL)));
+  const m = ops.stopGradient(ops.maximum(ops.max(ops.maximum(x, ops.neg(x)), 1, true), ops.scalar(eps)));
   const y = ops.div(x, m);
-  // Σ y² ≥ 1 for every row with a normal largest entry; the floor only keeps √'s gradient finite for a zero row.
-  const ny = ops.sqrt(ops.maximum(ops.sum(ops.mul(y, y), 1, true), ops.scalar(1e-30)));
-  const d = ops.maximum(ny, ops.div(ops.scalar(eps), m));
-  return { unit: ops.div(y, d), norm: ops.mul(m, d) };
+  const ny = ops.sqrt(ops.maximum(ops.sum(ops.mul(y, y), 1, true), ops.scalar(1)));
+  return { unit: ops.div(y, ny), norm: ops.mul(m, ny) };
 }
 
 function cosines<T>(r: Resolved<T>, embeddings: T, centers: T, subCenters = 1): { readonly cos: T; readonly norm: T } {
