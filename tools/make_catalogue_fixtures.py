@@ -26,12 +26,10 @@ import os
 
 import torch
 
-torch.set_num_threads(2)
-torch.manual_seed(0)
-F64 = torch.float64
-# acos clamp: 2**-23, the float32 machine epsilon (see make_fixtures.py).
-EPS = 2.0 ** -23
-NORM_EPS = 1e-12
+# The shared primitives (float64, the acos clamp 2**-23, the normalisation eps, float32 rounding
+# and row normalisation) are those of the core fixtures' generator, beside this file.
+from make_fixtures import EPS, F64, NORM_EPS, f32, normalize
+
 GAP = 1e-4
 
 
@@ -50,16 +48,8 @@ class Gaps:
             self.min, self.where = v, what
 
 
-def f32(t):
-    return t.to(torch.float32).to(F64)
-
-
 def row_norm(x):
     return torch.sqrt(torch.clamp((x * x).sum(1), min=NORM_EPS * NORM_EPS))
-
-
-def normalize(x):
-    return x / row_norm(x)[:, None]
 
 
 def acos_eps(c):
