@@ -37,8 +37,9 @@ describe('the experiment pieces', () => {
       return (s / 4294967296 - 0.5) * 0.8;
     };
     const e = Float32Array.from({ length: 60 * 3 }, (_, k) => (k % 3 === labels[Math.floor(k / 3)]! ? 1 : 0) + noise());
-    const v = verify(e, labels, 3, 1);
+    const { metrics: v, pairs: returned } = verify(e, labels, 3, 1);
     const pairs = allPairs(unitRows(e, 3), labels, 3);
+    expect(returned).toEqual(pairs);
     const ref = verificationReport(pairs.scores, pairs.same, { farTargets: [1e-3, 1e-2] });
     expect(v.auc).toBe(ref.auc);
     expect(v.eer).toBe(ref.eer.eer);

@@ -81,6 +81,10 @@ export interface ExperimentResult {
   readonly embeddings: Readonly<Record<string, Float32Array>>;
   /** Labels (0..9) of all held-out images. */
   readonly testLabels: Int32Array;
+  /** Per loss key, the cosine score of every pair i < j of held-out images (what the metrics come from). */
+  readonly pairScores: Readonly<Record<string, Float32Array>>;
+  /** 1 where a pair i < j shows the same class. */
+  readonly pairLabels: Uint8Array;
 }
 
 const SCALE = 16;
@@ -163,17 +167,24 @@ export function unitRows(embeddings: Float32Array, dim: number): Float32Array {
   return unit;
 }
 
-/** Open-set verification on every pair of held-out images of all 10 classes (cosine scores). */
+/**
+ * Open-set verification on every pair of held-out images of all 10 classes (cosine scores): the
+ * metrics, and the pairs they were computed from (which the demo saves for the eval CLI).
+ */
 export function verify(
   embeddings: Float32Array,
   labels: Int32Array,
   dim: number,
   seed: number,
-): Omit<VerificationRun, 'dim' | 'loss' | 'accuracy' | 'thetaTarget'> {
+): { metrics: Omit<VerificationRun, 'dim' | 'loss' | 'accuracy' | 'thetaTarget'>; pairs: { scores: Float32Array; same: Uint8Array } } {
   const unit = unitRows(embeddings, dim);
   const pairs = allPairs(unit, labels, dim);
   const report = verificationReport(pairs.scores, pairs.same, { farTargets: [...FAR_TARGETS] });
   const tenFold = tenFoldPairs(unit, labels, dim, seed);
+  return { metrics: verificationMetrics(report, tenFold), pairs };
+}
+
+function verificationMetrics(report: ReturnType<typeof verificationReport>, tenFold: { mean: number; std: number }) {
   return {
     roc: report.roc,
     auc: report.auc,
@@ -256,6 +267,8 @@ export async function runExperiment(t: typeof tf, o: ExperimentOptions): Promise
   const batches = Math.ceil(prepared.train.x.shape[0] / batchSize);
   const runs: LossRun[] = [];
   const embeddings: Record<string, Float32Array> = {};
+  const pairScores: Record<string, Float32Array> = {};
+  let pairLabels: Uint8Array = new Uint8Array(0);
   try {
     for (const [key, spec] of specs) {
       const runStarted = performance.now();
@@ -281,6 +294,9 @@ export async function runExperiment(t: typeof tf, o: ExperimentOptions): Promise
         { ...common, embeddingDim: dim, embed: prepared.testAll },
       );
       embeddings[key] = high.embedded!;
+      const verified = verify(high.embedded!, prepared.testLabels, dim, seed);
+      pairScores[key] = verified.pairs.scores;
+      pairLabels = verified.pairs.same;
       const run: LossRun = {
         key,
         label: spec.label,
@@ -298,7 +314,7 @@ export async function runExperiment(t: typeof tf, o: ExperimentOptions): Promise
           loss: high.epochs.map((e) => e.loss),
           accuracy: high.epochs.at(-1)!.accuracy,
           thetaTarget: high.angles.thetaTarget,
-          ...verify(high.embedded!, prepared.testLabels, dim, seed),
+          ...verified.metrics,
         },
         seconds: (performance.now() - runStarted) / 1000,
       };
@@ -333,5 +349,5 @@ export async function runExperiment(t: typeof tf, o: ExperimentOptions): Promise
     totalSeconds: (performance.now() - started) / 1000,
     date: new Date().toISOString(),
   };
-  return { report, embeddings, testLabels: prepared.testLabels };
+  return { report, embeddings, testLabels: prepared.testLabels, pairScores, pairLabels };
 }

@@ -18,8 +18,7 @@ import { writeNpy } from '@marginkit/eval';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import cliProgress from 'cli-progress';
-import { DEFAULT_LOSSES, type ExperimentResult, LOSSES, runExperiment, unitRows } from './experiment.js';
-import { allPairs } from './pairs.js';
+import { DEFAULT_LOSSES, type ExperimentResult, LOSSES, runExperiment } from './experiment.js';
 import { renderReport } from './report/render.js';
 
 const { values: args } = parseArgs({
@@ -126,10 +125,9 @@ const pairCount = (labels.length * (labels.length - 1)) / 2;
 for (const r of report.runs) {
   const e = result.embeddings[r.key]!;
   writeFileSync(join(args.out, `${r.key}-embeddings.npy`), writeNpy(e, [labels.length, dim]));
-  const pairs = allPairs(unitRows(e, dim), labels, dim);
-  writeFileSync(join(args.out, `${r.key}-scores.npy`), writeNpy(pairs.scores, [pairCount]));
-  if (r === report.runs[0]) writeFileSync(join(args.out, 'pair-labels.npy'), writeNpy(pairs.same, [pairCount]));
+  writeFileSync(join(args.out, `${r.key}-scores.npy`), writeNpy(result.pairScores[r.key]!, [pairCount]));
 }
+writeFileSync(join(args.out, 'pair-labels.npy'), writeNpy(result.pairLabels, [pairCount]));
 const summary = {
   settings: report.settings,
   date: report.date,
