@@ -283,6 +283,7 @@ function resolveMargin<T>(
   if (ignoreIndex !== undefined && ignoreIndex !== -1) {
     throw new InvalidArgumentError(`${owner}.ignoreIndex`, `must be -1 (or absent), got ${describe(ignoreIndex)}`);
   }
+  (margin as Margin).checkLossOptions?.({ scale });
   return { r: { ...base, margin: margin as Margin, scale, epsilon, subCenters, ignoreIndex }, o };
 }
 

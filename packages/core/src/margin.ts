@@ -136,6 +136,11 @@ export interface Margin {
   readonly inputs?: Readonly<Record<string, MarginInputSpec>>;
   /** The wide hook: see {@link MarginContext} and {@link MarginResult}. */
   transform<T>(context: MarginContext<T>): MarginResult<T>;
+  /**
+   * Checks the loss options a margin depends on, when a loss is built with it (MagFace's λ_g
+   * bound depends on the scale s); throws a typed error naming the margin's parameter.
+   */
+  readonly checkLossOptions?: (options: { readonly scale: number }) => void;
   /** One-line margins only: maps the target cosines c_y [B] to target logits [B]. */
   readonly targetLogit?: <T>(cosTarget: T, context: TargetContext<T>) => T;
 }

@@ -424,8 +424,16 @@ export function composeMargins(...margins: readonly Margin[]): Margin {
   const inputs = mergeDeclarations(margins, (m) => m.inputs, 'inputs');
   const targets = margins.map((m) => m.targetLogit);
   const oneLine = targets.every((t) => t !== undefined);
+  const checks = margins.flatMap((m) => (m.checkLossOptions ? [m.checkLossOptions] : []));
   const composed: Margin = {
     type: 'compose',
+    ...(checks.length === 0
+      ? {}
+      : {
+          checkLossOptions: (options: { readonly scale: number }) => {
+            for (const check of checks) check(options);
+          },
+        }),
     config: { type: 'compose', margins: margins.map((m) => m.config) },
     featureScale: margins.some((m) => m.featureScale === 'norm') ? 'norm' : 'fixed',
     ...(state === undefined ? {} : { state }),

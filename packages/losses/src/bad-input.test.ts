@@ -8,6 +8,7 @@ import {
   RegistryError,
   ShapeError,
   arcface,
+  composeMargins,
   cosface,
   createRegistry,
   defineMargin,
@@ -35,6 +36,7 @@ import {
 import { adaface } from './margins/adaface.js';
 import { curricularface } from './margins/curricularface.js';
 import { elasticface } from './margins/elasticface.js';
+import { magface } from './margins/magface.js';
 import { createHead, createLossRegistry, loadHead, registerCatalogue } from './registry.js';
 
 /** Every row names its argument and a message pattern. */
@@ -354,14 +356,14 @@ const TABLE: readonly BadInput[] = [
     what: 'MagFaceLoss λ_g 20 below the bound 22.587 at scale 64',
     run: () => new MagFaceLoss(backend, { ...base, margin: { lambdaG: 20 } }),
     error: MarginDomainError,
-    argument: 'MagFaceLoss.margin.lambdaG',
+    argument: 'magface.lambdaG',
     message: /at least 22\.587.*got 20/,
   },
   {
     what: 'MagFaceLoss λ_g 40 below the bound 45.17 at scale 128',
     run: () => new MagFaceLoss(backend, { ...base, scale: 128, margin: { lambdaG: 40 } }),
     error: MarginDomainError,
-    argument: 'MagFaceLoss.margin.lambdaG',
+    argument: 'magface.lambdaG',
     message: /at least 45\.17/,
   },
   {
@@ -1102,7 +1104,7 @@ const TABLE: readonly BadInput[] = [
     what: 'createHead of magface λ_g 20 at scale 64',
     run: () => createHead(backend, { margin: { type: 'magface', lambdaG: 20 }, ...base }),
     error: MarginDomainError,
-    argument: 'MagFaceLoss.margin.lambdaG',
+    argument: 'magface.lambdaG',
     message: /22\.587/,
   },
   {
@@ -1130,6 +1132,21 @@ const TABLE: readonly BadInput[] = [
   { what: 'loadHead of a shard', run: () => loadHead(backend, fx.shards[1]!), error: ShapeError, argument: 'checkpoint.classRange', message: /shard \[2, 4\)/ },
 
   // ---- core -----------------------------------------------------------------------------------
+  // MagFace's λ_g bound depends on the loss's scale: every loss built with the margin checks it.
+  {
+    what: 'marginSoftmaxLoss with magface({ lambdaG: 20 }) at scale 64 (bound 22.587)',
+    run: () => marginSoftmaxLoss(backend, { margin: magface({ lambdaG: 20 }), scale: 64 }),
+    error: MarginDomainError,
+    argument: 'magface.lambdaG',
+    message: /at least 22\.587/,
+  },
+  {
+    what: 'marginSoftmaxStep with MagFace inside composeMargins, scale 32 (bound 11.293)',
+    run: () => marginSoftmaxStep(backend, { margin: composeMargins(cosface({ m: 0.1 }), magface({ lambdaG: 11 })), scale: 32 }),
+    error: MarginDomainError,
+    argument: 'magface.lambdaG',
+    message: /at least 11\.293/,
+  },
   {
     what: 'marginSoftmaxLoss with adaface() (state)',
     run: () => marginSoftmaxLoss(backend, { margin: adaface() }),

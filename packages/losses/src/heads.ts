@@ -5,7 +5,6 @@ import {
   type CosFaceOptions,
   InvalidArgumentError,
   type Margin,
-  MarginDomainError,
   type SphereFaceOptions,
   arcface,
   combinedMargin,
@@ -18,7 +17,7 @@ import { adacos } from './margins/adacos.js';
 import { type AdaFaceOptions, adaface } from './margins/adaface.js';
 import { type CurricularFaceOptions, curricularface } from './margins/curricularface.js';
 import { type ElasticFaceOptions, elasticface } from './margins/elasticface.js';
-import { type MagFaceOptions, magface, magfaceLambdaBound } from './margins/magface.js';
+import { type MagFaceOptions, magface } from './margins/magface.js';
 
 /** Head options plus the margin's options (or, where the margin has one parameter, that number). */
 export interface LossOptions<M> extends HeadOptions {
@@ -220,7 +219,8 @@ export class CurricularFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
 
 /**
  * MagFace (Meng et al., CVPR 2021) with its own centres; see {@link magface}. The constructor checks
- * that λ_g is at least {@link magfaceLambdaBound} for its scale, as the reference's trainer does.
+ * that λ_g is at least {@link magfaceLambdaBound} for its scale, as the reference's trainer does
+ * (the margin's `checkLossOptions`, which every loss built with it runs).
  *
  * @example
  * ```ts
@@ -230,7 +230,7 @@ export class CurricularFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
  * try {
  *   new MagFaceLoss(tfjsBackend(tf), { numClasses: 10, embeddingSize: 8, margin: { lambdaG: 20 } });
  * } catch (e) {
- *   console.log((e as Error).message); // MagFaceLoss.margin.lambdaG: must be at least 22.587 ...
+ *   console.log((e as Error).message); // magface.lambdaG: must be at least 22.587 ...
  * }
  * ```
  */
@@ -239,23 +239,9 @@ export class MagFaceLoss<T, S extends T = T> extends MarginHead<T, S> {
   constructor(backend: Backend<T, S>, options: LossOptions<MagFaceOptions>) {
     super(
       backend,
-      withMargin('MagFaceLoss', options, (m) => checkedMagface(magface(m), options.scale ?? 64)),
+      withMargin('MagFaceLoss', options, (m) => magface(m)),
     );
   }
-}
-
-/** A MagFace margin, its λ_g checked against the bound for `scale`. @internal */
-export function checkedMagface(margin: Margin, scale: number): Margin {
-  const { type: _, lambdaG: __, fallback: ___, ...ranges } = margin.config;
-  const bound = magfaceLambdaBound(ranges as MagFaceOptions, scale);
-  const lambdaG = margin.config['lambdaG'] as number;
-  if (lambdaG < bound) {
-    throw new MarginDomainError(
-      'MagFaceLoss.margin.lambdaG',
-      `must be at least ${bound.toFixed(3)} = s·k·u_a²·l_a²/(u_a² − l_a²) at scale ${scale} for a unique optimal norm, got ${lambdaG}`,
-    );
-  }
-  return margin;
 }
 
 /**

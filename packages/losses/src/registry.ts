@@ -1,7 +1,6 @@
 import { type Backend, InvalidArgumentError, type Registry, RegistryError, createRegistry, readOptions } from '@marginkit/core';
 import type { HeadCheckpoint } from './checkpoint.js';
 import { type HeadConfig, type HeadOptions, MarginHead } from './head.js';
-import { checkedMagface } from './heads.js';
 import { adacosFrom } from './margins/adacos.js';
 import { adafaceFrom } from './margins/adaface.js';
 import { curricularfaceFrom } from './margins/curricularface.js';
@@ -68,7 +67,7 @@ export type HeadSpec = Pick<HeadConfig, 'margin' | 'numClasses' | 'embeddingSize
 /**
  * Builds a head from a JSON config — any margin the registry knows, core's or the catalogue's,
  * with sub-centres if asked: `{ margin: { type: 'adaface' }, numClasses: 1000, embeddingSize: 512 }`.
- * MagFace's λ_g is checked against its bound for the scale.
+ * MagFace's λ_g is checked against its bound for the scale (by the margin, as in every loss).
  *
  * @param backend - the backend.
  * @param spec - the config; see {@link HeadSpec}.
@@ -101,8 +100,7 @@ export function createHead<T, S extends T = T>(backend: Backend<T, S>, spec: Hea
   const config = o['margin'];
   if (typeof config !== 'object' || config === null) throw new RegistryError('spec.margin', 'expected a margin config such as { type: "arcface", m: 0.5 }');
   const { margin: _, ...rest } = o;
-  const built = registry.margin(config);
-  const margin = built.type === 'magface' ? checkedMagface(built, (o['scale'] as number | undefined) ?? 64) : built;
+  const margin = registry.margin(config);
   return new MarginHead(backend, { ...(rest as Omit<HeadOptions, 'margin'> & Pick<HeadOptions, 'numClasses' | 'embeddingSize'>), margin });
 }
 

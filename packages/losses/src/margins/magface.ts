@@ -23,7 +23,7 @@ export interface MagFaceOptions {
  * norm then measures quality. Target logit cos(θ_y + m(a)), with the reference's easy margin
  * (`MagLinear`'s default `easy_margin=True`; its threshold branch is never used in training).
  * The regulariser is strictly convex and the norm's optimum unique only for λ_g at least
- * {@link magfaceLambdaBound} (22.59 for the defaults at s = 64): `MagFaceLoss` checks it.
+ * {@link magfaceLambdaBound} (22.59 for the defaults at s = 64): every loss built with this margin checks it against its scale.
  *
  * Reference code: IrvingMeng/MagFace `models/magface.py` (`MagLinear`) and `MagLoss`, checked at
  * 99bae614ac2643b9694bf18e0c5645272ff6acfa (the λ_g check is in `run/trainer.py`).
@@ -60,6 +60,15 @@ export function magfaceFrom(options: unknown): Margin {
     type: 'magface',
     config: { type: 'magface', lowerNorm: la, upperNorm: ua, lowerMargin: lm, upperMargin: um, lambdaG, fallback },
     featureScale: 'fixed',
+    checkLossOptions: ({ scale }) => {
+      const bound = lambdaBound(p, scale);
+      if (lambdaG < bound) {
+        throw new MarginDomainError(
+          'magface.lambdaG',
+          `must be at least ${bound.toFixed(3)} = s·k·u_a²·l_a²/(u_a² − l_a²) at scale ${scale} for a unique optimal norm, got ${lambdaG}`,
+        );
+      }
+    },
     transform: <T>(context: MarginContext<T>): MarginResult<T> => magfaceTransform(context, p),
   };
 }
@@ -100,5 +109,9 @@ function magfaceTransform<T>(
 export function magfaceLambdaBound(options: MagFaceOptions, scale: number): number {
   const c = magfaceFrom(options).config;
   const [la, ua, lm, um] = [c['lowerNorm'], c['upperNorm'], c['lowerMargin'], c['upperMargin']] as number[];
-  return (scale * ((um! - lm!) / (ua! - la!)) * ua! * ua! * la! * la!) / (ua! * ua! - la! * la!);
+  return lambdaBound({ la: la!, ua: ua!, lm: lm!, um: um! }, scale);
+}
+
+function lambdaBound({ la, ua, lm, um }: { la: number; ua: number; lm: number; um: number }, scale: number): number {
+  return (scale * ((um - lm) / (ua - la)) * ua * ua * la * la) / (ua * ua - la * la);
 }
