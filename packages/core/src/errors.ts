@@ -298,7 +298,7 @@ const REGISTRY_ERROR = 'marginkit.error.RegistryError';
 
 /**
  * A registry lookup or registration failed: unknown or duplicate name, a forbidden key such as
- * `__proto__`, or a malformed config.
+ * `__proto__`, or a malformed config. For an unknown name, the message lists the known ones.
  *
  * @example
  * ```ts
@@ -306,7 +306,7 @@ const REGISTRY_ERROR = 'marginkit.error.RegistryError';
  * try {
  *   createRegistry().margin({ type: 'arcfce' });
  * } catch (e) {
- *   if (RegistryError.isInstance(e)) console.log(e.argument); // 'config.type' (the message lists the known types)
+ *   if (RegistryError.isInstance(e)) console.log(e.argument); // 'config.type'
  * }
  * ```
  */
