@@ -82,7 +82,7 @@ export class MarginkitError extends Error {
    * @param message - what was wrong and how to fix it.
    * @param options - `cause`: the underlying error, if any.
    */
-  constructor(code: MarginkitErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: MarginkitErrorCode, message: string, options?: { readonly cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -400,7 +400,7 @@ export class MarginkitRuntimeError extends MarginkitError {
    * @param message - what failed.
    * @param options - `cause`: the underlying error, if any.
    */
-  constructor(code: MarginkitRuntimeErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: MarginkitRuntimeErrorCode, message: string, options?: { readonly cause?: unknown }) {
     super(code, message, options);
     mark(this, RUNTIME_ERROR);
   }
@@ -442,7 +442,7 @@ export class BackendError extends MarginkitRuntimeError {
    * @param message - how it failed.
    * @param options - `cause`: the backend's own error, if any.
    */
-  constructor(source: string, message: string, options?: ErrorOptions) {
+  constructor(source: string, message: string, options?: { readonly cause?: unknown }) {
     super('BACKEND', `${source}: ${message}`, options);
     this.source = source;
     mark(this, BACKEND_ERROR);
@@ -515,7 +515,7 @@ export class InternalError extends MarginkitRuntimeError {
    * @param message - which invariant failed.
    * @param options - `cause`: the underlying error, if any.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
     super('INTERNAL', `internal error: ${message} (a bug in marginkit: please report it with this message)`, options);
     mark(this, INTERNAL_ERROR);
   }

@@ -68,7 +68,7 @@ export class MarginkitEvalError extends Error {
    * @param message - what was wrong.
    * @param options - `cause`: the underlying error, if any.
    */
-  constructor(code: MarginkitEvalErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: MarginkitEvalErrorCode, message: string, options?: { readonly cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -229,7 +229,7 @@ export class EvalFileError extends MarginkitEvalError {
    * @param message - what was wrong.
    * @param options - `cause`: the system's error, if any.
    */
-  constructor(argument: string, file: string, message: string, options?: ErrorOptions) {
+  constructor(argument: string, file: string, message: string, options?: { readonly cause?: unknown }) {
     super('FILE', `${argument}: ${file}: ${message}`, options);
     this.argument = argument;
     this.file = file;
