@@ -149,7 +149,8 @@ describe('loadFashionMnist on damaged data', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(DatasetError);
       expect(err).toBeInstanceOf(Error);
-      return err as DatasetError;
+      if (!DatasetError.isInstance(err)) throw new Error('DatasetError.isInstance rejects a DatasetError');
+      return err;
     }
     throw new Error('loadFashionMnist did not throw');
   };
@@ -254,5 +255,37 @@ describe('loadFashionMnist on damaged data', () => {
     err = failure(dir);
     expect(err.problem).toBe('manifest');
     expectNamed(err, dir, 'manifest.json');
+  });
+});
+
+describe('DatasetError.isInstance', () => {
+  it('recognises a DatasetError made by another copy of the module, where instanceof fails', async () => {
+    const copy: typeof import('./fashion-mnist.js') = await import(/* @vite-ignore */ `./fashion-mnist.js?copy=${'second'}`);
+    const foreign = new copy.DatasetError('/data/x.gz', 'missing', 'no such file');
+    expect(foreign instanceof DatasetError).toBe(false);
+    expect(DatasetError.isInstance(foreign)).toBe(true);
+    expect(copy.DatasetError.isInstance(new DatasetError('/data/x.gz', 'gzip', 'bad'))).toBe(true);
+  });
+
+  it('recognises a re-declared class carrying the same Symbol.for marker, and rejects everything else', () => {
+    const marker = Symbol.for('marginkit.examples.error.DatasetError');
+    const redeclared = Object.defineProperty(new Error('x'), marker, { value: true });
+    expect(DatasetError.isInstance(redeclared)).toBe(true);
+    const others: unknown[] = [
+      new Error('x'),
+      Object.assign(new Error('x'), { name: 'DatasetError', file: 'a', problem: 'missing' }),
+      null,
+      'DatasetError',
+      { [Symbol('marginkit.examples.error.DatasetError')]: true },
+      { [marker]: 'yes' },
+      { [Symbol.for('marginkit.error')]: true },
+    ];
+    for (const value of others) expect(DatasetError.isInstance(value)).toBe(false);
+  });
+
+  it('the marker is not enumerable', () => {
+    const e = new DatasetError('/data/x.gz', 'missing', 'no such file');
+    expect(Object.keys(e)).not.toContain('marginkit.examples.error.DatasetError');
+    expect(Object.getOwnPropertySymbols(e).map((s) => Object.prototype.propertyIsEnumerable.call(e, s))).toEqual([false]);
   });
 });

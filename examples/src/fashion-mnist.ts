@@ -54,11 +54,36 @@ export type DatasetProblem =
   /** `manifest.json` is missing, not JSON, or lacks a field the loader needs. */
   | 'manifest';
 
+const DATASET_ERROR = 'marginkit.examples.error.DatasetError';
+
 /**
  * The error of {@link loadFashionMnist}: a data file (or the manifest) is missing, damaged or does
- * not match the manifest. The message names the file, what is wrong, and how to fix it.
+ * not match the manifest. The message names the file, what is wrong, and how to fix it. Test for
+ * it with {@link DatasetError.isInstance}, which, unlike `instanceof`, also recognises one made by
+ * another copy of this module (it checks the `Symbol.for('marginkit.examples.error.DatasetError')`
+ * marker).
+ *
+ * @example
+ * ```ts
+ * import { DatasetError, loadFashionMnist } from './fashion-mnist.js';
+ * try {
+ *   loadFashionMnist({ dir: '/nonexistent' });
+ * } catch (e) {
+ *   if (DatasetError.isInstance(e)) console.log(e.problem); // 'manifest'
+ * }
+ * ```
  */
 export class DatasetError extends Error {
+  /**
+   * Whether `error` is a `DatasetError`, including one made by another copy of this module.
+   *
+   * @param error - any thrown value.
+   * @returns true for a `DatasetError`.
+   */
+  static isInstance(error: unknown): error is DatasetError {
+    return typeof error === 'object' && error !== null && Reflect.get(error, Symbol.for(DATASET_ERROR)) === true;
+  }
+
   /** The path of the offending file. */
   readonly file: string;
   /** What kind of problem it is. */
@@ -75,6 +100,7 @@ export class DatasetError extends Error {
     this.name = 'DatasetError';
     this.file = file;
     this.problem = problem;
+    Object.defineProperty(this, Symbol.for(DATASET_ERROR), { value: true }); // non-enumerable: printed errors stay clean
   }
 }
 

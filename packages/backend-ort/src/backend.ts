@@ -4,6 +4,7 @@ import {
   type DType,
   DTypeError,
   InvalidArgumentError,
+  InvalidBackendError,
   type OpName,
   type Ops,
   ShapeError,
@@ -188,7 +189,7 @@ const MODULE_PARTS = ['InferenceSession.create', 'Tensor'] as const;
 
 function checkModule(ort: unknown): asserts ort is OrtModule {
   if (typeof ort !== 'object' || ort === null) {
-    throw new BackendError('ort', `expected the onnxruntime-web or onnxruntime-node module, got ${ort === null ? 'null' : typeof ort}`);
+    throw new InvalidBackendError('ort', `expected the onnxruntime-web or onnxruntime-node module, got ${ort === null ? 'null' : typeof ort}`);
   }
   const o = ort as Record<string, unknown>;
   const session = o['InferenceSession'] as Record<string, unknown> | undefined;
@@ -198,7 +199,7 @@ function checkModule(ort: unknown): asserts ort is OrtModule {
   if (typeof o['Tensor'] !== 'function') missing.push('Tensor');
   if (missing.length > 0) {
     const hint = 'tidy' in o && 'tensor' in o ? ' (this looks like TensorFlow.js: use tfjsBackend from @marginkit/backend-tfjs)' : '';
-    throw new BackendError(
+    throw new InvalidBackendError(
       'ort',
       `not an ONNX Runtime module${hint}: looked for ${MODULE_PARTS.join(', ')}; missing ${missing.join(', ')}. Pass the module itself: import * as ort from 'onnxruntime-node' (or 'onnxruntime-web')`,
     );
@@ -445,7 +446,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       sessionsCreated++;
       const session = ort.InferenceSession.create(bytes, sessionOptions).catch((e: unknown) => {
         cache.delete(key);
-        throw new BackendError('model', `ONNX Runtime could not load the traced model: ${e instanceof Error ? e.message : String(e)}`);
+        throw new BackendError('model', `ONNX Runtime could not load the traced model: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       });
       entry = { session, bytes, refs: 0, largeConstants: lowered.largeConstants };
       cache.set(key, entry);
@@ -494,7 +495,7 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       const hint = /GatherElements/.test(message) ? ' (an index fed to gatherPerRow, such as a label, is outside [0, columns))' : '';
-      throw new BackendError('run', `ONNX Runtime failed to run the graph${hint}: ${message}`);
+      throw new BackendError('run', `ONNX Runtime failed to run the graph${hint}: ${message}`, { cause: e });
     }
   };
 

@@ -2,6 +2,7 @@ import {
   BackendError,
   DTypeError,
   InvalidArgumentError,
+  InvalidBackendError,
   LabelError,
   MarginkitError,
   NonFiniteError,
@@ -46,12 +47,12 @@ const feeds = (over: Record<string, unknown> = {}) => ({
 const syncCases: [string, ErrorClass, RegExp, () => unknown][] = [
   [
     'a non-object as the module',
-    BackendError,
+    InvalidBackendError,
     /^ort: expected the onnxruntime-web or onnxruntime-node module, got undefined/,
     () => ortBackend(notAModule(undefined)),
   ],
-  ['an object that is not ORT', BackendError, /missing InferenceSession\.create, Tensor/, () => ortBackend(notAModule({}))],
-  ['the tfjs module', BackendError, /looks like TensorFlow\.js/, () => ortBackend(notAModule({ tidy: () => 0, tensor: () => 0 }))],
+  ['an object that is not ORT', InvalidBackendError, /missing InferenceSession\.create, Tensor/, () => ortBackend(notAModule({}))],
+  ['the tfjs module', InvalidBackendError, /looks like TensorFlow\.js/, () => ortBackend(notAModule({ tidy: () => 0, tensor: () => 0 }))],
   [
     'session options that are not an object',
     InvalidArgumentError,

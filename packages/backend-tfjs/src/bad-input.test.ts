@@ -1,5 +1,5 @@
 import {
-  BackendError,
+  InvalidBackendError,
   DTypeError,
   InvalidArgumentError,
   LabelError,
@@ -58,11 +58,11 @@ const call = (fn: (...args: never[]) => unknown, ...args: unknown[]) => (fn as (
 
 const TABLE: readonly BadInput[] = [
   // backend and options
-  { what: 'null backend', run: () => call(marginSoftmaxLoss, null, { margin: arcface() }), error: BackendError, argument: 'backend' },
+  { what: 'null backend', run: () => call(marginSoftmaxLoss, null, { margin: arcface() }), error: InvalidBackendError, argument: 'backend' },
   {
     what: 'the tf module instead of a backend',
     run: () => call(marginSoftmaxLoss, tf, { margin: arcface() }),
-    error: BackendError,
+    error: InvalidBackendError,
     argument: 'backend',
     message: /wrap it with tfjsBackend/,
   },

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { BackendError } from '@marginkit/core';
 import type { ConformanceTarget } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,7 +18,7 @@ export async function useTfBackend(name: (typeof TF_VARIANTS)[number]): Promise<
     setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '..', 'dist')}/`);
   }
   const ok = await tf.setBackend(name);
-  if (!ok || tf.getBackend() !== name) throw new Error(`tfjs backend ${name} did not initialise`);
+  if (!ok || tf.getBackend() !== name) throw new BackendError('tfjs', `tf.setBackend('${name}') did not initialise the backend`);
   return tf;
 }
 

@@ -1,4 +1,4 @@
-import { BackendError } from './errors.js';
+import { InvalidBackendError } from './errors.js';
 import { type DType, OP_NAMES, type TensorOps } from './ops.js';
 
 /** What a backend can do beyond the op set. */
@@ -122,7 +122,7 @@ function missingBackendParts(value: unknown): string[] {
 }
 
 /**
- * Throws a {@link BackendError} listing every missing part unless `value` is a v1 backend.
+ * Throws an {@link InvalidBackendError} listing every missing part unless `value` is a v1 backend.
  *
  * @param value - the object to check.
  * @param argument - the argument name for the error message.
@@ -144,6 +144,6 @@ export function assertBackend<T>(value: Backend<T> | unknown, argument = 'backen
       typeof value === 'object' && value !== null && 'tensor' in value && 'tidy' in value
         ? ' (this looks like the tfjs module itself: wrap it with tfjsBackend(tf) from @marginkit/backend-tfjs)'
         : '';
-    throw new BackendError(argument, `not a marginkit v1 backend${hint}; missing: ${missing.join('; ')}`);
+    throw new InvalidBackendError(argument, `not a marginkit v1 backend${hint}; missing: ${missing.join('; ')}`);
   }
 }

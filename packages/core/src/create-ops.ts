@@ -318,7 +318,7 @@ export function dtypeOfTensor<T>(backend: Backend<T>, argument: string, x: T, ex
   try {
     return backend.dtype(x);
   } catch (e) {
-    if (e instanceof DTypeError) {
+    if (DTypeError.isInstance(e)) {
       const detail = e.message.startsWith(`${e.argument}: `) ? e.message.slice(e.argument.length + 2) : e.message;
       throw new DTypeError(argument, expected === undefined ? detail : `expected ${expected}, ${detail}`);
     }

@@ -28,7 +28,7 @@ const REASONS: Record<string, string> = {
 export function fileError(argument: string, file: string, error: unknown, doing?: string): EvalFileError {
   const e = error as NodeJS.ErrnoException;
   const reason = (e?.code !== undefined ? REASONS[e.code] : undefined) ?? (e instanceof Error ? e.message : String(e));
-  return new EvalFileError(argument, file, `${doing ? `${doing}: ` : ''}${reason}${e?.code ? ` (${e.code})` : ''}`);
+  return new EvalFileError(argument, file, `${doing ? `${doing}: ` : ''}${reason}${e?.code ? ` (${e.code})` : ''}`, { cause: error });
 }
 
 /**

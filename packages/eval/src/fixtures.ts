@@ -1,3 +1,4 @@
+import { AssertionError } from 'node:assert';
 import { readFileSync } from 'node:fs';
 
 /** The parsed fixtures/eval.json (made by tools/make_eval_fixtures.py). @internal */
@@ -9,10 +10,11 @@ export const npyPath = (name: string) => new URL(`../../../fixtures/npy/${name}`
 
 /** Asserts |a − b| ≤ tol for every element (null in a fixture means +∞). @internal */
 export function expectClose(actual: ArrayLike<number>, expected: readonly (number | null)[], tol: number, what: string): void {
-  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
+  if (actual.length !== expected.length) throw new AssertionError({ message: `${what}: length ${actual.length}, expected ${expected.length}` });
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i] ?? Number.POSITIVE_INFINITY;
     const a = actual[i]!;
-    if (!(a === e || Math.abs(a - e) <= tol)) throw new Error(`${what}[${i}]: got ${a}, expected ${e} (tol ${tol})`);
+    if (!(a === e || Math.abs(a - e) <= tol))
+      throw new AssertionError({ message: `${what}[${i}]: got ${a}, expected ${e} (tol ${tol})`, actual: a, expected: e });
   }
 }

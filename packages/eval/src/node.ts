@@ -381,7 +381,7 @@ export async function runCli(
     return 0;
   } catch (e) {
     output?.abandon();
-    if (e instanceof MarginkitEvalError) {
+    if (MarginkitEvalError.isInstance(e)) {
       io.stderr(e.message);
       return 1;
     }

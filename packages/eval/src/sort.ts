@@ -1,3 +1,5 @@
+import { EvalInputError } from './errors.js';
+
 /**
  * LSD radix sorts for float arrays, ascending, in place (an optional scratch buffer of at least
  * the input's length can be passed to reuse memory across calls). Several times faster than
@@ -9,7 +11,7 @@
 export function sortFloat64(values: Float64Array, scratch?: Float64Array): Float64Array {
   const n = values.length;
   if (n < 1 << 14) return values.sort();
-  if (scratch && scratch.length < n) throw new RangeError('sortFloat64: scratch is smaller than the input');
+  if (scratch && scratch.length < n) throw new EvalInputError('scratch', `has ${scratch.length} values, fewer than the ${n} to sort (sortFloat64)`);
   let src: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, n * 2);
   let dst: Uint32Array = scratch ? new Uint32Array(scratch.buffer, scratch.byteOffset, n * 2) : new Uint32Array(n * 2);
   // To keys, in place: words are little-endian [lo, hi].
@@ -71,7 +73,7 @@ export function sortFloat64(values: Float64Array, scratch?: Float64Array): Float
 export function sortFloat32(values: Float32Array, scratch?: Float32Array): Float32Array {
   const n = values.length;
   if (n < 1 << 14) return values.sort();
-  if (scratch && scratch.length < n) throw new RangeError('sortFloat32: scratch is smaller than the input');
+  if (scratch && scratch.length < n) throw new EvalInputError('scratch', `has ${scratch.length} values, fewer than the ${n} to sort (sortFloat32)`);
   let src: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, n);
   let dst: Uint32Array = scratch ? new Uint32Array(scratch.buffer, scratch.byteOffset, n) : new Uint32Array(n);
   for (let i = 0; i < n; i++) {

@@ -1,5 +1,5 @@
 import {
-  BackendError,
+  InvalidBackendError,
   DTypeError,
   InvalidArgumentError,
   LabelError,
@@ -471,7 +471,13 @@ const TABLE: readonly BadInput[] = [
     argument: 'arcface.m',
     message: /\[0, π\)/,
   },
-  { what: 'not a backend', run: () => construct(ArcFaceLoss, {}, base), error: BackendError, argument: 'backend', message: /not a marginkit v1 backend/ },
+  {
+    what: 'not a backend',
+    run: () => construct(ArcFaceLoss, {}, base),
+    error: InvalidBackendError,
+    argument: 'backend',
+    message: /not a marginkit v1 backend/,
+  },
   {
     what: 'MarginHead without a margin',
     run: () => construct(MarginHead, backend, base),

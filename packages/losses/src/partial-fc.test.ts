@@ -7,7 +7,7 @@ import { tfjsBackend } from '@marginkit/backend-tfjs';
 import * as coreApi from '@marginkit/core';
 import {
   type Backend,
-  BackendError,
+  InvalidBackendError,
   DTypeError,
   InvalidArgumentError,
   LabelError,
@@ -552,8 +552,8 @@ describe('bad input', () => {
     ['normEpsilon NaN', construct({ normEpsilon: Number.NaN }), NonFiniteError, 'options.normEpsilon'],
     ['validate', construct({ validate: 'none' }), InvalidArgumentError, 'options.validate'],
     ['init kind', construct({ init: { kind: 'uniform' } }), InvalidArgumentError, 'options.init.kind'],
-    ['a backend without valueAndGradients', construct({}, noGrad), BackendError, 'backend'],
-    ['not a backend', construct({}, tf), BackendError, 'backend'],
+    ['a backend without valueAndGradients', construct({}, noGrad), InvalidBackendError, 'backend'],
+    ['not a backend', construct({}, tf), InvalidBackendError, 'backend'],
     ['sparseSgd learningRate 0', () => sparseSgd({ learningRate: 0 }), InvalidArgumentError, 'sparseSgd.learningRate'],
     ['sparseSgd learningRate 1e39 (+∞ in float32)', () => sparseSgd({ learningRate: 1e39 }), InvalidArgumentError, 'sparseSgd.learningRate'],
     ['sparseAdam epsilon 1e-50 (0 in float32)', () => sparseAdam({ epsilon: 1e-50 }), InvalidArgumentError, 'sparseAdam.epsilon'],

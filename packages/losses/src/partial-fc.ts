@@ -3,6 +3,7 @@ import {
   BackendError,
   DTypeError,
   InvalidArgumentError,
+  InvalidBackendError,
   LabelError,
   type Margin,
   type MarginConfig,
@@ -255,7 +256,7 @@ export class PartialFCLoss<T, S extends T = T> {
   constructor(backend: Backend<T, S>, options: PartialFCOptions) {
     assertBackend<T>(backend);
     if (typeof backend.valueAndGradients !== 'function') {
-      throw new BackendError(
+      throw new InvalidBackendError(
         'backend',
         `backend '${backend.name}' has no valueAndGradients(f, xs); Partial FC needs it to read the gradients of the sampled centres`,
       );

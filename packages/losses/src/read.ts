@@ -81,7 +81,7 @@ export function liveTensorDtype<T>(backend: Backend<T>, argument: string, x: unk
   try {
     return backend.dtype(x);
   } catch (e) {
-    if (e instanceof DTypeError) throw new DTypeError(argument, `expected float32: ${e.message}`);
+    if (DTypeError.isInstance(e)) throw new DTypeError(argument, `expected float32: ${e.message}`);
     throw e;
   }
 }
