@@ -50,22 +50,8 @@ export {
   writeNpy,
 } from './readers.js';
 export { type RetrievalResult, retrievalMetrics } from './retrieval.js';
-export {
-  type DetCurve,
-  type EqualErrorRate,
-  type IntervalOptions,
-  type FarPolicy,
-  type RocCurve,
-  type TarAtFar,
-  type TarAtFarReport,
-  type ThresholdAccuracy,
-  type VerificationOptions,
-  type VerificationReport,
-  accuracyAtThreshold,
-  auc,
-  detCurve,
-  equalErrorRate,
-  rocCurve,
-  tarAtFar,
-  verificationReport,
-} from './roc.js';
+export { type EqualErrorRate, equalErrorRate } from './equal-error-rate.js';
+export { type DetCurve, type RocCurve, auc, detCurve, rocCurve } from './roc-curve.js';
+export { type FarPolicy, type TarAtFar, tarAtFar } from './tar-at-far.js';
+export { type ThresholdAccuracy, accuracyAtThreshold } from './threshold-accuracy.js';
+export { type IntervalOptions, type TarAtFarReport, type VerificationOptions, type VerificationReport, verificationReport } from './verification-report.js';
