@@ -16,6 +16,7 @@
  * @packageDocumentation
  */
 export { MarginkitEvalError, type MarginkitEvalErrorCode, EvalInputError, EvalFileError, NotEnoughClassesError, ParseError } from './errors.js';
+export { type EqualErrorRate, equalErrorRate } from './equal-error-rate.js';
 export { type CmcPoint, type IdentificationOptions, type IdentificationResult, type TpirAtFpir, identification } from './identification.js';
 export { type PoolOptions, type PooledTemplates, pairScores, poolTemplates } from './ijb.js';
 export type { BinaryLabels, Scores } from './input.js';
@@ -50,7 +51,6 @@ export {
   writeNpy,
 } from './readers.js';
 export { type RetrievalResult, retrievalMetrics } from './retrieval.js';
-export { type EqualErrorRate, equalErrorRate } from './equal-error-rate.js';
 export { type DetCurve, type RocCurve, auc, detCurve, rocCurve } from './roc-curve.js';
 export { type FarPolicy, type TarAtFar, tarAtFar } from './tar-at-far.js';
 export { type ThresholdAccuracy, accuracyAtThreshold } from './threshold-accuracy.js';
