@@ -12,6 +12,24 @@ const target = (margin: Margin, cosines: readonly number[]): number[] => margin.
 /** Sorted cosines in [-1, 1] including both ends. */
 const grid = (n: number) => Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
 
+// Hand-written closed forms (DESIGN.md), independent of the op-set code under test.
+const EPS = 2 ** -23;
+/** θ = arccos c, with c clamped to [−1 + ε, 1 − ε] as every margin clamps before acos. */
+const theta = (c: number) => Math.acos(Math.min(1 - EPS, Math.max(-1 + EPS, c)));
+/** ψ(u) = (−1)^k cos u − 2k, k = ⌊u/π⌋. */
+const psiOf = (u: number) => {
+  const k = Math.floor(u / Math.PI);
+  return (k % 2 === 0 ? 1 : -1) * Math.cos(u) - 2 * k;
+};
+/** ArcFace with the 'linear' fallback: cos(θ + m) while θ ≤ π − m, else c − m·sin m. */
+const arcLinear = (c: number, m: number) => (theta(c) + m <= Math.PI ? Math.cos(theta(c) + m) : c - m * Math.sin(m));
+const expectAllClose = (actual: readonly number[], expected: readonly number[], digits = 12) => {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((v, i) => {
+    expect(v, `at ${i}`).toBeCloseTo(expected[i]!, digits);
+  });
+};
+
 describe('ψ (SphereFace extension of cos)', () => {
   it('equals cos on [0, π] (hand-derived points)', () => {
     const u = [0, Math.PI / 3, Math.PI / 2, Math.PI];
@@ -59,6 +77,37 @@ describe('target logits of the built-in margins (hand-derived values)', () => {
     expect(target(sphereface({ m: 4 }), [c])[0]).toBeCloseTo(expected, 10);
     expect(target(sphereface({ m: 4, lambda: 5 }), [c])[0]).toBeCloseTo((5 * c + expected) / 6, 10);
   });
+  it("arcface 'psi': ψ(θ + m) past π − m, cos(θ + m) before", () => {
+    expectAllClose(target(arcface({ m: 0.5, fallback: 'psi' }), [0.6, -0.95]), [Math.cos(Math.acos(0.6) + 0.5), -Math.cos(Math.acos(-0.95) + 0.5) - 2]);
+  });
+  it("arcface 'easy': cos(θ + m) where c > 0", () => {
+    expect(target(arcface({ m: 0.5, fallback: 'easy' }), [0.3])[0]).toBeCloseTo(Math.cos(Math.acos(0.3) + 0.5), 12);
+  });
+  it("arcface 'none' at c = 1 exactly: cos(arccos(1 − ε) + m) (the clamp)", () => {
+    expect(target(arcface({ m: 0.5, fallback: 'none' }), [1])[0]).toBeCloseTo(Math.cos(Math.acos(1 - EPS) + 0.5), 12);
+  });
+  it("combinedMargin 'psi': ψ(m1·θ + m2) − m3, on both sides of π", () => {
+    const m = combinedMargin({ m1: 1.2, m2: 0.3, m3: 0.2 });
+    const cs = [0.9, 0.1, -0.7, -0.99];
+    expect(cs.some((c) => 1.2 * Math.acos(c) + 0.3 > Math.PI)).toBe(true);
+    expectAllClose(
+      target(m, cs),
+      cs.map((c) => psiOf(1.2 * Math.acos(c) + 0.3) - 0.2),
+    );
+  });
+  it("combinedMargin 'linear': c − m2·sin m2 − m3 where θ > π − m2", () => {
+    const [inside, past] = target(combinedMargin({ m1: 1, m2: 0.3, m3: 0.2, fallback: 'linear' }), [0.5, -0.99]);
+    expect(inside).toBeCloseTo(Math.cos(Math.acos(0.5) + 0.3) - 0.2, 12);
+    expect(past).toBeCloseTo(-0.99 - 0.3 * Math.sin(0.3) - 0.2, 12);
+  });
+  it('sphereface m = 2.5 (non-integer): ψ(2.5·θ)', () => {
+    const cs = [0.8, 0, -0.6];
+    expectAllClose(
+      target(sphereface({ m: 2.5 }), cs),
+      cs.map((c) => psiOf(2.5 * Math.acos(c))),
+      10,
+    );
+  });
   it('noMargin is the identity', () => {
     expect(target(noMargin(), [0.25, -0.5])).toEqual([0.25, -0.5]);
   });
@@ -94,42 +143,44 @@ describe('policies (properties over the cosine grid)', () => {
       }),
     );
   });
-  it('straight-through has the same forward value as exact', () => {
+  it('straight-through has the forward value of the formula (hand-derived), as exact does', () => {
     const cs = grid(101);
-    for (const [a, b] of [
-      [arcface(), arcface({ gradient: 'straight-through' })],
-      [sphereface({ lambda: 3 }), sphereface({ lambda: 3, gradient: 'straight-through' })],
-    ] as const) {
-      const ta = target(a, cs);
-      const tb = target(b, cs);
-      ta.forEach((v, i) => {
-        expect(tb[i]).toBeCloseTo(v, 12);
-      });
+    for (const gradient of ['exact', 'straight-through'] as const) {
+      expectAllClose(
+        target(arcface({ gradient }), cs),
+        cs.map((c) => arcLinear(c, 0.5)),
+      );
+      expectAllClose(
+        target(sphereface({ lambda: 3, gradient }), cs),
+        cs.map((c) => (3 * c + psiOf(4 * theta(c))) / 4),
+        10,
+      );
     }
   });
 });
 
 describe('composition and user margins', () => {
-  it('composeMargins(arcface, cosface) equals combinedMargin(1, m2, m3) (property)', () => {
+  it('composeMargins(arcface, cosface) applies both: cos(θ + m2) − m3 (property, hand-derived)', () => {
     const composed = composeMargins(arcface({ m: 0.3, fallback: 'none' }), cosface({ m: 0.2 }));
-    const combined = combinedMargin({ m1: 1, m2: 0.3, m3: 0.2, fallback: 'none' });
     fc.assert(
       fc.property(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 16 }), (cs) => {
-        const a = target(composed, cs);
-        const b = target(combined, cs);
-        a.forEach((v, i) => {
-          expect(v).toBeCloseTo(b[i]!, 12);
-        });
+        expectAllClose(
+          target(composed, cs),
+          cs.map((c) => Math.cos(theta(c) + 0.3) - 0.2),
+        );
       }),
     );
   });
-  it('cosface equals combinedMargin(1, 0, m)', () => {
+  it('cosface and combinedMargin(1, 0, m) are both c − m', () => {
     const cs = grid(51);
-    const a = target(cosface({ m: 0.4 }), cs);
-    const b = target(combinedMargin({ m1: 1, m2: 0, m3: 0.4 }), cs);
-    a.forEach((v, i) => {
-      expect(v).toBeCloseTo(b[i]!, 12);
-    });
+    expectAllClose(
+      target(cosface({ m: 0.4 }), cs),
+      cs.map((c) => c - 0.4),
+    );
+    expectAllClose(
+      target(combinedMargin({ m1: 1, m2: 0, m3: 0.4 }), cs),
+      cs.map((c) => c - 0.4),
+    );
   });
   it('defineMargin passes its params and stores them in the config', () => {
     const m = defineMargin({ type: 'shift', params: { m: 0.1 }, targetLogit: (c, { ops: o }, p) => o.sub(c, o.scalar(p.m)) });

@@ -33,6 +33,20 @@ describe('registry', () => {
     const fromJson = createRegistry().loss(backend, JSON.parse('{"margin":{"type":"arcface","m":0.4},"scale":30,"reduction":"sum"}'));
     const fromCode = marginSoftmaxLoss(backend, { margin: arcface({ m: 0.4 }), scale: 30, reduction: 'sum' });
     expect(fromJson(x, w, y).data[0]).toBe(fromCode(x, w, y).data[0]);
+    // And that loss is the config's: Σ_i of ArcFace (m 0.4, 'linear' fallback) cross-entropy at s = 30, written out here.
+    const unit = (v: number[]) => v.map((a) => a / Math.hypot(...v));
+    const rows = (t: RefTensor) => Array.from({ length: t.shape[0]! }, (_, i) => unit(Array.from(t.data.subarray(i * 3, i * 3 + 3))));
+    const centres = rows(w);
+    const expected = rows(x).reduce((sum, xi, i) => {
+      const label = y.data[i]!;
+      const cos = centres.map((wj) => wj.reduce((a, v, k) => a + v * xi[k]!, 0));
+      const c = cos[label]!;
+      const target = Math.acos(c) + 0.4 <= Math.PI ? Math.cos(Math.acos(c) + 0.4) : c - 0.4 * Math.sin(0.4);
+      const logits = cos.map((v, j) => 30 * (j === label ? target : v));
+      const max = Math.max(...logits);
+      return sum + max + Math.log(logits.reduce((a, v) => a + Math.exp(v - max), 0)) - logits[label]!;
+    }, 0);
+    expect(fromJson(x, w, y).data[0]).toBeCloseTo(expected, 9);
   });
 
   it('registers user margins explicitly, per registry (no global state)', () => {

@@ -6,7 +6,7 @@ import { EvalFileError, EvalInputError, MarginkitEvalError, NotEnoughClassesErro
 import { readInputFile } from './files.js';
 import * as api from './index.js';
 import { parseLfwPairs } from './readers.js';
-import { rocCurve } from './roc.js';
+import { rocCurve } from './roc-curve.js';
 import { sortFloat32, sortFloat64 } from './sort.js';
 
 type ErrorModule = typeof import('./errors.js');

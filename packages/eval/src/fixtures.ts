@@ -18,3 +18,25 @@ export function expectClose(actual: ArrayLike<number>, expected: readonly (numbe
       throw new AssertionError({ message: `${what}[${i}]: got ${a}, expected ${e} (tol ${tol})`, actual: a, expected: e });
   }
 }
+
+/** The verification fixture cases (scikit-learn and insightface on the same scores) as `[name, case]` rows. @internal */
+// biome-ignore lint/suspicious/noExplicitAny: fixture rows
+export const verificationCases: [string, any][] = fixtures.verification.map((c: { name: string }) => [c.name, c]);
+
+/** A verification case's scores in the dtype the fixture names. @internal */
+export const scoresOf = (c: { readonly dtype: string; readonly scores: readonly number[] }): Float32Array | Float64Array =>
+  c.dtype === 'float32' ? Float32Array.from(c.scores) : Float64Array.from(c.scores);
+
+/** Runs `run` and asserts it throws a `type` naming `argument` in its `argument` field and its message. @internal */
+export function expectArgumentError(run: () => unknown, type: abstract new (...args: never[]) => Error, argument: string): void {
+  let thrown: unknown;
+  try {
+    run();
+  } catch (e) {
+    thrown = e;
+  }
+  if (!(thrown instanceof type)) throw new Error(`expected a ${type.name}, got ${String(thrown)}`);
+  if ((thrown as { argument?: unknown }).argument !== argument)
+    throw new Error(`expected argument '${argument}', got ${String((thrown as { argument?: unknown }).argument)}`);
+  if (!thrown.message.includes(argument)) throw new Error(`the message does not name '${argument}': ${thrown.message}`);
+}

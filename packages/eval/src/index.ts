@@ -16,6 +16,7 @@
  * @packageDocumentation
  */
 export { MarginkitEvalError, type MarginkitEvalErrorCode, EvalInputError, EvalFileError, NotEnoughClassesError, ParseError } from './errors.js';
+export { type EqualErrorRate, equalErrorRate } from './equal-error-rate.js';
 export { type CmcPoint, type IdentificationOptions, type IdentificationResult, type TpirAtFpir, identification } from './identification.js';
 export { type PoolOptions, type PooledTemplates, pairScores, poolTemplates } from './ijb.js';
 export type { BinaryLabels, Scores } from './input.js';
@@ -50,22 +51,7 @@ export {
   writeNpy,
 } from './readers.js';
 export { type RetrievalResult, retrievalMetrics } from './retrieval.js';
-export {
-  type DetCurve,
-  type EqualErrorRate,
-  type IntervalOptions,
-  type FarPolicy,
-  type RocCurve,
-  type TarAtFar,
-  type TarAtFarReport,
-  type ThresholdAccuracy,
-  type VerificationOptions,
-  type VerificationReport,
-  accuracyAtThreshold,
-  auc,
-  detCurve,
-  equalErrorRate,
-  rocCurve,
-  tarAtFar,
-  verificationReport,
-} from './roc.js';
+export { type DetCurve, type RocCurve, auc, detCurve, rocCurve } from './roc-curve.js';
+export { type FarPolicy, type TarAtFar, tarAtFar } from './tar-at-far.js';
+export { type ThresholdAccuracy, accuracyAtThreshold } from './threshold-accuracy.js';
+export { type IntervalOptions, type TarAtFarReport, type VerificationOptions, type VerificationReport, verificationReport } from './verification-report.js';

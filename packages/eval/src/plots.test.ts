@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EvalInputError } from './errors.js';
 import { cmcPlotSvg, detPlotSvg, linePlotSvg, rocPlotSvg, scoreHistogramSvg } from './plots.js';
-import { detCurve, rocCurve } from './roc.js';
+import { detCurve, rocCurve } from './roc-curve.js';
 
 const polylines = (svg: string) => [...svg.matchAll(/<polyline[^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number)));
 

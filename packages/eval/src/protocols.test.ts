@@ -6,7 +6,7 @@ import { pairScores, poolTemplates } from './ijb.js';
 import { flipFusion, matrix } from './matrix.js';
 import { kFoldRanges, lfwTenFold, valThreshold } from './protocols.js';
 import { retrievalMetrics } from './retrieval.js';
-import { tarAtFar } from './roc.js';
+import { tarAtFar } from './tar-at-far.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: fixture rows
 const lfwCases: [string, any][] = fixtures.lfw.map((c: { name: string }) => [c.name, c]);

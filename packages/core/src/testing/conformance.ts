@@ -1,9 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../backend.js';
 import { type Ops, createOps } from '../create-ops.js';
 import { OP_NAMES, type OpName } from '../ops.js';
-import { seededRandom } from './random.js';
-import { RefTensor, referenceBackend } from './reference-backend.js';
 
 /** What a backend gives the conformance suite to drive it. */
 export interface ConformanceHarness<T> {
@@ -49,172 +48,96 @@ export interface Tol {
   readonly atol: number;
 }
 
-type Gen = 'normal' | 'positive' | 'unit' | 'offInteger' | 'large' | { readonly indices: number } | { readonly values: readonly number[] };
-
-interface InputSpec {
-  readonly shape: readonly number[];
-  readonly gen: Gen;
-  readonly dtype?: 'float32' | 'int32';
-}
-
-/** One conformance case: inputs, the op applied with the validated op set, and what to check. */
-interface Case {
+/** One case of the op fixture file: inputs, the float64 value, and the gradient of Σ weights ⊙ value. */
+interface OpFixture {
   readonly op: OpName;
   readonly label: string;
-  readonly inputs: readonly InputSpec[];
-  readonly run: <T>(ops: Ops<T>, ...xs: T[]) => T;
-  /** Indices of inputs to differentiate; omit for non-differentiable outputs. */
-  readonly grad?: readonly number[];
-  /** The expected gradient is zero everywhere (stopGradient, floor). */
-  readonly zeroGrad?: boolean;
+  readonly inputs: readonly { readonly shape: readonly number[]; readonly dtype: 'float32' | 'int32'; readonly data: readonly number[] }[];
+  readonly value: { readonly shape: readonly number[]; readonly data: readonly number[] };
+  /** Present when the case is differentiated: the weights of the scalar Σ weights ⊙ value. */
+  readonly weights?: readonly number[];
+  /** d(Σ weights ⊙ value) / d inputs[input], for each differentiated input. */
+  readonly gradients?: readonly { readonly input: number; readonly data: readonly number[] }[];
 }
 
-const f32 = (shape: readonly number[], gen: Gen = 'normal'): InputSpec => ({ shape, gen });
-const i32 = (shape: readonly number[], gen: Gen): InputSpec => ({ shape, gen, dtype: 'int32' });
+/**
+ * The fixture of every case, written by `tools/make_op_fixtures.py` (PyTorch, float64). It ships in
+ * `src/` (see package.json `files`), which this module reaches as `../../src/testing/` from both
+ * `src/testing/` and `dist/testing/`. Read when a suite is registered, not on import.
+ */
+function loadFixtures(): ReadonlyMap<string, OpFixture> {
+  const text = readFileSync(new URL('../../src/testing/fixtures/conformance-ops.json', import.meta.url), 'utf8');
+  const parsed: { readonly cases: readonly OpFixture[] } = JSON.parse(text);
+  return new Map(parsed.cases.map((c) => [c.label, c]));
+}
 
-const binaryCases = (['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const).flatMap((op): Case[] => [
-  { op, label: `${op} [3,4]·[3,4]`, inputs: [f32([3, 4]), f32([3, 4], op === 'div' ? 'positive' : 'normal')], run: (o, a, b) => o[op](a!, b!), grad: [0, 1] },
-  {
-    op,
-    label: `${op} [3,4]·[4] broadcast`,
-    inputs: [f32([3, 4]), f32([4], op === 'div' ? 'positive' : 'normal')],
-    run: (o, a, b) => o[op](a!, b!),
-    grad: [0, 1],
-  },
-  {
-    op,
-    label: `${op} [3,1]·[] broadcast`,
-    inputs: [f32([3, 1]), f32([], op === 'div' ? 'positive' : 'normal')],
-    run: (o, a, b) => o[op](a!, b!),
-    grad: [0, 1],
-  },
-]);
+/** One conformance case: how the op set computes it; inputs and expected values come from its fixture. */
+interface Case {
+  readonly op: OpName;
+  /** The key of its fixture. */
+  readonly label: string;
+  readonly run: <T>(ops: Ops<T>, ...xs: T[]) => T;
+}
 
-const unaryCases: Case[] = (
-  [
-    ['neg', 'normal'],
-    ['sqrt', 'positive'],
-    ['exp', 'normal'],
-    ['log', 'positive'],
-    ['cos', 'normal'],
-    ['sin', 'normal'],
-    ['acos', 'unit'],
-  ] as const
-).map(([op, gen]) => ({ op, label: `${op} [2,5]`, inputs: [f32([2, 5], gen)], run: (o, x) => o[op](x!), grad: [0] }));
+const binaryCases = (['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const).flatMap((op): Case[] =>
+  ['[3,4]·[3,4]', '[3,4]·[4] broadcast', '[3,1]·[] broadcast'].map((shapes) => ({ op, label: `${op} ${shapes}`, run: (o, a, b) => o[op](a!, b!) })),
+);
+
+const unaryCases: Case[] = (['neg', 'sqrt', 'exp', 'log', 'cos', 'sin', 'acos'] as const).map((op) => ({ op, label: `${op} [2,5]`, run: (o, x) => o[op](x!) }));
 
 const reduceCases: Case[] = (['sum', 'mean', 'max', 'logSumExp'] as const).flatMap((op) =>
   [0, 1].flatMap((axis) =>
-    [false, true].map(
-      (keepDims): Case => ({
-        op,
-        label: `${op} axis ${axis}${keepDims ? ' keepDims' : ''}`,
-        inputs: [f32([3, 5])],
-        run: (o, x) => o[op](x!, axis, keepDims),
-        grad: [0],
-      }),
-    ),
+    [false, true].map((keepDims): Case => ({ op, label: `${op} axis ${axis}${keepDims ? ' keepDims' : ''}`, run: (o, x) => o[op](x!, axis, keepDims) })),
   ),
 );
 
 /** Every case of the suite; each op of the op set appears at least once. */
 const CASES: readonly Case[] = [
-  { op: 'constant', label: 'constant float32 [2,3]', inputs: [], run: (o) => o.constant([1.5, -2, 0, 3.25, 1e-3, -7], [2, 3]) },
-  { op: 'constant', label: 'constant fill', inputs: [], run: (o) => o.constant(0.25, [2, 2]) },
-  { op: 'constant', label: 'constant int32 via cast', inputs: [], run: (o) => o.cast(o.constant([3, -1, 7], [3], 'int32'), 'float32') },
+  { op: 'constant', label: 'constant float32 [2,3]', run: (o) => o.constant([1.5, -2, 0, 3.25, 1e-3, -7], [2, 3]) },
+  { op: 'constant', label: 'constant fill', run: (o) => o.constant(0.25, [2, 2]) },
+  { op: 'constant', label: 'constant int32 via cast', run: (o) => o.cast(o.constant([3, -1, 7], [3], 'int32'), 'float32') },
   ...(
     [
-      [false, false, [4, 3], [3, 5]],
-      [true, false, [3, 4], [3, 5]],
-      [false, true, [4, 3], [5, 3]],
-      [true, true, [3, 4], [5, 3]],
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
     ] as const
   ).map(
-    ([ta, tb, sa, sb]): Case => ({
+    ([transposeA, transposeB]): Case => ({
       op: 'matmul',
-      label: `matmul transposeA=${ta} transposeB=${tb}`,
-      inputs: [f32(sa), f32(sb)],
-      run: (o, a, b) => o.matmul(a!, b!, { transposeA: ta, transposeB: tb }),
-      grad: [0, 1],
+      label: `matmul transposeA=${transposeA} transposeB=${transposeB}`,
+      run: (o, a, b) => o.matmul(a!, b!, { transposeA, transposeB }),
     }),
   ),
   ...binaryCases,
-  {
-    op: 'greater',
-    label: 'greater (as where mask)',
-    inputs: [f32([3, 4]), f32([4])],
-    run: (o, a, b) => o.where(o.greater(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])),
-  },
-  {
-    op: 'less',
-    label: 'less (as where mask)',
-    inputs: [f32([3, 4]), f32([3, 4])],
-    run: (o, a, b) => o.where(o.less(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])),
-  },
-  {
-    op: 'where',
-    label: 'where',
-    inputs: [f32([3, 4]), f32([3, 4]), f32([3, 4])],
-    run: (o, c, a, b) => o.where(o.greater(c!, o.scalar(0)), a!, b!),
-    grad: [1, 2],
-  },
+  { op: 'maximum', label: 'maximum ties: the gradient goes to a', run: (o, a, b) => o.maximum(a!, b!) },
+  { op: 'minimum', label: 'minimum ties: the gradient goes to a', run: (o, a, b) => o.minimum(a!, b!) },
+  { op: 'greater', label: 'greater (as where mask)', run: (o, a, b) => o.where(o.greater(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])) },
+  { op: 'less', label: 'less (as where mask)', run: (o, a, b) => o.where(o.less(a!, b!), o.constant(1, [3, 4]), o.constant(0, [3, 4])) },
+  { op: 'where', label: 'where', run: (o, c, a, b) => o.where(o.greater(c!, o.scalar(0)), a!, b!) },
   // The condition depends on a differentiated input: comparisons must have a (zero) gradient.
   {
     op: 'greater',
     label: 'where(a > 0, a², b) differentiated through the condition',
-    inputs: [f32([3, 4]), f32([3, 4])],
     run: (o, a, b) => o.where(o.greater(a!, o.scalar(0)), o.mul(a!, a!), b!),
-    grad: [0, 1],
   },
-  {
-    op: 'less',
-    label: 'where(a < b, a, −b) differentiated through the condition',
-    inputs: [f32([3, 4]), f32([3, 4])],
-    run: (o, a, b) => o.where(o.less(a!, b!), a!, o.neg(b!)),
-    grad: [0, 1],
-  },
+  { op: 'less', label: 'where(a < b, a, −b) differentiated through the condition', run: (o, a, b) => o.where(o.less(a!, b!), a!, o.neg(b!)) },
   ...unaryCases,
-  { op: 'acos', label: 'acos near ±1', inputs: [f32([4], { values: [-0.999, -0.99, 0.99, 0.999] })], run: (o, x) => o.acos(x!), grad: [0] },
-  { op: 'floor', label: 'floor', inputs: [f32([2, 5], 'offInteger')], run: (o, x) => o.floor(x!), grad: [0], zeroGrad: true },
-  { op: 'clip', label: 'clip [-0.5, 0.5]', inputs: [f32([3, 5], 'offInteger')], run: (o, x) => o.clip(x!, -0.5, 0.5), grad: [0] },
+  { op: 'acos', label: 'acos near ±1', run: (o, x) => o.acos(x!) },
+  { op: 'floor', label: 'floor', run: (o, x) => o.floor(x!) },
+  { op: 'clip', label: 'clip [-0.5, 0.5]', run: (o, x) => o.clip(x!, -0.5, 0.5) },
+  { op: 'clip', label: 'clip at its bounds (the gradient passes, inclusive)', run: (o, x) => o.clip(x!, -0.5, 0.5) },
   ...reduceCases,
-  { op: 'logSumExp', label: 'logSumExp large values (no overflow)', inputs: [f32([2, 4], 'large')], run: (o, x) => o.logSumExp(x!, 1), grad: [0] },
-  { op: 'reshape', label: 'reshape [2,6] → [3,4]', inputs: [f32([2, 6])], run: (o, x) => o.reshape(x!, [3, 4]), grad: [0] },
-  { op: 'reshape', label: 'reshape [6] → [-1, 1]', inputs: [f32([6])], run: (o, x) => o.reshape(x!, [-1, 1]), grad: [0] },
-  { op: 'gatherPerRow', label: 'gatherPerRow [4,5]', inputs: [f32([4, 5]), i32([4], { indices: 5 })], run: (o, x, i) => o.gatherPerRow(x!, i!), grad: [0] },
-  { op: 'oneHot', label: 'oneHot depth 6', inputs: [i32([5], { indices: 6 })], run: (o, i) => o.oneHot(i!, 6) },
-  { op: 'stopGradient', label: 'stopGradient', inputs: [f32([3, 3])], run: (o, x) => o.stopGradient(x!), grad: [0], zeroGrad: true },
-  { op: 'cast', label: 'cast bool → float32 (comparisons as 0/1)', inputs: [f32([3, 4]), f32([4])], run: (o, a, b) => o.cast(o.greater(a!, b!), 'float32') },
-  {
-    op: 'cast',
-    label: 'cast float32 → int32 truncates',
-    inputs: [f32([6], { values: [2.7, -2.7, 0.2, -0.2, 5, -5] })],
-    run: (o, x) => o.cast(o.cast(x!, 'int32'), 'float32'),
-  },
+  { op: 'logSumExp', label: 'logSumExp large values (no overflow)', run: (o, x) => o.logSumExp(x!, 1) },
+  { op: 'reshape', label: 'reshape [2,6] → [3,4]', run: (o, x) => o.reshape(x!, [3, 4]) },
+  { op: 'reshape', label: 'reshape [6] → [-1, 1]', run: (o, x) => o.reshape(x!, [-1, 1]) },
+  { op: 'gatherPerRow', label: 'gatherPerRow [4,5]', run: (o, x, i) => o.gatherPerRow(x!, i!) },
+  { op: 'oneHot', label: 'oneHot depth 6', run: (o, i) => o.oneHot(i!, 6) },
+  { op: 'stopGradient', label: 'stopGradient', run: (o, x) => o.stopGradient(x!) },
+  { op: 'cast', label: 'cast bool → float32 (comparisons as 0/1)', run: (o, a, b) => o.cast(o.greater(a!, b!), 'float32') },
+  { op: 'cast', label: 'cast float32 → int32 truncates', run: (o, x) => o.cast(o.cast(x!, 'int32'), 'float32') },
 ];
-
-function generate(spec: InputSpec, rng: ReturnType<typeof seededRandom>): number[] {
-  const n = spec.shape.reduce((p, d) => p * d, 1);
-  const g = spec.gen;
-  const draw = (): number => {
-    if (typeof g === 'object') return 'indices' in g ? rng.int(g.indices) : 0;
-    switch (g) {
-      case 'normal':
-        return rng.normal();
-      case 'positive':
-        return rng.uniform(0.2, 3);
-      case 'unit':
-        return rng.uniform(-0.95, 0.95);
-      case 'large':
-        return rng.uniform(80, 100);
-      case 'offInteger':
-        return Math.floor(rng.uniform(-3, 3)) + rng.uniform(0.1, 0.9);
-    }
-  };
-  const values = Array.from({ length: n }, draw);
-  if (typeof g === 'object' && 'values' in g) return [...g.values];
-  // Round to float32 so that both sides see the same inputs.
-  return Array.from(Float32Array.from(values));
-}
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tol, what: string): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
@@ -231,8 +154,8 @@ const DEFAULT_GRAD: Tol = { rtol: 1e-4, atol: 1e-5 };
 
 /**
  * The op names a backend must cover, and the cases of the suite for each: the suite checks
- * every op's value against the float64 reference backend and, where the backend
- * differentiates, its gradient against central differences of the reference.
+ * every op's value and, where the backend differentiates, its gradient against float64 values
+ * computed by PyTorch (`tools/make_op_fixtures.py`).
  *
  * @returns the op names that have at least one case (all of {@link OP_NAMES}).
  *
@@ -248,7 +171,9 @@ export function conformanceCoverage(): OpName[] {
 
 /**
  * Registers the conformance suite with vitest for each variant of a backend. Call it from a
- * backend package's `*.test.ts`.
+ * backend package's `*.test.ts`. Each case's inputs, float64 value and gradient come from PyTorch
+ * (`tools/make_op_fixtures.py`, committed as JSON): the backend is checked against an independent
+ * implementation, not against marginkit's own reference backend.
  *
  * @param targets - the variants to run (e.g. tfjs `cpu` and `wasm`).
  *
@@ -260,8 +185,11 @@ export function conformanceCoverage(): OpName[] {
  * ```
  */
 export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): void {
-  const ref = referenceBackend();
-  const refOps = createOps(ref);
+  const fixtures = loadFixtures();
+  it('every case has a PyTorch fixture of the same op, and every fixture a case', () => {
+    expect(CASES.filter((c) => fixtures.get(c.label)?.op !== c.op).map((c) => c.label)).toEqual([]);
+    expect([...fixtures.keys()].filter((label) => !CASES.some((c) => c.label === label))).toEqual([]);
+  });
   describe.each(targets.map((t) => [t.name, t] as const))('conformance: %s', (_, target) => {
     let h: ConformanceHarness<T>;
     let ops: Ops<T>;
@@ -282,67 +210,45 @@ export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): v
       expect(missing, 'ops the backend lacks').toEqual([]);
     });
 
-    CASES.forEach((c, index) => {
-      const rng = seededRandom(1000 + index);
-      const values = c.inputs.map((s) => generate(s, rng));
-      const weights = Array.from({ length: 64 }, () => rng.uniform(-1, 1));
-      const refInputs = c.inputs.map((s, i) => new RefTensor(s.shape, s.dtype ?? 'float32', Float64Array.from(values[i]!)));
-      const expected = c.run(refOps, ...refInputs);
+    for (const c of CASES) {
+      const fixture = fixtures.get(c.label);
+      if (!fixture) continue; // reported by the fixture test above
+      const inputs = () => fixture.inputs.map((x) => h.tensor(x.data, x.shape, x.dtype));
 
       it(`${c.label}: value`, async () => {
         const actual = await scope(() => {
-          const xs = c.inputs.map((s, i) => h.tensor(values[i]!, s.shape, s.dtype ?? 'float32'));
-          const out = c.run(ops, ...xs);
-          expect([...h.backend.shape(out)], 'shape').toEqual([...expected.shape]);
+          const out = c.run(ops, ...inputs());
+          expect([...h.backend.shape(out)], 'shape').toEqual([...fixture.value.shape]);
           return h.read(out);
         });
-        close(Array.from(actual), expected.data, valueTol, `${c.label} value`);
+        close(Array.from(actual), fixture.value.data, valueTol, `${c.label} value`);
       });
 
-      if (c.grad && target.differentiable) {
-        const wrt = c.grad;
+      const { weights, gradients } = fixture;
+      if (weights && gradients && target.differentiable) {
         it(`${c.label}: gradient`, async () => {
           expect(
             h.backend.supports.gradients && typeof h.gradients === 'function',
             'a differentiable target has supports.gradients and harness.gradients',
           ).toBe(true);
-          const n = expected.data.length;
-          const w = weights.slice(0, n).concat(Array.from({ length: Math.max(0, n - weights.length) }, (_, i) => Math.cos(i)));
-          const weighted = <U>(o: Ops<U>, out: U): U => o.sum(o.reshape(o.mul(out, o.constant(w, o.shape(out))), [-1]), 0);
+          const wrt = gradients.map((g) => g.input);
           const actual = await scope(() => {
-            const xs = c.inputs.map((s, i) => h.tensor(values[i]!, s.shape, s.dtype ?? 'float32'));
+            const xs = inputs();
             const f = (...diff: T[]): T => {
               const all = xs.map((x, i) => (wrt.includes(i) ? diff[wrt.indexOf(i)]! : x));
-              return weighted(ops, c.run(ops, ...all));
+              const out = c.run(ops, ...all);
+              return ops.sum(ops.reshape(ops.mul(out, ops.constant(weights, ops.shape(out))), [-1]), 0);
             };
             return h.gradients!(
               f,
               wrt.map((i) => xs[i]!),
             );
           });
-          wrt.forEach((inputIndex, k) => {
-            const base = values[inputIndex]!;
-            const numeric = base.map((_, j) => {
-              if (c.zeroGrad) return 0;
-              const at = (delta: number): number => {
-                const shifted = refInputs.map((t, i) =>
-                  i === inputIndex
-                    ? new RefTensor(
-                        t.shape,
-                        t.dtype,
-                        Float64Array.from(base, (v, q) => (q === j ? v + delta : v)),
-                      )
-                    : t,
-                );
-                return weighted(refOps, c.run(refOps, ...shifted)).data[0]!;
-              };
-              const hstep = 1e-6 * Math.max(1, Math.abs(base[j]!));
-              return (at(hstep) - at(-hstep)) / (2 * hstep);
-            });
-            close(Array.from(actual[k]!), numeric, gradTol, `${c.label} d/dinput${inputIndex}`);
+          gradients.forEach((g, k) => {
+            close(Array.from(actual[k]!), g.data, gradTol, `${c.label} d/dinput${g.input}`);
           });
         });
       }
-    });
+    }
   });
 }

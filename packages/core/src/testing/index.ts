@@ -1,7 +1,8 @@
 /**
  * `@marginkit/core/testing`: the backend conformance suite (run it with vitest from a backend
- * package), the float64 reference backend it checks against, a seeded random source, and
- * assertions that bad input gets a typed error naming the argument.
+ * package; it checks every op's value and gradient against float64 values from PyTorch), a float64
+ * reference backend in plain TypeScript, a seeded random source, and assertions that bad input
+ * gets a typed error naming the argument.
  *
  * @example
  * ```ts

@@ -159,8 +159,9 @@ const refOps: TensorOps<RefTensor> = {
 };
 
 /**
- * A float64 reference backend in plain TypeScript: eager, exact to float64, no gradients. It is
- * the oracle of the conformance suite, and a handy way to run a margin without a tensor library.
+ * A float64 reference backend in plain TypeScript: eager, exact to float64, no gradients. It
+ * passes the conformance suite (against PyTorch's float64 values) and runs core's own tests; a
+ * handy way to run a margin without a tensor library.
  *
  * @returns a v1 backend over {@link RefTensor}.
  *
