@@ -1,5 +1,8 @@
 import { DTypeError, InvalidArgumentError, cosineLogits, LabelError, type MarginLoss, type MarginStep, NonFiniteError, ShapeError } from '@marginkit/core';
-import type { CompiledGraph, Feed, OrtBackend, OrtValue } from './backend.js';
+import type { OrtBackend } from './backend.js';
+import type { CompiledGraph } from './compile.js';
+import type { Feed } from './feeds.js';
+import type { OrtValue } from './ort-module.js';
 import type { OrtTensor } from './graph.js';
 
 /**
