@@ -18,14 +18,5 @@ export type { OrtCacheStats } from './session-cache.js';
 export { type InputData, OrtTensor } from './graph.js';
 export type { GraphInput } from './lower.js';
 export { IR_VERSION, OPSET } from './onnx.js';
-export {
-  type AdamOptimizer,
-  type HeadOptimizer,
-  type HeadStepResult,
-  type HeadTrainer,
-  type HeadTrainerOptions,
-  type SgdOptimizer,
-  adam,
-  headTrainer,
-  sgd,
-} from './head-trainer.js';
+export { type HeadStepResult, type HeadTrainer, type HeadTrainerOptions, headTrainer } from './head-trainer.js';
+export { type AdamOptimizer, type HeadOptimizer, type SgdOptimizer, adam, sgd } from './optimizers.js';
