@@ -146,12 +146,7 @@ const syncCases: [string, ErrorClass, RegExp, () => unknown][] = [
     },
   ],
   ['sgd with momentum 1', InvalidArgumentError, /^sgd\.momentum: must be in \[0, 1\), got 1/, () => sgd({ learningRate: 0.1, momentum: 1 })],
-  [
-    'sgd without a learning rate',
-    InvalidArgumentError,
-    /^sgd\.learningRate: must be a number, got undefined/,
-    () => sgd({} as { learningRate: number }),
-  ],
+  ['sgd without a learning rate', InvalidArgumentError, /^sgd\.learningRate: must be a number, got undefined/, () => sgd({} as { learningRate: number })],
   ['adam with a negative epsilon', InvalidArgumentError, /^adam\.epsilon: must be > 0, got -1/, () => adam({ epsilon: -1 })],
 ];
 
@@ -205,7 +200,7 @@ const asyncCases: [string, ErrorClass, RegExp, () => Promise<unknown>][] = [
   [
     'data that does not fill its dims',
     ShapeError,
-    /^feeds\.embeddings: has 6 values but dims \[2, 4\] need 8/,
+    /^feeds\.embeddings: has 6 values but shape \[2, 4\] needs 8/,
     async () => {
       const b = fresh();
       return (await b.compile({ loss: lossGraph(b).loss })).run(feeds({ embeddings: { data: new Float32Array(6), dims: [2, 4] } }));
@@ -445,21 +440,21 @@ const feedCases: [string, ErrorClass, string, RegExp, () => Promise<unknown>][] 
     'fractional dims',
     ShapeError,
     'feeds.embeddings',
-    /has dims \[2\.5, 2\]: every dimension must be a non-negative integer/,
+    /expected an array of non-negative integers, got \[2\.5, 2\]/,
     async () => (await compiledLoss()).graph.run(feeds({ embeddings: { data: new Float32Array(5), dims: [2.5, 2] } })),
   ],
   [
     'negative dims whose product fills the data',
     ShapeError,
     'feeds.embeddings',
-    /has dims \[-2, -4\]: every dimension must be a non-negative integer/,
+    /expected an array of non-negative integers, got \[-2, -4\]/,
     async () => (await compiledLoss()).graph.run(feeds({ embeddings: { data: new Float32Array(8), dims: [-2, -4] } })),
   ],
   [
     'NaN dims',
     ShapeError,
     'feeds.labels',
-    /has dims \[NaN\]/,
+    /expected an array of non-negative integers, got \[NaN\]/,
     async () => (await compiledLoss()).graph.run(feeds({ labels: { data: new Int32Array(2), dims: [Number.NaN] } })),
   ],
   [

@@ -1,6 +1,6 @@
-import { DTypeError, InvalidArgumentError, ShapeError } from '@marginkit/core';
-import { type IndexRange, checkFinite, checkIndexValues } from './feed-check.js';
-import { type InputData, formatShape } from './graph.js';
+import { DTypeError, InvalidArgumentError, ShapeError, checkDataLength, checkFinite, checkShape, checkTypedArray, formatShape } from '@marginkit/core';
+import { type IndexRange, checkIndexValues } from './feed-check.js';
+import type { InputData } from './graph.js';
 import { type GraphInput, type Lowered, boundData } from './lower.js';
 import type { OrtModule, OrtValue } from './ort-module.js';
 
@@ -35,11 +35,7 @@ function describeData(data: unknown): string {
 
 /** The dims of a feed of `input`, checked against the graph's static shape. */
 function feedDims(arg: string, input: GraphInput, dims: unknown): number[] {
-  if (!Array.isArray(dims) && !ArrayBuffer.isView(dims)) throw new ShapeError(arg, 'expected dims as an array of dimensions');
-  const dimList = Array.from(dims as ArrayLike<unknown>);
-  if (!dimList.every((d): d is number => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw new ShapeError(arg, `has dims [${dimList.map((d) => String(d)).join(', ')}]: every dimension must be a non-negative integer`);
-  }
+  const dimList = [...checkShape(arg, dims)];
   if (dimList.length !== input.shape.length) {
     throw new ShapeError(
       arg,
@@ -68,13 +64,8 @@ function feedData(arg: string, input: GraphInput, feed: Feed, dims: readonly num
   }
   const type = 'type' in feed ? feed.type : given instanceof Float32Array ? 'float32' : given instanceof Int32Array ? 'int32' : 'unknown';
   if (type !== input.dtype) throw new DTypeError(arg, `expected ${input.dtype} data, got ${type === 'unknown' ? describeData(given) : String(type)}`);
-  const want = input.dtype === 'int32' ? Int32Array : Float32Array;
-  if (!(given instanceof want)) {
-    throw new DTypeError(arg, `expected ${input.dtype} data in a ${want.name}, got ${describeData(given)} (convert it, e.g. ${want.name}.from(values))`);
-  }
-  const data = given as InputData;
-  const size = dims.reduce((p, d) => p * d, 1);
-  if (data.length !== size) throw new ShapeError(arg, `has ${data.length} values but dims [${dims.join(', ')}] need ${size}`);
+  const data = checkTypedArray(arg, given, input.dtype === 'int32' ? 'int32' : 'float32');
+  checkDataLength(arg, data, dims);
   return data;
 }
 
@@ -90,7 +81,7 @@ function toOrtValue(
   const arg = `feeds.${input.name}`;
   const checkValues = (data: InputData, dims: readonly number[]): void => {
     if (checks.validate !== 'full') return;
-    if (input.dtype === 'float32') checkFinite(arg, data as Float32Array, dims);
+    if (input.dtype === 'float32') checkFinite(arg, data, dims);
     else if (range) checkIndexValues(arg, input.name, data, range);
   };
   if (feed === undefined) {

@@ -1,4 +1,4 @@
-import type { DType, OpName, OpSignatures } from '@marginkit/core';
+import { type DType, type OpName, type OpSignatures, formatShape } from '@marginkit/core';
 
 /** Values bound to an input: row-major data of the input's dtype. */
 export type InputData = Float32Array | Int32Array | Uint8Array;
@@ -78,11 +78,6 @@ export class OrtTensor {
 /** True when `value` is a symbolic tensor of this package. @internal */
 export function isOrtTensor(value: unknown): value is OrtTensor {
   return typeof value === 'object' && value !== null && BRAND in value;
-}
-
-/** `[?, 512]` style. @internal */
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.map((d) => (d < 0 ? '?' : String(d))).join(', ')}]`;
 }
 
 /** The nodes `outputs` depend on, inputs before users, in a deterministic order. @internal */

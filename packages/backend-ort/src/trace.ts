@@ -1,5 +1,5 @@
-import { type DType, DTypeError, InvalidArgumentError, OP_NAMES, type OpName, ShapeError, type TensorOps } from '@marginkit/core';
-import { type InputData, type OpNode, OrtTensor, formatShape, isOrtTensor } from './graph.js';
+import { type DType, DTypeError, InvalidArgumentError, OP_NAMES, type OpName, type TensorOps, checkDataLength, checkShape } from '@marginkit/core';
+import { type InputData, type OpNode, OrtTensor, isOrtTensor } from './graph.js';
 import { inferOp } from './ops/index.js';
 import type { OpAttrs, OpInputs } from './ops/op-rule.js';
 
@@ -33,16 +33,6 @@ function checkName(argument: string, name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError(argument, `must be a non-empty string, got ${String(name)}`);
   if (name.startsWith('mk.')) throw new InvalidArgumentError(argument, `'${name}': names starting with 'mk.' are reserved for the backend's own values`);
   return name;
-}
-
-function checkShape(argument: string, shape: unknown, allowUnknown: boolean): readonly number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d >= 0 || (allowUnknown && d === -1)))) {
-    throw new ShapeError(
-      argument,
-      `expected an array of non-negative integers${allowUnknown ? ' (or −1 for a size known at run time)' : ''}, got ${JSON.stringify(shape)}`,
-    );
-  }
-  return shape as readonly number[];
 }
 
 function checkDType(argument: string, dtype: unknown): 'float32' | 'int32' {
@@ -112,8 +102,7 @@ export function createTracer(): Tracer {
         throw new InvalidArgumentError('tensor.values', `expected an array or typed array of numbers, got ${values === null ? 'null' : typeof values}`);
       }
       const data = values as ArrayLike<number>;
-      const size = s.reduce((p, d) => p * d, 1);
-      if (data.length !== size) throw new ShapeError('tensor.values', `has ${data.length} values but shape ${formatShape(s)} needs ${size}`);
+      checkDataLength('tensor.values', data, s);
       return new OrtTensor(owner, nextId++, s, dt, { kind: 'input', name: n, bound: TYPED[dt].from(data), ...(name === undefined ? { auto: true } : {}) });
     },
   };

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, type Ops, ShapeError } from '@marginkit/core';
-import { type OrtTensor, formatShape, topologicalOrder } from './graph.js';
+import { InvalidArgumentError, type Ops, ShapeError, formatShape } from '@marginkit/core';
+import { type OrtTensor, topologicalOrder } from './graph.js';
 import { nodeVjp } from './ops/index.js';
 import { zerosLike } from './ops/vjp-helpers.js';
 

@@ -1,5 +1,4 @@
-import { ShapeError, broadcastShapes } from '@marginkit/core';
-import { formatShape } from '../graph.js';
+import { ShapeError, broadcastShapes, formatShape } from '@marginkit/core';
 import { type OpRule, type OpRuleFamily, noGradient } from './op-rule.js';
 import { mask, not, unbroadcast } from './vjp-helpers.js';
 

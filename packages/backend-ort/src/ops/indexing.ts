@@ -1,5 +1,4 @@
-import { UnsupportedOpError } from '@marginkit/core';
-import { formatShape } from '../graph.js';
+import { UnsupportedOpError, formatShape } from '@marginkit/core';
 import { ElemType, intAttr } from '../onnx.js';
 import { type OpRuleFamily, noGradient } from './op-rule.js';
 import { mask, not, unbroadcast } from './vjp-helpers.js';

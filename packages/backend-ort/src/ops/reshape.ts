@@ -1,5 +1,4 @@
-import { UnsupportedOpError } from '@marginkit/core';
-import { formatShape } from '../graph.js';
+import { UnsupportedOpError, formatShape } from '@marginkit/core';
 import type { OpRuleFamily } from './op-rule.js';
 
 /** The static shape after a reshape: −1 is inferred when every input dimension is known. */

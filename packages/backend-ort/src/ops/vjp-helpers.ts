@@ -1,5 +1,5 @@
-import { type Ops, UnsupportedOpError } from '@marginkit/core';
-import { type OrtTensor, formatShape } from '../graph.js';
+import { type Ops, UnsupportedOpError, formatShape } from '@marginkit/core';
+import type { OrtTensor } from '../graph.js';
 
 type O = Ops<OrtTensor>;
 
