@@ -17,7 +17,7 @@ import type { OrtBackend } from './backend.js';
 import type { CompiledGraph } from './compile.js';
 import type { Feed } from './feeds.js';
 import type { OrtValue } from './ort-module.js';
-import { type HeadOptimizer, checkAdam, checkSgd } from './optimizers.js';
+import { type HeadOptimizer, checkAdam, checkSgd, optimizerUpdate } from './optimizers.js';
 import type { OrtTensor } from './graph.js';
 
 /** Options of {@link headTrainer}. */
@@ -116,28 +116,8 @@ export interface HeadTrainer {
  * ```
  */
 export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptions): Promise<HeadTrainer> {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected { loss, centers, classes, dim, optimizer }');
-  const { loss, classes, dim } = options;
-  if (typeof loss !== 'function') throw new InvalidArgumentError('options.loss', 'expected a loss function such as marginSoftmaxLoss(backend, { margin })');
-  for (const [k, v] of [
-    ['classes', classes],
-    ['dim', dim],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`options.${k}`, `must be a positive integer, got ${String(v)}`);
-  }
-  if (!(options.centers instanceof Float32Array)) throw new InvalidArgumentError('options.centers', 'expected a Float32Array [classes × dim], row-major');
-  if (options.centers.length !== classes * dim) {
-    throw new ShapeError('options.centers', `has ${options.centers.length} values but classes × dim = ${classes} × ${dim} = ${classes * dim}`);
-  }
-  if (!options.centers.every(Number.isFinite)) throw new NonFiniteError('options.centers', 'has a non-finite value');
-  const given = options.optimizer as HeadOptimizer | null | undefined;
-  if (typeof given !== 'object' || given === null || (given.kind !== 'sgd' && given.kind !== 'adam')) {
-    throw new InvalidArgumentError('options.optimizer', 'expected sgd({ ... }) or adam({ ... })');
-  }
-  // Checked again: an optimizer object may have been written by hand, bypassing sgd() and adam().
-  const optimizer: HeadOptimizer = given.kind === 'sgd' ? checkSgd('options.optimizer', given) : checkAdam('options.optimizer', given);
-
-  const o = backend.tensorOps;
+  const optimizer = checkTrainerOptions(options);
+  const { classes, dim } = options;
   const x = backend.placeholder('embeddings', [-1, dim]);
   const y = backend.placeholder('labels', [-1], 'int32');
   const w = backend.placeholder('centers', [classes, dim]);
@@ -150,41 +130,10 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
     );
   }
   const [gx, gw] = backend.gradients(value, [x, w]) as [OrtTensor, OrtTensor];
-  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx, ...traced.outputs };
-  const size = classes * dim;
-  const state: Record<string, Feed> = { ...traced.state };
-  const zeros = (): Float32Array => new Float32Array(size);
+  const update = optimizerUpdate(backend, optimizer, w, gw);
+  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx, ...traced.outputs, ...update.outputs };
+  const state: Record<string, Feed> = { ...traced.state, ...update.state, centers: { data: Float32Array.from(options.centers), dims: [classes, dim] } };
   let steps = 0;
-  let rates: () => Record<string, number>;
-  if (optimizer.kind === 'sgd') {
-    const v = backend.placeholder('velocity', [classes, dim]);
-    const v2 = o.add(o.mul(v, o.scalar(optimizer.momentum)), gw);
-    outputs['velocityNext'] = v2;
-    outputs['centersNext'] = o.sub(w, o.mul(v2, o.scalar(optimizer.learningRate)));
-    state['velocity'] = { data: zeros(), dims: [classes, dim] };
-    rates = () => ({}); // η is constant: a constant of the graph
-  } else {
-    const { beta1, beta2, epsilon, learningRate } = optimizer;
-    const m = backend.placeholder('firstMoment', [classes, dim]);
-    const v = backend.placeholder('secondMoment', [classes, dim]);
-    // Bias corrections as fed scalars, so one session serves every step:
-    // stepSize = η / (1 − β₁ᵗ), secondScale = 1 / (1 − β₂ᵗ).
-    const stepSize = backend.placeholder('stepSize', []);
-    const secondScale = backend.placeholder('secondScale', []);
-    const m2 = o.add(o.mul(m, o.scalar(beta1)), o.mul(gw, o.scalar(1 - beta1)));
-    const v2 = o.add(o.mul(v, o.scalar(beta2)), o.mul(o.mul(gw, gw), o.scalar(1 - beta2)));
-    const denom = o.add(o.sqrt(o.mul(v2, secondScale)), o.scalar(epsilon));
-    outputs['firstMomentNext'] = m2;
-    outputs['secondMomentNext'] = v2;
-    outputs['centersNext'] = o.sub(w, o.mul(o.div(m2, denom), stepSize));
-    state['firstMoment'] = { data: zeros(), dims: [classes, dim] };
-    state['secondMoment'] = { data: zeros(), dims: [classes, dim] };
-    rates = () => {
-      const t = steps + 1;
-      return { stepSize: learningRate / (1 - beta1 ** t), secondScale: 1 / (1 - beta2 ** t) };
-    };
-  }
-  state['centers'] = { data: Float32Array.from(options.centers), dims: [classes, dim] };
   const graph: CompiledGraph = await backend.compile(outputs);
   let running = false;
 
@@ -198,7 +147,7 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
       checkLabels(labels, b, classes / traced.subCenters, traced.ignore);
       running = true;
       try {
-        const scalars = Object.fromEntries(Object.entries(rates()).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
+        const scalars = Object.fromEntries(Object.entries(update.rates(steps + 1)).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
         const out = await graph.run({ ...state, ...scalars, ...traced.draw(b), embeddings, labels });
         // Nothing is committed until every result is finite: a failed step leaves the trainer as it was.
         checkStepOutput('loss', out['loss'], steps, optimizer);
@@ -227,6 +176,30 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
     },
     dispose: () => graph.dispose(),
   };
+}
+
+/** The optimizer of checked trainer options (loss, sizes, centres, optimizer). */
+function checkTrainerOptions(options: HeadTrainerOptions): HeadOptimizer {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected { loss, centers, classes, dim, optimizer }');
+  const { loss, classes, dim } = options;
+  if (typeof loss !== 'function') throw new InvalidArgumentError('options.loss', 'expected a loss function such as marginSoftmaxLoss(backend, { margin })');
+  for (const [k, v] of [
+    ['classes', classes],
+    ['dim', dim],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`options.${k}`, `must be a positive integer, got ${String(v)}`);
+  }
+  if (!(options.centers instanceof Float32Array)) throw new InvalidArgumentError('options.centers', 'expected a Float32Array [classes × dim], row-major');
+  if (options.centers.length !== classes * dim) {
+    throw new ShapeError('options.centers', `has ${options.centers.length} values but classes × dim = ${classes} × ${dim} = ${classes * dim}`);
+  }
+  if (!options.centers.every(Number.isFinite)) throw new NonFiniteError('options.centers', 'has a non-finite value');
+  const given = options.optimizer as HeadOptimizer | null | undefined;
+  if (typeof given !== 'object' || given === null || (given.kind !== 'sgd' && given.kind !== 'adam')) {
+    throw new InvalidArgumentError('options.optimizer', 'expected sgd({ ... }) or adam({ ... })');
+  }
+  // Checked again: an optimizer object may have been written by hand, bypassing sgd() and adam().
+  return given.kind === 'sgd' ? checkSgd('options.optimizer', given) : checkAdam('options.optimizer', given);
 }
 
 /** Throws a NonFiniteError naming the step's result `key` when a value of it is NaN or ±Infinity. */

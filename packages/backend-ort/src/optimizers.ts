@@ -1,3 +1,6 @@
+import type { OrtBackend } from './backend.js';
+import type { Feed } from './feeds.js';
+import type { OrtTensor } from './graph.js';
 import { FLOAT32_MAX, InvalidArgumentError, NonFiniteError, type NumberRange, checkFloat32Positive, checkNumber } from '@marginkit/core';
 
 /**
@@ -114,4 +117,48 @@ export function adam(
 ): AdamOptimizer {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('adam.options', 'expected { learningRate?, beta1?, beta2?, epsilon? }');
   return checkAdam('adam', options);
+}
+
+/** The optimizer's step in the trainer's graph: its outputs, its state feeds, and its per-step scalars. @internal */
+export interface OptimizerUpdate {
+  /** `centersNext` and the next optimizer state, `<state>Next`. */
+  readonly outputs: Record<string, OrtTensor>;
+  /** The initial optimizer state (zeros) and the centres, fed as graph inputs by name. */
+  readonly state: Record<string, Feed>;
+  /** The scalars fed at step t (1-based): Adam's bias-corrected rates; none for SGD. */
+  rates(t: number): Record<string, number>;
+}
+
+/**
+ * Writes the update of centres `w` [classes, dim] with gradient `gw` into the traced graph:
+ * SGD's velocity, or Adam's moments with its bias corrections fed as scalars (so one session
+ * serves every step). @internal
+ */
+export function optimizerUpdate(backend: OrtBackend, optimizer: HeadOptimizer, w: OrtTensor, gw: OrtTensor): OptimizerUpdate {
+  const o = backend.tensorOps;
+  const shape = w.shape;
+  const zeros = (): Feed => ({ data: new Float32Array(shape.reduce((p, d) => p * d, 1)), dims: [...shape] });
+  if (optimizer.kind === 'sgd') {
+    const v = backend.placeholder('velocity', shape);
+    const v2 = o.add(o.mul(v, o.scalar(optimizer.momentum)), gw);
+    return {
+      outputs: { velocityNext: v2, centersNext: o.sub(w, o.mul(v2, o.scalar(optimizer.learningRate))) },
+      state: { velocity: zeros() },
+      rates: () => ({}), // η is constant: a constant of the graph
+    };
+  }
+  const { beta1, beta2, epsilon, learningRate } = optimizer;
+  const m = backend.placeholder('firstMoment', shape);
+  const v = backend.placeholder('secondMoment', shape);
+  // Bias corrections as fed scalars: stepSize = η / (1 − β₁ᵗ), secondScale = 1 / (1 − β₂ᵗ).
+  const stepSize = backend.placeholder('stepSize', []);
+  const secondScale = backend.placeholder('secondScale', []);
+  const m2 = o.add(o.mul(m, o.scalar(beta1)), o.mul(gw, o.scalar(1 - beta1)));
+  const v2 = o.add(o.mul(v, o.scalar(beta2)), o.mul(o.mul(gw, gw), o.scalar(1 - beta2)));
+  const denom = o.add(o.sqrt(o.mul(v2, secondScale)), o.scalar(epsilon));
+  return {
+    outputs: { firstMomentNext: m2, secondMomentNext: v2, centersNext: o.sub(w, o.mul(o.div(m2, denom), stepSize)) },
+    state: { firstMoment: zeros(), secondMoment: zeros() },
+    rates: (t) => ({ stepSize: learningRate / (1 - beta1 ** t), secondScale: 1 / (1 - beta2 ** t) }),
+  };
 }
