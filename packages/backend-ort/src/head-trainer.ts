@@ -193,7 +193,7 @@ function checkTrainerOptions(options: HeadTrainerOptions): HeadOptimizer {
   if (options.centers.length !== classes * dim) {
     throw new ShapeError('options.centers', `has ${options.centers.length} values but classes × dim = ${classes} × ${dim} = ${classes * dim}`);
   }
-  if (!options.centers.every(Number.isFinite)) throw new NonFiniteError('options.centers', 'has a non-finite value');
+  checkFinite('options.centers', options.centers, [classes, dim]);
   const given = options.optimizer as HeadOptimizer | null | undefined;
   if (typeof given !== 'object' || given === null || (given.kind !== 'sgd' && given.kind !== 'adam')) {
     throw new InvalidArgumentError('options.optimizer', 'expected sgd({ ... }) or adam({ ... })');
@@ -266,8 +266,7 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
   for (const k of keys) {
     const given = options.state?.[k];
     const data = given === undefined ? initial[k]!.data : Float32Array.from(given);
-    const bad = data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new NonFiniteError(`options.state.${k}`, `has a non-finite value ${data[bad]} at [${bad}]`);
+    checkFinite(`options.state.${k}`, data, [data.length]);
     if (data.length !== initial[k]!.data.length) throw new ShapeError(`options.state.${k}`, `has ${data.length} values, expected ${initial[k]!.data.length}`);
     stateFeeds[`state_${k}`] = { data, dims: [...specs[k]!.shape] };
     stateInputs[k] = backend.placeholder(`state_${k}`, specs[k]!.shape);
@@ -288,8 +287,7 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
       inputKeys.map((k) => {
         const v = drawn[k];
         if (!(v instanceof Float32Array) || v.length !== batch) throw new ShapeError(`options.inputs().${k}`, `expected a Float32Array of ${batch} values`);
-        const bad = v.findIndex((x) => !Number.isFinite(x));
-        if (bad >= 0) throw new NonFiniteError(`options.inputs().${k}`, `has a non-finite value ${v[bad]} at [${bad}]`);
+        checkFinite(`options.inputs().${k}`, v, [batch]);
         return [`input_${k}`, { data: v, dims: [batch] }];
       }),
     );
