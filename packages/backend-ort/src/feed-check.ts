@@ -1,4 +1,4 @@
-import { LabelError, NonFiniteError } from '@marginkit/core';
+import { LabelError } from '@marginkit/core';
 import type { OrtTensor } from './graph.js';
 
 /**
@@ -86,25 +86,4 @@ export function checkIndexValues(argument: string, name: string, data: ArrayLike
       `${name}[${i}] = ${v} is not in ${bound}${range.lo < 0 ? ' nor the ignored −1' : ''}: the graph uses '${name}' as an index into ${range.uses}`,
     );
   }
-}
-
-/** Throws a NonFiniteError naming `argument` and the index of the first NaN or ±Infinity of `data`. @internal */
-export function checkFinite(argument: string, data: Float32Array, dims: readonly number[]): void {
-  for (let i = 0; i < data.length; i++) {
-    if (Number.isFinite(data[i]!)) continue;
-    throw new NonFiniteError(argument, `has a non-finite value ${data[i]} at ${formatIndex(i, dims)}`);
-  }
-}
-
-/** The multi-index `[r, c]` of flat position `i` in a row-major array of `dims`. @internal */
-export function formatIndex(i: number, dims: readonly number[]): string {
-  if (dims.length === 0) return '[]';
-  const idx: number[] = [];
-  let rest = i;
-  for (let k = dims.length - 1; k >= 0; k--) {
-    const d = dims[k]!;
-    idx.unshift(d > 0 ? rest % d : 0);
-    rest = d > 0 ? Math.floor(rest / d) : 0;
-  }
-  return `[${idx.join(', ')}]`;
 }

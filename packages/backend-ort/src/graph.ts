@@ -1,7 +1,4 @@
-import { type DType, type OpName, type OpSignatures, ShapeError, broadcastShapes } from '@marginkit/core';
-
-/** The attributes of any op. @internal */
-export type AnyAttrs = OpSignatures<OrtTensor>[OpName]['attrs'];
+import { type DType, type OpName, type OpSignatures, formatShape } from '@marginkit/core';
 
 /** Values bound to an input: row-major data of the input's dtype. */
 export type InputData = Float32Array | Int32Array | Uint8Array;
@@ -20,7 +17,17 @@ export type GraphNode =
        */
       readonly auto?: boolean;
     }
-  | { readonly kind: 'op'; readonly op: OpName; readonly inputs: readonly OrtTensor[]; readonly attrs: AnyAttrs };
+  | OpNode;
+
+/** A recorded op: its name, input tensors and attributes (of that op's signature, narrowed by `op`). @internal */
+export type OpNode = {
+  readonly [K in OpName]: {
+    readonly kind: 'op';
+    readonly op: K;
+    readonly inputs: readonly OrtTensor[];
+    readonly attrs: OpSignatures<OrtTensor>[K]['attrs'];
+  };
+}[OpName];
 
 const BRAND = Symbol('marginkit.ort.tensor');
 
@@ -71,69 +78,6 @@ export class OrtTensor {
 /** True when `value` is a symbolic tensor of this package. @internal */
 export function isOrtTensor(value: unknown): value is OrtTensor {
   return typeof value === 'object' && value !== null && BRAND in value;
-}
-
-/** `[?, 512]` style. @internal */
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.map((d) => (d < 0 ? '?' : String(d))).join(', ')}]`;
-}
-
-/** The static output shape and dtype of an op, from its inputs and attributes. @internal */
-export function inferOp(op: OpName, inputs: readonly OrtTensor[], attrs: AnyAttrs): { shape: readonly number[]; dtype: DType } {
-  const a = inputs[0];
-  const b = inputs[1];
-  const at = attrs as Record<string, unknown>;
-  switch (op) {
-    case 'constant':
-      return { shape: at['shape'] as number[], dtype: at['dtype'] as DType };
-    case 'matmul': {
-      const [a0, a1] = a!.shape;
-      const [b0, b1] = b!.shape;
-      return { shape: [at['transposeA'] ? a1! : a0!, at['transposeB'] ? b0! : b1!], dtype: 'float32' };
-    }
-    case 'add':
-    case 'sub':
-    case 'mul':
-    case 'div':
-    case 'maximum':
-    case 'minimum':
-    case 'greater':
-    case 'less': {
-      const shape = broadcastShapes(a!.shape, b!.shape);
-      if (!shape) throw new ShapeError(`${op}.b`, `shape ${formatShape(b!.shape)} does not broadcast with ${formatShape(a!.shape)}`);
-      return { shape, dtype: op === 'greater' || op === 'less' ? 'bool' : a!.dtype };
-    }
-    case 'where':
-      return { shape: inputs[1]!.shape, dtype: inputs[1]!.dtype };
-    case 'sum':
-    case 'mean':
-    case 'max':
-    case 'logSumExp': {
-      const axis = at['axis'] as number;
-      const shape = at['keepDims'] ? a!.shape.map((d, i) => (i === axis ? 1 : d)) : a!.shape.filter((_, i) => i !== axis);
-      return { shape, dtype: 'float32' };
-    }
-    case 'reshape':
-      return { shape: reshapeTarget(a!.shape, at['shape'] as readonly number[]), dtype: a!.dtype };
-    case 'gatherPerRow':
-      return { shape: [a!.shape[0]!], dtype: 'float32' };
-    case 'oneHot':
-      return { shape: [a!.shape[0]!, at['depth'] as number], dtype: 'float32' };
-    case 'cast':
-      return { shape: a!.shape, dtype: at['dtype'] as DType };
-    default:
-      // neg, sqrt, exp, log, cos, sin, acos, floor, clip, stopGradient
-      return { shape: a!.shape, dtype: a!.dtype };
-  }
-}
-
-/** The static shape after a reshape: −1 is inferred when every input dimension is known. */
-function reshapeTarget(from: readonly number[], to: readonly number[]): number[] {
-  const hole = to.indexOf(-1);
-  if (hole < 0 || from.includes(-1)) return [...to];
-  const total = from.reduce((p, d) => p * d, 1);
-  const rest = to.reduce((p, d, i) => (i === hole ? p : p * d), 1);
-  return to.map((d, i) => (i === hole ? (rest === 0 ? 0 : total / rest) : d));
 }
 
 /** The nodes `outputs` depend on, inputs before users, in a deterministic order. @internal */

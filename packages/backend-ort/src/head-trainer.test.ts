@@ -2,7 +2,8 @@ import { arcface, cosface, marginSoftmaxLoss } from '@marginkit/core';
 import { compareNormwise, seededRandom } from '@marginkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { type OrtBackend, ortBackend } from './backend.js';
-import { type HeadOptimizer, adam, headTrainer, sgd } from './head-trainer.js';
+import { headTrainer } from './head-trainer.js';
+import { type HeadOptimizer, adam, sgd } from './optimizers.js';
 import { ORT_VARIANTS, ortModule, values } from './ort-variants.js';
 
 const B = 12;

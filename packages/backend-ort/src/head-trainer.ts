@@ -1,143 +1,24 @@
-import { DTypeError, InvalidArgumentError, cosineLogits, LabelError, type MarginLoss, type MarginStep, NonFiniteError, ShapeError } from '@marginkit/core';
-import type { CompiledGraph, Feed, OrtBackend, OrtValue } from './backend.js';
+import {
+  InvalidArgumentError,
+  type MarginLoss,
+  type MarginStep,
+  NonFiniteError,
+  ShapeError,
+  checkDataLength,
+  checkFinite,
+  checkLabelValues,
+  checkLabelsShape,
+  checkMatrixShape,
+  checkShape,
+  checkTypedArray,
+  cosineLogits,
+} from '@marginkit/core';
+import type { OrtBackend } from './backend.js';
+import type { CompiledGraph } from './compile.js';
+import type { Feed } from './feeds.js';
+import type { OrtValue } from './ort-module.js';
+import { type HeadOptimizer, checkAdam, checkSgd, optimizerUpdate } from './optimizers.js';
 import type { OrtTensor } from './graph.js';
-
-/**
- * SGD with (heavy-ball) momentum: v ← μ·v + g; W ← W − η·v. The same rule as `tf.train.momentum` and PyTorch's SGD.
- * The update runs in float32: η must be a normal float32 (in [1.18e-38, 3.4e38]) and μ must stay below 1 in float32.
- */
-export interface SgdOptimizer {
-  /** The optimizer's kind. */
-  readonly kind: 'sgd';
-  /** η, the learning rate (> 0). */
-  readonly learningRate: number;
-  /** μ in [0, 1); 0 is plain SGD. */
-  readonly momentum: number;
-}
-
-/**
- * Adam (Kingma & Ba): m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
- * W ← W − η·(m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε). The same rule as `tf.train.adam` and PyTorch's Adam.
- * The update runs in float32: η and ε must be normal float32 values (ε ≥ 1.18e-38, else √v + ε is 0
- * for a zero gradient and the update 0 / 0; ε ≤ 1.7e38), η / (1 − β₁) must not overflow float32,
- * and β₁, β₂ must stay below 1 in float32.
- */
-export interface AdamOptimizer {
-  /** The optimizer's kind. */
-  readonly kind: 'adam';
-  /** η, the learning rate (> 0). */
-  readonly learningRate: number;
-  /** β₁ in [0, 1). */
-  readonly beta1: number;
-  /** β₂ in [0, 1). */
-  readonly beta2: number;
-  /** ε > 0, added to the root of the second moment. */
-  readonly epsilon: number;
-}
-
-/** An optimizer for {@link headTrainer}. */
-export type HeadOptimizer = SgdOptimizer | AdamOptimizer;
-
-const checkRate = (argument: string, v: unknown, lo: number, hi: number, loOpen: boolean): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(argument, `must be a finite number, got ${String(v)}`);
-  if ((loOpen ? v <= lo : v < lo) || v >= hi) throw new InvalidArgumentError(argument, `must be in ${loOpen ? '(' : '['}${lo}, ${hi}), got ${v}`);
-  return v;
-};
-
-/** The largest finite float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
-/** The smallest positive normal float32. */
-const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
-
-/** A positive value the update multiplies by, in the float32 the graph computes in. */
-const checkFloat32Positive = (argument: string, v: number, role: string): number => {
-  if (v > FLOAT32_MAX) {
-    throw new NonFiniteError(
-      argument,
-      `is ${v}, which overflows to Infinity in float32 (the largest float32 is 3.4028e38): ${role} would make every update NaN`,
-    );
-  }
-  if (v < FLOAT32_MIN_NORMAL) {
-    throw new InvalidArgumentError(
-      argument,
-      `is ${v}, below the smallest normal float32 1.1755e-38: in float32 it is subnormal or rounds to 0, so ${role} would not work`,
-    );
-  }
-  return v;
-};
-
-/** A factor in [0, 1) that must stay below 1 after rounding to float32. */
-const checkFloat32Fraction = (argument: string, v: number): number => {
-  if (Math.fround(v) >= 1)
-    throw new InvalidArgumentError(argument, `is ${v}, which rounds to 1 in float32 (the graph computes in float32): use a value ≤ 0.99999994`);
-  return v;
-};
-
-function checkSgd(prefix: string, options: { readonly learningRate: number; readonly momentum?: number }): SgdOptimizer {
-  const learningRate = checkRate(`${prefix}.learningRate`, options.learningRate, 0, Number.POSITIVE_INFINITY, true);
-  checkFloat32Positive(`${prefix}.learningRate`, learningRate, 'a learning rate of this size');
-  const momentum = checkFloat32Fraction(`${prefix}.momentum`, checkRate(`${prefix}.momentum`, options.momentum ?? 0, 0, 1, false));
-  return { kind: 'sgd', learningRate, momentum };
-}
-
-function checkAdam(
-  prefix: string,
-  options: { readonly learningRate?: number; readonly beta1?: number; readonly beta2?: number; readonly epsilon?: number },
-): AdamOptimizer {
-  const learningRate = checkRate(`${prefix}.learningRate`, options.learningRate ?? 1e-3, 0, Number.POSITIVE_INFINITY, true);
-  checkFloat32Positive(`${prefix}.learningRate`, learningRate, 'a learning rate of this size');
-  const beta1 = checkFloat32Fraction(`${prefix}.beta1`, checkRate(`${prefix}.beta1`, options.beta1 ?? 0.9, 0, 1, false));
-  const beta2 = checkFloat32Fraction(`${prefix}.beta2`, checkRate(`${prefix}.beta2`, options.beta2 ?? 0.999, 0, 1, false));
-  const epsilon = checkRate(`${prefix}.epsilon`, options.epsilon ?? 1e-8, 0, Number.POSITIVE_INFINITY, true);
-  checkFloat32Positive(`${prefix}.epsilon`, epsilon, 'ε (added to √v, which is 0 for a parameter whose gradient is 0, giving 0 / 0)');
-  if (epsilon > FLOAT32_MAX / 2) {
-    throw new NonFiniteError(`${prefix}.epsilon`, `is ${epsilon}: √v + ε can overflow float32 (largest 3.4028e38); use ε ≤ 1.7e38 (1e-8 is usual)`);
-  }
-  const firstStep = learningRate / (1 - beta1);
-  if (firstStep > FLOAT32_MAX) {
-    throw new NonFiniteError(
-      `${prefix}.learningRate`,
-      `is ${learningRate}: the first step's bias-corrected step size η / (1 − β₁) = ${firstStep} overflows float32 (largest 3.4028e38)`,
-    );
-  }
-  return { kind: 'adam', learningRate, beta1, beta2, epsilon };
-}
-
-/**
- * SGD with momentum for {@link headTrainer}.
- *
- * @param options - `learningRate` η > 0 (required) and `momentum` μ in [0, 1) (default 0).
- * @returns the optimizer description.
- *
- * @example
- * ```ts
- * import { sgd } from '@marginkit/backend-ort';
- * console.log(sgd({ learningRate: 0.1, momentum: 0.9 })); // { kind: 'sgd', learningRate: 0.1, momentum: 0.9 }
- * ```
- */
-export function sgd(options: { readonly learningRate: number; readonly momentum?: number }): SgdOptimizer {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('sgd.options', 'expected { learningRate, momentum? }');
-  return checkSgd('sgd', options);
-}
-
-/**
- * Adam for {@link headTrainer}.
- *
- * @param options - `learningRate` η (default 1e-3), `beta1` (0.9), `beta2` (0.999), `epsilon` (1e-8, as PyTorch; tfjs defaults to 1e-7).
- * @returns the optimizer description.
- *
- * @example
- * ```ts
- * import { adam } from '@marginkit/backend-ort';
- * console.log(adam({ learningRate: 0.01 }).beta2); // 0.999
- * ```
- */
-export function adam(
-  options: { readonly learningRate?: number; readonly beta1?: number; readonly beta2?: number; readonly epsilon?: number } = {},
-): AdamOptimizer {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('adam.options', 'expected { learningRate?, beta1?, beta2?, epsilon? }');
-  return checkAdam('adam', options);
-}
 
 /** Options of {@link headTrainer}. */
 export interface HeadTrainerOptions {
@@ -235,28 +116,8 @@ export interface HeadTrainer {
  * ```
  */
 export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptions): Promise<HeadTrainer> {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected { loss, centers, classes, dim, optimizer }');
-  const { loss, classes, dim } = options;
-  if (typeof loss !== 'function') throw new InvalidArgumentError('options.loss', 'expected a loss function such as marginSoftmaxLoss(backend, { margin })');
-  for (const [k, v] of [
-    ['classes', classes],
-    ['dim', dim],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`options.${k}`, `must be a positive integer, got ${String(v)}`);
-  }
-  if (!(options.centers instanceof Float32Array)) throw new InvalidArgumentError('options.centers', 'expected a Float32Array [classes × dim], row-major');
-  if (options.centers.length !== classes * dim) {
-    throw new ShapeError('options.centers', `has ${options.centers.length} values but classes × dim = ${classes} × ${dim} = ${classes * dim}`);
-  }
-  if (!options.centers.every(Number.isFinite)) throw new NonFiniteError('options.centers', 'has a non-finite value');
-  const given = options.optimizer as HeadOptimizer | null | undefined;
-  if (typeof given !== 'object' || given === null || (given.kind !== 'sgd' && given.kind !== 'adam')) {
-    throw new InvalidArgumentError('options.optimizer', 'expected sgd({ ... }) or adam({ ... })');
-  }
-  // Checked again: an optimizer object may have been written by hand, bypassing sgd() and adam().
-  const optimizer: HeadOptimizer = given.kind === 'sgd' ? checkSgd('options.optimizer', given) : checkAdam('options.optimizer', given);
-
-  const o = backend.tensorOps;
+  const optimizer = checkTrainerOptions(options);
+  const { classes, dim } = options;
   const x = backend.placeholder('embeddings', [-1, dim]);
   const y = backend.placeholder('labels', [-1], 'int32');
   const w = backend.placeholder('centers', [classes, dim]);
@@ -269,41 +130,10 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
     );
   }
   const [gx, gw] = backend.gradients(value, [x, w]) as [OrtTensor, OrtTensor];
-  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx, ...traced.outputs };
-  const size = classes * dim;
-  const state: Record<string, Feed> = { ...traced.state };
-  const zeros = (): Float32Array => new Float32Array(size);
+  const update = optimizerUpdate(backend, optimizer, w, gw);
+  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx, ...traced.outputs, ...update.outputs };
+  const state: Record<string, Feed> = { ...traced.state, ...update.state, centers: { data: Float32Array.from(options.centers), dims: [classes, dim] } };
   let steps = 0;
-  let rates: () => Record<string, number>;
-  if (optimizer.kind === 'sgd') {
-    const v = backend.placeholder('velocity', [classes, dim]);
-    const v2 = o.add(o.mul(v, o.scalar(optimizer.momentum)), gw);
-    outputs['velocityNext'] = v2;
-    outputs['centersNext'] = o.sub(w, o.mul(v2, o.scalar(optimizer.learningRate)));
-    state['velocity'] = { data: zeros(), dims: [classes, dim] };
-    rates = () => ({}); // η is constant: a constant of the graph
-  } else {
-    const { beta1, beta2, epsilon, learningRate } = optimizer;
-    const m = backend.placeholder('firstMoment', [classes, dim]);
-    const v = backend.placeholder('secondMoment', [classes, dim]);
-    // Bias corrections as fed scalars, so one session serves every step:
-    // stepSize = η / (1 − β₁ᵗ), secondScale = 1 / (1 − β₂ᵗ).
-    const stepSize = backend.placeholder('stepSize', []);
-    const secondScale = backend.placeholder('secondScale', []);
-    const m2 = o.add(o.mul(m, o.scalar(beta1)), o.mul(gw, o.scalar(1 - beta1)));
-    const v2 = o.add(o.mul(v, o.scalar(beta2)), o.mul(o.mul(gw, gw), o.scalar(1 - beta2)));
-    const denom = o.add(o.sqrt(o.mul(v2, secondScale)), o.scalar(epsilon));
-    outputs['firstMomentNext'] = m2;
-    outputs['secondMomentNext'] = v2;
-    outputs['centersNext'] = o.sub(w, o.mul(o.div(m2, denom), stepSize));
-    state['firstMoment'] = { data: zeros(), dims: [classes, dim] };
-    state['secondMoment'] = { data: zeros(), dims: [classes, dim] };
-    rates = () => {
-      const t = steps + 1;
-      return { stepSize: learningRate / (1 - beta1 ** t), secondScale: 1 / (1 - beta2 ** t) };
-    };
-  }
-  state['centers'] = { data: Float32Array.from(options.centers), dims: [classes, dim] };
   const graph: CompiledGraph = await backend.compile(outputs);
   let running = false;
 
@@ -317,7 +147,7 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
       checkLabels(labels, b, classes / traced.subCenters, traced.ignore);
       running = true;
       try {
-        const scalars = Object.fromEntries(Object.entries(rates()).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
+        const scalars = Object.fromEntries(Object.entries(update.rates(steps + 1)).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
         const out = await graph.run({ ...state, ...scalars, ...traced.draw(b), embeddings, labels });
         // Nothing is committed until every result is finite: a failed step leaves the trainer as it was.
         checkStepOutput('loss', out['loss'], steps, optimizer);
@@ -348,6 +178,30 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
   };
 }
 
+/** The optimizer of checked trainer options (loss, sizes, centres, optimizer). */
+function checkTrainerOptions(options: HeadTrainerOptions): HeadOptimizer {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected { loss, centers, classes, dim, optimizer }');
+  const { loss, classes, dim } = options;
+  if (typeof loss !== 'function') throw new InvalidArgumentError('options.loss', 'expected a loss function such as marginSoftmaxLoss(backend, { margin })');
+  for (const [k, v] of [
+    ['classes', classes],
+    ['dim', dim],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`options.${k}`, `must be a positive integer, got ${String(v)}`);
+  }
+  if (!(options.centers instanceof Float32Array)) throw new InvalidArgumentError('options.centers', 'expected a Float32Array [classes × dim], row-major');
+  if (options.centers.length !== classes * dim) {
+    throw new ShapeError('options.centers', `has ${options.centers.length} values but classes × dim = ${classes} × ${dim} = ${classes * dim}`);
+  }
+  checkFinite('options.centers', options.centers, [classes, dim]);
+  const given = options.optimizer as HeadOptimizer | null | undefined;
+  if (typeof given !== 'object' || given === null || (given.kind !== 'sgd' && given.kind !== 'adam')) {
+    throw new InvalidArgumentError('options.optimizer', 'expected sgd({ ... }) or adam({ ... })');
+  }
+  // Checked again: an optimizer object may have been written by hand, bypassing sgd() and adam().
+  return given.kind === 'sgd' ? checkSgd('options.optimizer', given) : checkAdam('options.optimizer', given);
+}
+
 /** Throws a NonFiniteError naming the step's result `key` when a value of it is NaN or ±Infinity. */
 function checkStepOutput(key: string, value: OrtValue | undefined, steps: number, optimizer: HeadOptimizer): void {
   const data = value?.data;
@@ -366,23 +220,15 @@ function checkStepOutput(key: string, value: OrtValue | undefined, steps: number
   }
 }
 
+/** The batch size B of embeddings fed to a step: float32 [B, dim], B ≥ 1, every value finite. */
 function checkEmbeddings(feed: Feed, dim: number): number {
   if (typeof feed !== 'object' || feed === null || !('dims' in feed)) throw new InvalidArgumentError('embeddings', 'expected an ort.Tensor or { data, dims }');
-  const dims = Array.from(feed.dims);
-  if (dims.length !== 2 || dims[1] !== dim) throw new ShapeError('embeddings', `expected [B, ${dim}], got [${dims.join(', ')}]`);
-  const b = dims[0]!;
-  if (!Number.isSafeInteger(b) || b < 0) throw new ShapeError('embeddings', `expected [B, ${dim}] with B a positive integer, got [${dims.join(', ')}]`);
-  if (b === 0) throw new ShapeError('embeddings', `is empty: shape [${dims.join(', ')}] has no rows`);
-  if (!(feed.data instanceof Float32Array)) {
-    const got = ArrayBuffer.isView(feed.data) ? `a ${feed.data.constructor.name}` : typeof feed.data;
-    throw new DTypeError('embeddings', `expected float32 data (a Float32Array), got ${got}`);
-  }
-  const data = feed.data;
-  if (data.length !== b * dim) throw new ShapeError('embeddings', `has ${data.length} values but [${dims.join(', ')}] needs ${b * dim}`);
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) throw new NonFiniteError('embeddings', `has a non-finite value ${data[i]} at [${Math.floor(i / dim)}, ${i % dim}]`);
-  }
-  return dims[0]!;
+  const dims = checkShape('embeddings', Array.from(feed.dims));
+  const [batch] = checkMatrixShape('embeddings', dims, { what: `[B, ${dim}]`, cols: dim });
+  const data = checkTypedArray('embeddings', feed.data, 'float32');
+  checkDataLength('embeddings', data, dims);
+  checkFinite('embeddings', data, dims);
+  return batch;
 }
 
 /** The loss traced on the trainer's placeholders, with a step's state and inputs as graph inputs and outputs. */
@@ -420,8 +266,7 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
   for (const k of keys) {
     const given = options.state?.[k];
     const data = given === undefined ? initial[k]!.data : Float32Array.from(given);
-    const bad = data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new NonFiniteError(`options.state.${k}`, `has a non-finite value ${data[bad]} at [${bad}]`);
+    checkFinite(`options.state.${k}`, data, [data.length]);
     if (data.length !== initial[k]!.data.length) throw new ShapeError(`options.state.${k}`, `has ${data.length} values, expected ${initial[k]!.data.length}`);
     stateFeeds[`state_${k}`] = { data, dims: [...specs[k]!.shape] };
     stateInputs[k] = backend.placeholder(`state_${k}`, specs[k]!.shape);
@@ -442,8 +287,7 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
       inputKeys.map((k) => {
         const v = drawn[k];
         if (!(v instanceof Float32Array) || v.length !== batch) throw new ShapeError(`options.inputs().${k}`, `expected a Float32Array of ${batch} values`);
-        const bad = v.findIndex((x) => !Number.isFinite(x));
-        if (bad >= 0) throw new NonFiniteError(`options.inputs().${k}`, `has a non-finite value ${v[bad]} at [${bad}]`);
+        checkFinite(`options.inputs().${k}`, v, [batch]);
         return [`input_${k}`, { data: v, dims: [batch] }];
       }),
     );
@@ -452,15 +296,12 @@ function traceLoss(backend: OrtBackend, options: HeadTrainerOptions, x: OrtTenso
   return { loss: r.loss, outputs, state: stateFeeds, keys, draw, subCenters: loss.subCenters, ignore: loss.ignoreIndex === -1 };
 }
 
-function checkLabels(feed: Feed, batch: number, classes: number, ignore = false): void {
+/** Labels fed to a step: int32 [batch], each in [0, classes), or −1 where the loss ignores it. */
+function checkLabels(feed: Feed, batch: number, classes: number, ignore: boolean): void {
   if (typeof feed !== 'object' || feed === null || !('dims' in feed)) throw new InvalidArgumentError('labels', 'expected an ort.Tensor or { data, dims }');
-  if (!(feed.data instanceof Int32Array)) throw new DTypeError('labels', 'expected int32 class indices (an Int32Array)');
-  const dims = Array.from(feed.dims);
-  if (dims.length !== 1 || dims[0] !== batch) throw new ShapeError('labels', `expected [${batch}] (one per embedding), got [${dims.join(', ')}]`);
-  const data = feed.data;
-  for (let i = 0; i < data.length; i++) {
-    if (ignore && data[i] === -1) continue;
-    if (data[i]! < 0 || data[i]! >= classes)
-      throw new LabelError('labels', `labels[${i}] = ${data[i]} is not in [0, ${classes})${ignore ? ' nor the ignored −1' : ''}`);
-  }
+  const data = checkTypedArray('labels', feed.data, 'int32');
+  const dims = checkShape('labels', Array.from(feed.dims));
+  checkLabelsShape('labels', dims, batch);
+  checkDataLength('labels', data, dims);
+  checkLabelValues('labels', data, classes, ignore ? { ignoreIndex: -1 } : {});
 }

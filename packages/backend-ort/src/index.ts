@@ -9,34 +9,14 @@
  *
  * @packageDocumentation
  */
-export {
-  type CompileOptions,
-  type CompiledGraph,
-  type ExportOptions,
-  type Feed,
-  type FeedValidation,
-  type Feeds,
-  type OrtBackend,
-  type OrtBackendOptions,
-  type OrtCacheStats,
-  type OrtModule,
-  type OrtTensorConstructor,
-  type PlainFeed,
-  type OrtSessionLike,
-  type OrtValue,
-  ortBackend,
-} from './backend.js';
+export { type OrtBackend, type OrtBackendOptions, ortBackend } from './backend.js';
+export type { CompileOptions, CompiledGraph } from './compile.js';
+export type { ExportOptions } from './export.js';
+export type { Feed, FeedValidation, Feeds, PlainFeed } from './feeds.js';
+export type { OrtModule, OrtSessionLike, OrtTensorConstructor, OrtValue } from './ort-module.js';
+export type { OrtCacheStats } from './session-cache.js';
 export { type InputData, OrtTensor } from './graph.js';
 export type { GraphInput } from './lower.js';
 export { IR_VERSION, OPSET } from './onnx.js';
-export {
-  type AdamOptimizer,
-  type HeadOptimizer,
-  type HeadStepResult,
-  type HeadTrainer,
-  type HeadTrainerOptions,
-  type SgdOptimizer,
-  adam,
-  headTrainer,
-  sgd,
-} from './head-trainer.js';
+export { type HeadStepResult, type HeadTrainer, type HeadTrainerOptions, headTrainer } from './head-trainer.js';
+export { type AdamOptimizer, type HeadOptimizer, type SgdOptimizer, adam, sgd } from './optimizers.js';

@@ -6,7 +6,8 @@ import { arcface, combinedMargin, cosface, marginSoftmaxLoss, sphereface } from 
 import { seededRandom } from '@marginkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ortBackend } from './backend.js';
-import { adam, headTrainer, sgd } from './head-trainer.js';
+import { headTrainer } from './head-trainer.js';
+import { adam, sgd } from './optimizers.js';
 import { ortModule } from './ort-variants.js';
 
 // onnx.checker.check_model(full_check=True) from Debian's python3-onnx: the independent judge of

@@ -1,8 +1,39 @@
+import { type DType, InternalError } from '@marginkit/core';
 import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-schema.generated.js';
 
 /** ONNX TensorProto.DataType codes used here. @internal */
 export const ElemType = { float32: 1, int32: 6, int64: 7, bool: 9 } as const;
+
+/** The ONNX element type of each marginkit dtype. @internal */
+export const ONNX_DTYPE: Readonly<Record<DType, number>> = { float32: ElemType.float32, int32: ElemType.int32, bool: ElemType.bool };
+
+/** A message of a ModelProto as a plain object (camelCase field names), for {@link encodeModel}. @internal */
+export type ProtoObject = Record<string, unknown>;
+
+/** An INT node attribute. @internal */
+export const intAttr = (name: string, i: number): ProtoObject => ({ name, type: 2, i });
+/** An INTS node attribute. @internal */
+export const intsAttr = (name: string, ints: readonly number[]): ProtoObject => ({ name, type: 7, ints: [...ints] });
+
+/** The bytes of a typed array (a view, not a copy). @internal */
+export const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** A TensorProto holding a copy of `data`'s bytes. @internal */
+export function tensorProto(name: string, dims: readonly number[], dtype: number, data: ArrayBufferView): ProtoObject {
+  return { name, dims: [...dims], dataType: dtype, rawData: bytesOf(data).slice() };
+}
+
+/** A ValueInfoProto of a tensor; a dimension < 0 is named by `dimParams` or left open. @internal */
+export function valueInfo(name: string, dtype: DType, shape: readonly number[] | undefined, dimParams?: readonly (string | undefined)[]): ProtoObject {
+  const tensorType: ProtoObject = { elemType: ONNX_DTYPE[dtype] };
+  if (shape) {
+    tensorType['shape'] = {
+      dim: shape.map((d, i) => (d >= 0 ? { dimValue: d } : dimParams?.[i] ? { dimParam: dimParams[i] } : {})),
+    };
+  }
+  return { name, type: { tensorType } };
+}
 
 /**
  * The ONNX opset (default domain) of every model the backend writes.
@@ -35,10 +66,11 @@ const modelType = (() => {
 })();
 
 /** Encodes a ModelProto given as a plain object (camelCase field names). @internal */
-export function encodeModel(model: Record<string, unknown>): Uint8Array {
+export function encodeModel(model: ProtoObject): Uint8Array {
   const type = modelType();
   const problem = type.verify(model);
-  if (problem) throw new Error(`internal: invalid ONNX model object: ${problem}`);
+  // The lowering wrote a model the schema rejects: a bug of this package, not of the caller's graph.
+  if (problem) throw new InternalError(`@marginkit/backend-ort lowered an invalid ONNX model: ${problem}`);
   return type.encode(type.fromObject(model)).finish();
 }
 

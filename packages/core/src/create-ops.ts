@@ -1,5 +1,6 @@
 import { type Backend, assertBackend } from './backend.js';
-import { DTypeError, InvalidArgumentError, NonFiniteError, ShapeError, shorten } from './errors.js';
+import { DTypeError, InvalidArgumentError, ShapeError } from './errors.js';
+import { checkDType, checkNumber, describe, formatShape as fmt } from './input-checks.js';
 import type { ConstantValues, DType } from './ops.js';
 
 /**
@@ -78,8 +79,6 @@ export interface Ops<T> {
   cast(x: T, dtype: 'float32' | 'int32'): T;
 }
 
-const fmt = (shape: readonly number[]): string => `[${shape.map((d) => (d < 0 ? '?' : String(d))).join(', ')}]`;
-
 /**
  * NumPy broadcasting of two static shapes; −1 (unknown) is compatible with anything.
  *
@@ -141,8 +140,7 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
   const dtypeOf = (op: string, arg: string, x: T, expected?: string): DType => dtypeOfTensor(b, `${op}.${arg}`, x, expected);
   const floatTensor = (op: string, arg: string, x: T): readonly number[] => {
     const shape = tensor(op, arg, x);
-    const dt = dtypeOf(op, arg, x, 'float32');
-    if (dt !== 'float32') throw new DTypeError(`${op}.${arg}`, `expected float32, got ${dt}`);
+    checkDType(`${op}.${arg}`, dtypeOf(op, arg, x, 'float32'), 'float32');
     return shape;
   };
   const binary =
@@ -223,8 +221,7 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     less: binary('less'),
     where: (condition, x, y) => {
       const sc = tensor('where', 'condition', condition);
-      const dc = dtypeOf('where', 'condition', condition, 'bool');
-      if (dc !== 'bool') throw new DTypeError('where.condition', `expected bool, got ${dc}`);
+      checkDType('where.condition', dtypeOf('where', 'condition', condition, 'bool'), 'bool');
       const sa = floatTensor('where', 'a', x);
       const sb = floatTensor('where', 'b', y);
       for (const [arg, s] of [
@@ -248,8 +245,8 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     stopGradient: unary('stopGradient'),
     clip: (x, min, max) => {
       floatTensor('clip', 'x', x);
-      if (!Number.isFinite(min)) throw new NonFiniteError('clip.min', `must be finite, got ${min}`);
-      if (!Number.isFinite(max)) throw new NonFiniteError('clip.max', `must be finite, got ${max}`);
+      checkNumber('clip.min', min);
+      checkNumber('clip.max', max);
       if (min > max) throw new InvalidArgumentError('clip.min', `must be ≤ max (${max}), got ${min}`);
       return b.ops.clip([x], { min, max });
     },
@@ -272,8 +269,7 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     gatherPerRow: (x, indices) => {
       const sx = floatTensor('gatherPerRow', 'x', x);
       const si = tensor('gatherPerRow', 'indices', indices);
-      const di = dtypeOf('gatherPerRow', 'indices', indices, 'int32');
-      if (di !== 'int32') throw new DTypeError('gatherPerRow.indices', `expected int32, got ${di}`);
+      checkDType('gatherPerRow.indices', dtypeOf('gatherPerRow', 'indices', indices, 'int32'), 'int32');
       if (sx.length !== 2) throw new ShapeError('gatherPerRow.x', `expected rank 2 [B, C], got ${fmt(sx)}`);
       if (si.length !== 1) throw new ShapeError('gatherPerRow.indices', `expected rank 1 [B], got ${fmt(si)}`);
       if (si[0]! >= 0 && sx[0]! >= 0 && si[0] !== sx[0]) {
@@ -283,10 +279,9 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     },
     oneHot: (indices, depth) => {
       const si = tensor('oneHot', 'indices', indices);
-      const di = dtypeOf('oneHot', 'indices', indices, 'int32');
-      if (di !== 'int32') throw new DTypeError('oneHot.indices', `expected int32, got ${di}`);
+      checkDType('oneHot.indices', dtypeOf('oneHot', 'indices', indices, 'int32'), 'int32');
       if (si.length !== 1) throw new ShapeError('oneHot.indices', `expected rank 1 [B], got ${fmt(si)}`);
-      if (!Number.isInteger(depth) || depth < 1) throw new InvalidArgumentError('oneHot.depth', `must be a positive integer, got ${depth}`);
+      checkNumber('oneHot.depth', depth, { min: 1, integer: true });
       return b.ops.oneHot([indices], { depth });
     },
     cast: (x, dtype) => {
@@ -324,13 +319,4 @@ export function dtypeOfTensor<T>(backend: Backend<T>, argument: string, x: T, ex
     }
     throw e;
   }
-}
-
-/** A short description of a value's type for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
-  return `${typeof value} ${shorten(String(value))}`;
 }

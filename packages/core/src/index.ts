@@ -37,6 +37,26 @@ export {
 } from './errors.js';
 export { FLOAT32_LIMITS, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './float32.js';
 export {
+  type Dims,
+  type LabelValueOptions,
+  type MatrixShapeOptions,
+  type NumberRange,
+  type PairShape,
+  checkDataLength,
+  checkDType,
+  checkEmbeddingsAndCenters,
+  checkFinite,
+  checkFloat32Positive,
+  checkLabelValues,
+  checkLabelsShape,
+  checkMatrixShape,
+  checkNumber,
+  checkShape,
+  checkTypedArray,
+  formatIndex,
+  formatShape,
+} from './input-checks.js';
+export {
   type CosineLogitsOptions,
   DEFAULT_EPSILON,
   type Labels,

@@ -1,7 +1,18 @@
 import { type Backend, assertBackend } from './backend.js';
-import { type Ops, checkTensor, createOps, describe, dtypeOfTensor } from './create-ops.js';
-import { DTypeError, InvalidArgumentError, LabelError, NonFiniteError, ShapeError } from './errors.js';
+import { type Ops, checkTensor, createOps, dtypeOfTensor } from './create-ops.js';
+import { InvalidArgumentError, ShapeError } from './errors.js';
 import { FLOAT32_LIMITS } from './float32.js';
+import {
+  type Dims,
+  type PairShape,
+  checkDType,
+  checkEmbeddingsAndCenters,
+  checkFinite,
+  checkLabelValues,
+  checkLabelsShape,
+  checkNumber,
+  describe,
+} from './input-checks.js';
 import { type Margin, type MarginContext, type MarginResult, readChoice, readOptions } from './margin.js';
 
 /** How per-sample losses are reduced: `'mean'` over the batch, `'sum'`, or `'none'` ([B]). */
@@ -106,8 +117,8 @@ function resolveBase<T>(owner: string, backend: Backend<T>, o: Readonly<Record<s
 }
 
 /**
- * A finite number in (0, max] (or > 0 without `max`), or the default; `limit` adds a float32
- * bound (a minimum and/or a maximum) and the reason for it, from {@link FLOAT32_LIMITS}.
+ * A number in (0, max] (or > 0 without `max`), or the default; `limit` adds a float32 bound (a
+ * minimum and/or a maximum) and the reason for it, from {@link FLOAT32_LIMITS}.
  */
 function positive(
   argument: string,
@@ -117,85 +128,53 @@ function positive(
   limit: { readonly min?: number; readonly max?: number; readonly why: string } | undefined = undefined,
 ): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${typeof value}`);
-  if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
-  if (value <= 0 || value > max)
-    throw new InvalidArgumentError(argument, `must be ${max === Number.POSITIVE_INFINITY ? '> 0' : `in (0, ${max}]`}, got ${value}`);
-  if (limit?.min !== undefined && value < limit.min) throw new InvalidArgumentError(argument, `must be ≥ ${limit.min}, got ${value}: ${limit.why}`);
-  if (limit?.max !== undefined && value > limit.max) throw new InvalidArgumentError(argument, `must be ≤ ${limit.max}, got ${value}: ${limit.why}`);
-  return value;
+  const v = checkNumber(argument, value, { min: 0, minOpen: true, max });
+  return limit === undefined ? v : checkNumber(argument, v, limit);
 }
 
-function checkMatrix<T>(r: Resolved<T>, argument: string, x: T, what: string): readonly number[] {
+/** Checks that `x` is a live float32 tensor and returns its shape. */
+function checkFloatTensor<T>(r: Resolved<T>, argument: string, x: T, what: string): Dims {
   const { backend } = r.ops;
   checkTensor(backend, argument, x, ` ${what}`);
-  const shape = backend.shape(x);
-  if (shape.length !== 2) throw new ShapeError(argument, `expected rank 2 ${what}, got shape [${shape.join(', ')}]`);
-  const dtype = dtypeOfTensor(backend, argument, x, 'float32');
-  if (dtype !== 'float32') throw new DTypeError(argument, `expected float32, got ${dtype}`);
-  if (shape[0] === 0) throw new ShapeError(argument, `is empty: shape [${shape.join(', ')}] has no rows`);
-  if (shape[1] === 0) throw new ShapeError(argument, `has zero-length rows: shape [${shape.join(', ')}]`);
-  if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) {
-    const values = backend.readSync(x);
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i]!)) {
-        const cols = shape[1]!;
-        throw new NonFiniteError(argument, `has a non-finite value ${values[i]} at [${Math.floor(i / cols)}, ${i % cols}]`);
-      }
-    }
-  }
-  return shape;
+  checkDType(argument, dtypeOfTensor(backend, argument, x, 'float32'), 'float32');
+  return backend.shape(x);
+}
+
+/** With `validate: 'full'` on a backend that reads values synchronously, checks that `x` is finite. */
+function checkFiniteValues<T>(r: Resolved<T>, argument: string, x: T, shape: Dims): void {
+  const { backend } = r.ops;
+  if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) checkFinite(argument, backend.readSync(x), shape);
 }
 
 /** Validates embeddings [B, D] and centres [C·K, D]; returns B and C. */
-function checkPair<T>(r: Resolved<T>, embeddings: T, centers: T, subCenters = 1): [number, number] {
-  const [b, d] = checkMatrix(r, 'embeddings', embeddings, '[B, D]');
-  const [rows, dc] = checkMatrix(r, 'centers', centers, subCenters === 1 ? '[C, D]' : '[C·K, D]');
-  if (d! >= 0 && dc! >= 0 && d !== dc) {
-    throw new ShapeError('centers', `have dimension ${dc} but embeddings have ${d} (centers [C, D], embeddings [B, D])`);
-  }
-  if (rows! >= 0 && rows! % subCenters !== 0) {
-    throw new ShapeError('centers', `has ${rows} rows, not a multiple of subCenters K = ${subCenters} (centers [C·K, D])`);
-  }
-  return [b!, rows! < 0 ? rows! : rows! / subCenters];
+function checkPair<T>(r: Resolved<T>, embeddings: T, centers: T, subCenters = 1): PairShape {
+  const se = checkFloatTensor(r, 'embeddings', embeddings, '[B, D]');
+  const sc = checkFloatTensor(r, 'centers', centers, subCenters === 1 ? '[C, D]' : '[C·K, D]');
+  const pair = checkEmbeddingsAndCenters(se, sc, subCenters);
+  checkFiniteValues(r, 'embeddings', embeddings, se);
+  checkFiniteValues(r, 'centers', centers, sc);
+  return pair;
 }
 
 /** Validates embeddings, centres and labels and returns the labels as an int32 tensor. */
 function checkInputs<T>(r: MarginResolved<T>, embeddings: T, centers: T, labels: Labels<T>): T {
   const { ops } = r;
   const { backend } = ops;
-  const [b, c] = checkPair(r, embeddings, centers, r.subCenters);
-  const ignore = r.ignoreIndex !== undefined;
+  const { batch, classes } = checkPair(r, embeddings, centers, r.subCenters);
+  const valueOptions = { classesFrom: 'centers', ...(r.ignoreIndex === undefined ? {} : { ignoreIndex: r.ignoreIndex }) };
   if (backend.isTensor(labels)) {
     checkTensor(backend, 'labels', labels);
-    const shape = backend.shape(labels);
-    if (shape.length !== 1) throw new ShapeError('labels', `expected rank 1 [B], got shape [${shape.join(', ')}]`);
-    const dtype = dtypeOfTensor(backend, 'labels', labels, 'int32 class indices');
-    if (dtype !== 'int32') throw new DTypeError('labels', `expected int32 class indices, got ${dtype}`);
-    if (shape[0]! >= 0 && b >= 0 && shape[0] !== b) throw new ShapeError('labels', `has ${shape[0]} entries but embeddings have ${b} rows`);
-    if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) checkLabelValues(backend.readSync(labels), c, ignore);
+    checkDType('labels', dtypeOfTensor(backend, 'labels', labels, 'int32 class indices'), 'int32', 'int32 class indices');
+    checkLabelsShape('labels', backend.shape(labels), batch);
+    if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) checkLabelValues('labels', backend.readSync(labels), classes, valueOptions);
     return labels;
   }
   if (!Array.isArray(labels) && !(labels instanceof Int32Array)) {
     throw new InvalidArgumentError('labels', `expected an int32 tensor, an Int32Array or an array of integers, got ${describe(labels)}`);
   }
-  if (labels.length !== b) throw new ShapeError('labels', `has ${labels.length} entries but embeddings have ${b} rows`);
-  checkLabelValues(labels, c, ignore);
+  checkLabelsShape('labels', [labels.length], batch);
+  checkLabelValues('labels', labels, classes, valueOptions);
   return ops.constant(Int32Array.from(labels), [labels.length], 'int32');
-}
-
-function checkLabelValues(values: ArrayLike<number>, classes: number, ignore: boolean): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new LabelError('labels', `labels[${i}] = ${String(v)} is not an integer class index`);
-    if (ignore && v === -1) continue;
-    if (v < 0 || (classes >= 0 && v >= classes)) {
-      throw new LabelError(
-        'labels',
-        `labels[${i}] = ${v} is not in [0, ${classes}) (centers has ${classes} classes)${ignore ? ' nor the ignoreIndex −1' : ''}`,
-      );
-    }
-  }
 }
 
 /**
@@ -288,11 +267,7 @@ function resolveMargin<T>(
 }
 
 function readSubCenters(argument: string, value: unknown): number {
-  if (value === undefined) return 1;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(argument, `must be an integer K ≥ 1, got ${describe(value)}`);
-  }
-  return value;
+  return value === undefined ? 1 : checkNumber(argument, value, { min: 1, integer: true });
 }
 
 /** Per-call options of a {@link MarginStep}. */

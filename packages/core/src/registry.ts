@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js';
-import { describe } from './create-ops.js';
+import { describe } from './input-checks.js';
 import { RegistryError, shorten } from './errors.js';
 import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, type MarginStep, marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
 import { FORBIDDEN_KEYS, type Margin, type MarginConfig } from './margin.js';
