@@ -15,7 +15,7 @@
  * @packageDocumentation
  */
 export { type Backend, type BackendCapabilities, assertBackend, isBackend } from './backend.js';
-export { type Ops, broadcastShapes, createOps } from './create-ops.js';
+export { type Ops, createOps } from './create-ops.js';
 export {
   BackendError,
   DTypeError,
@@ -32,11 +32,13 @@ export {
 } from './errors.js';
 export { FLOAT32_LIMITS, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './float32.js';
 export {
+  type ArgumentErrorClass,
   type Dims,
   type LabelValueOptions,
   type MatrixShapeOptions,
   type NumberRange,
   type PairShape,
+  broadcastShapes,
   checkDataLength,
   checkDType,
   checkEmbeddingsAndCenters,
@@ -113,6 +115,8 @@ export {
   type NoAttrs,
   OP_NAMES,
   Op,
+  type OpAttrs,
+  type OpConstants,
   type OneHotAttrs,
   type OpName,
   type OpSignature,
@@ -121,4 +125,5 @@ export {
   type ReshapeAttrs,
   type TensorOps,
 } from './ops.js';
+export { OP_SPECS, type InputMetas, type OpInputs, type OpInputSpec, type OpSpec, type TensorMeta } from './op-specs.js';
 export { type LossConfig, type MarginFactory, type Registry, createRegistry } from './registry.js';
