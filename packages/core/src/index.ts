@@ -71,40 +71,35 @@ export {
   marginSoftmaxLoss,
   marginSoftmaxStep,
 } from './loss.js';
-export {
-  type FallbackPolicy,
-  type FeatureScale,
-  type GradientPolicy,
-  type JsonValue,
-  type Margin,
-  type MarginConfig,
-  type MarginContext,
-  type MarginInputSpec,
-  type MarginResult,
-  type MarginStateSpec,
-  type RandomSource,
-  type TargetContext,
-  applyGradientPolicy,
-  degrees,
-  psi,
-  readChoice,
-  readNumber,
-  readOptions,
-} from './margin.js';
+export { applyGradientPolicy, degrees, psi } from './angular-margin.js';
 export {
   type ArcFaceOptions,
   type CombinedMarginOptions,
   type CosFaceOptions,
-  type MarginDefinition,
   type SphereFaceOptions,
   arcface,
   combinedMargin,
-  composeMargins,
   cosface,
-  defineMargin,
   noMargin,
   sphereface,
-} from './margins.js';
+} from './builtin-margins.js';
+export { composeMargins } from './compose-margins.js';
+export { type MarginDefinition, defineMargin } from './define-margin.js';
+export { type NumberDomain, readChoice, readNumber, readOptions } from './margin-options.js';
+export type {
+  FallbackPolicy,
+  FeatureScale,
+  GradientPolicy,
+  JsonValue,
+  Margin,
+  MarginConfig,
+  MarginContext,
+  MarginInputSpec,
+  MarginResult,
+  MarginStateSpec,
+  RandomSource,
+  TargetContext,
+} from './margin-types.js';
 export {
   type CastAttrs,
   type ClipAttrs,

@@ -13,7 +13,8 @@ import {
   checkNumber,
   describe,
 } from './input-checks.js';
-import { type Margin, type MarginContext, type MarginResult, readChoice, readOptions } from './margin.js';
+import { readChoice, readOptions } from './margin-options.js';
+import type { Margin, MarginContext, MarginResult } from './margin-types.js';
 
 /** How per-sample losses are reduced: `'mean'` over the batch, `'sum'`, or `'none'` ([B]). */
 export type Reduction = 'mean' | 'sum' | 'none';

@@ -2,8 +2,10 @@ import type { Backend } from './backend.js';
 import { describe } from './input-checks.js';
 import { RegistryError, shorten } from './errors.js';
 import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, type MarginStep, marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
-import { FORBIDDEN_KEYS, type Margin, type MarginConfig } from './margin.js';
-import { arcfaceFrom, combinedMarginFrom, composeMargins, cosfaceFrom, noMargin, spherefaceFrom } from './margins.js';
+import { arcfaceFrom, combinedMarginFrom, cosfaceFrom, noMargin, spherefaceFrom } from './builtin-margins.js';
+import { composeMargins } from './compose-margins.js';
+import { FORBIDDEN_KEYS } from './margin-options.js';
+import type { Margin, MarginConfig } from './margin-types.js';
 
 /** Builds a margin from the parameters of a config (without `type`); `build` builds nested configs. */
 export type MarginFactory = (params: Readonly<Record<string, unknown>>, build: (config: unknown, path: string) => Margin) => Margin;
