@@ -53,6 +53,8 @@ export {
   formatIndex,
   formatShape,
 } from './input-checks.js';
+export { cosineLogits } from './cosines.js';
+export { marginLogits, marginSoftmaxLoss, marginSoftmaxStep } from './loss.js';
 export {
   type CosineLogitsOptions,
   DEFAULT_EPSILON,
@@ -66,11 +68,7 @@ export {
   type NormalizeOptions,
   type Reduction,
   type Validation,
-  cosineLogits,
-  marginLogits,
-  marginSoftmaxLoss,
-  marginSoftmaxStep,
-} from './loss.js';
+} from './loss-types.js';
 export { applyGradientPolicy, degrees, psi } from './angular-margin.js';
 export {
   type ArcFaceOptions,

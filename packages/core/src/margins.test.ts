@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createOps } from './create-ops.js';
-import { DEFAULT_EPSILON } from './loss.js';
+import { DEFAULT_EPSILON } from './loss-types.js';
 import { degrees, psi } from './angular-margin.js';
 import { arcface, combinedMargin, cosface, noMargin, sphereface } from './builtin-margins.js';
 import { composeMargins } from './compose-margins.js';

@@ -1,7 +1,9 @@
 import type { Backend } from './backend.js';
 import { describe } from './input-checks.js';
 import { RegistryError, shorten } from './errors.js';
-import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, type MarginStep, marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
+import { marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
+import { LOSS_OPTION_KEYS } from './loss-options.js';
+import type { MarginLoss, MarginSoftmaxLossOptions, MarginStep } from './loss-types.js';
 import { arcfaceFrom, combinedMarginFrom, cosfaceFrom, noMargin, spherefaceFrom } from './builtin-margins.js';
 import { composeMargins } from './compose-margins.js';
 import { FORBIDDEN_KEYS } from './margin-options.js';
