@@ -21,7 +21,11 @@ const LAMBDA = { min: 0, max: FLOAT32_LIMITS.lambda.max, text: `[0, ${FLOAT32_LI
 
 /** Options of {@link arcface}. */
 export interface ArcFaceOptions {
-  /** Additive angular margin m, in radians, in [0, π). Default 0.5. Use {@link degrees} for degrees. */
+  /**
+   * Additive angular margin m, in radians, in [0, π) (at m ≥ π, θ + m is past π for every θ and the
+   * target no longer falls as θ grows). Default 0.5. Use {@link degrees} for degrees: a value ≥ π
+   * is rejected with an error that gives the conversion.
+   */
   readonly m?: number;
   /** What happens where θ_y + m > π. Default `'linear'`. */
   readonly fallback?: FallbackPolicy;
@@ -160,7 +164,7 @@ export function spherefaceFrom(options: unknown): Margin {
 export interface CombinedMarginOptions {
   /** Multiplicative angular margin m1 in (0, 1e4] (unitless; float32: m1·θ must stay precise); the ArcFace paper's CM2 uses 0.9. Default 1. */
   readonly m1?: number;
-  /** Additive angular margin m2 in [0, π), radians. Default 0.3. */
+  /** Additive angular margin m2 in [0, π), radians (a value ≥ π is rejected, pointing to {@link degrees}). Default 0.3. */
   readonly m2?: number;
   /** Additive cosine margin m3 in [0, 2] (unitless). Default 0.2. */
   readonly m3?: number;

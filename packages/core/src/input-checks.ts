@@ -223,12 +223,17 @@ export function checkFloat32Positive(argument: string, value: number, role: stri
  * ```
  */
 export function checkShape(argument: string, shape: unknown, allowUnknown = false): Dims {
-  const dims = ArrayBuffer.isView(shape) && !(shape instanceof DataView) ? Array.from(shape as unknown as ArrayLike<number>) : shape;
+  const dims = isNumberView(shape) ? Array.from(shape) : shape;
   if (!Array.isArray(dims) || !dims.every((d) => Number.isSafeInteger(d) && (d >= 0 || (allowUnknown && d === -1)))) {
     const got = Array.isArray(dims) ? `[${dims.map((d) => shorten(String(d))).join(', ')}]` : describe(shape);
     throw new ShapeError(argument, `expected an array of non-negative integers${allowUnknown ? ' (or −1 for a size known at run time)' : ''}, got ${got}`);
   }
   return dims as Dims;
+}
+
+/** A typed array of numbers (dims as ONNX Runtime or a typed-array user gives them). */
+function isNumberView(value: unknown): value is ArrayLike<number> {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array);
 }
 
 /** Options of {@link checkMatrixShape}. */
@@ -458,7 +463,8 @@ export interface LabelValueOptions {
  * @example
  * ```ts
  * import { checkLabelValues } from '@marginkit/core';
- * checkLabelValues('labels', [0, -1, 2], 3, { ignoreIndex: -1 }); // passes
+ * // −1 is accepted with ignoreIndex:
+ * checkLabelValues('labels', [0, -1, 2], 3, { ignoreIndex: -1 });
  * try {
  *   checkLabelValues('labels', [0, 3], 3);
  * } catch (e) {
