@@ -1,7 +1,8 @@
 import { type Backend, assertBackend } from './backend.js';
-import { DTypeError, InvalidArgumentError, ShapeError } from './errors.js';
-import { checkDType, checkNumber, describe, formatShape as fmt } from './input-checks.js';
-import type { ConstantValues, DType } from './ops.js';
+import { DTypeError, InvalidArgumentError } from './errors.js';
+import { checkDType, describe } from './input-checks.js';
+import { OP_SPECS, type OpInputSpec, type OpSpec, type TensorMeta } from './op-specs.js';
+import type { ConstantValues, DType, OpAttrs, OpName, OpSignatures } from './ops.js';
 
 /**
  * The op set as thin, validating functions over one backend: each checks its arguments (tensor
@@ -79,33 +80,8 @@ export interface Ops<T> {
   cast(x: T, dtype: 'float32' | 'int32'): T;
 }
 
-/**
- * NumPy broadcasting of two static shapes; −1 (unknown) is compatible with anything.
- *
- * @param a - the first shape.
- * @param b - the second shape.
- * @returns the broadcast shape, or `undefined` when the shapes are incompatible.
- *
- * @example
- * ```ts
- * import { broadcastShapes } from '@marginkit/core';
- * console.log(broadcastShapes([3, 1], [4])); // [3, 4]
- * console.log(broadcastShapes([3], [4])); // undefined
- * ```
- */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da === db || db === 1) out.push(da);
-    else if (da === 1) out.push(db);
-    else if (da < 0 || db < 0) out.push(Math.max(da, db));
-    else return undefined;
-  }
-  return out;
-}
+/** The op table, each entry seen with a generic input list: `SPECS[op]` for a generic `op` is then typed. */
+const SPECS: { readonly [K in OpName]: OpSpec<readonly OpInputSpec[], OpAttrs[K]> } = OP_SPECS;
 
 /**
  * Wraps a backend's op map in validating functions.
@@ -132,85 +108,31 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 export function createOps<T>(backend: Backend<T>): Ops<T> {
   assertBackend<T>(backend);
   const b = backend;
-
-  const tensor = (op: string, arg: string, x: T): readonly number[] => {
-    checkTensor(b, `${op}.${arg}`, x);
-    return b.shape(x);
+  /** Checks one input against its spec (a live tensor of its dtype) and returns its meta. */
+  const meta = (op: string, [name, dtype]: OpInputSpec, x: T): TensorMeta => {
+    const argument = `${op}.${name}`;
+    checkTensor(b, argument, x);
+    const actual = dtypeOfTensor(b, argument, x, dtype === 'any' ? undefined : dtype);
+    if (dtype !== 'any') checkDType(argument, actual, dtype);
+    return { shape: b.shape(x), dtype: actual };
   };
-  const dtypeOf = (op: string, arg: string, x: T, expected?: string): DType => dtypeOfTensor(b, `${op}.${arg}`, x, expected);
-  const floatTensor = (op: string, arg: string, x: T): readonly number[] => {
-    const shape = tensor(op, arg, x);
-    checkDType(`${op}.${arg}`, dtypeOf(op, arg, x, 'float32'), 'float32');
-    return shape;
+  /** Validates an op's inputs and attributes with its entry of the op table, then calls the backend. */
+  const run = <K extends OpName>(op: K, inputs: OpSignatures<T>[K]['inputs'], attrs: OpAttrs[K]): T => {
+    const spec = SPECS[op];
+    const metas = spec.inputs.map((input, i) => meta(op, input, inputs[i]!));
+    return b.ops[op](inputs, spec.check(op, metas, attrs));
   };
-  const binary =
-    (name: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'less') =>
-    (x: T, y: T): T => {
-      const sa = floatTensor(name, 'a', x);
-      const sb = floatTensor(name, 'b', y);
-      if (!broadcastShapes(sa, sb)) {
-        throw new ShapeError(`${name}.b`, `shape ${fmt(sb)} does not broadcast with a's shape ${fmt(sa)}`);
-      }
-      return b.ops[name]([x, y], {});
-    };
-  const unary =
-    (name: 'neg' | 'sqrt' | 'exp' | 'log' | 'cos' | 'sin' | 'acos' | 'floor' | 'stopGradient') =>
-    (x: T): T => {
-      floatTensor(name, 'x', x);
-      return b.ops[name]([x], {});
-    };
-  const normAxis = (op: string, shape: readonly number[], axis: number): number => {
-    if (!Number.isInteger(axis) || axis < -shape.length || axis >= shape.length) {
-      throw new InvalidArgumentError(`${op}.axis`, `must be an integer in [${-shape.length}, ${shape.length}) for shape ${fmt(shape)}, got ${axis}`);
-    }
-    return axis < 0 ? axis + shape.length : axis;
-  };
+  const binary = (op: 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'less') => (x: T, y: T) => run(op, [x, y], {});
+  const unary = (op: 'neg' | 'sqrt' | 'exp' | 'log' | 'cos' | 'sin' | 'acos' | 'floor' | 'stopGradient') => (x: T) => run(op, [x], {});
   const reduce =
-    (name: 'sum' | 'mean' | 'max' | 'logSumExp') =>
-    (x: T, axis: number, keepDims = false): T => {
-      const shape = floatTensor(name, 'x', x);
-      return b.ops[name]([x], { axis: normAxis(name, shape, axis), keepDims });
-    };
-
-  return {
-    backend: b,
-    shape: (x) => tensor('shape', 'x', x),
-    dtype: (x) => {
-      tensor('dtype', 'x', x);
-      return dtypeOf('dtype', 'x', x);
-    },
-    scalar: (value) => {
-      if (typeof value !== 'number') throw new InvalidArgumentError('scalar.value', `expected a number, got ${describe(value)}`);
-      return b.ops.constant([], { values: value, shape: [], dtype: 'float32' });
-    },
-    constant: (values, shape, dtype = 'float32') => {
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        throw new ShapeError('constant.shape', `expected non-negative integer dimensions, got ${JSON.stringify(shape)}`);
-      }
-      const size = shape.reduce((p, d) => p * d, 1);
-      if (typeof values !== 'number' && values.length !== size) {
-        throw new ShapeError('constant.values', `has ${values.length} values but shape ${fmt(shape)} needs ${size}`);
-      }
-      if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError('constant.dtype', `expected 'float32' or 'int32', got ${String(dtype)}`);
-      return b.ops.constant([], { values, shape, dtype });
-    },
-    matmul: (x, y, options = {}) => {
-      const sa = floatTensor('matmul', 'a', x);
-      const sb = floatTensor('matmul', 'b', y);
-      if (sa.length !== 2) throw new ShapeError('matmul.a', `expected rank 2, got shape ${fmt(sa)}`);
-      if (sb.length !== 2) throw new ShapeError('matmul.b', `expected rank 2, got shape ${fmt(sb)}`);
-      const transposeA = options.transposeA ?? false;
-      const transposeB = options.transposeB ?? false;
-      const ka = transposeA ? sa[0]! : sa[1]!;
-      const kb = transposeB ? sb[1]! : sb[0]!;
-      if (ka >= 0 && kb >= 0 && ka !== kb) {
-        throw new ShapeError(
-          'matmul.b',
-          `inner dimensions differ: a ${fmt(sa)}${transposeA ? 'ᵀ' : ''} · b ${fmt(sb)}${transposeB ? 'ᵀ' : ''} (${ka} ≠ ${kb})`,
-        );
-      }
-      return b.ops.matmul([x, y], { transposeA, transposeB });
-    },
+    (op: 'sum' | 'mean' | 'max' | 'logSumExp') =>
+    (x: T, axis: number, keepDims = false) =>
+      run(op, [x], { axis, keepDims });
+  // One adapter per op, from the positional arguments of Ops<T> to (inputs, attrs): typed as
+  // complete, so an op added to OP_SPECS without a method here is a compile error.
+  const methods: { readonly [K in OpName]: Ops<T>[K] } = {
+    constant: (values, shape, dtype = 'float32') => run('constant', [], { values, shape, dtype }),
+    matmul: (x, y, options = {}) => run('matmul', [x, y], { transposeA: options.transposeA ?? false, transposeB: options.transposeB ?? false }),
     add: binary('add'),
     sub: binary('sub'),
     mul: binary('mul'),
@@ -219,21 +141,7 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     minimum: binary('minimum'),
     greater: binary('greater'),
     less: binary('less'),
-    where: (condition, x, y) => {
-      const sc = tensor('where', 'condition', condition);
-      checkDType('where.condition', dtypeOf('where', 'condition', condition, 'bool'), 'bool');
-      const sa = floatTensor('where', 'a', x);
-      const sb = floatTensor('where', 'b', y);
-      for (const [arg, s] of [
-        ['a', sa],
-        ['b', sb],
-      ] as const) {
-        if (s.length !== sc.length || s.some((d, i) => d >= 0 && sc[i]! >= 0 && d !== sc[i])) {
-          throw new ShapeError(`where.${arg}`, `shape ${fmt(s)} differs from condition's ${fmt(sc)}`);
-        }
-      }
-      return b.ops.where([condition, x, y], {});
-    },
+    where: (condition, x, y) => run('where', [condition, x, y], {}),
     neg: unary('neg'),
     sqrt: unary('sqrt'),
     exp: unary('exp'),
@@ -242,52 +150,31 @@ export function createOps<T>(backend: Backend<T>): Ops<T> {
     sin: unary('sin'),
     acos: unary('acos'),
     floor: unary('floor'),
-    stopGradient: unary('stopGradient'),
-    clip: (x, min, max) => {
-      floatTensor('clip', 'x', x);
-      checkNumber('clip.min', min);
-      checkNumber('clip.max', max);
-      if (min > max) throw new InvalidArgumentError('clip.min', `must be ≤ max (${max}), got ${min}`);
-      return b.ops.clip([x], { min, max });
-    },
+    clip: (x, min, max) => run('clip', [x], { min, max }),
     sum: reduce('sum'),
     mean: reduce('mean'),
     max: reduce('max'),
     logSumExp: reduce('logSumExp'),
-    reshape: (x, shape) => {
-      const from = tensor('reshape', 'x', x);
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= -1) || shape.filter((d) => d === -1).length > 1) {
-        throw new ShapeError('reshape.shape', `expected integers ≥ 0 with at most one −1, got ${JSON.stringify(shape)}`);
-      }
-      if (!from.includes(-1) && !shape.includes(-1)) {
-        const n = from.reduce((p, d) => p * d, 1);
-        const m = shape.reduce((p, d) => p * d, 1);
-        if (n !== m) throw new ShapeError('reshape.shape', `cannot reshape ${fmt(from)} (${n} values) to ${fmt(shape)} (${m} values)`);
-      }
-      return b.ops.reshape([x], { shape });
+    reshape: (x, shape) => run('reshape', [x], { shape }),
+    gatherPerRow: (x, indices) => run('gatherPerRow', [x, indices], {}),
+    oneHot: (indices, depth) => run('oneHot', [indices], { depth }),
+    stopGradient: unary('stopGradient'),
+    cast: (x, dtype) => run('cast', [x], { dtype }),
+  };
+  return {
+    ...methods,
+    backend: b,
+    shape: (x) => {
+      checkTensor(b, 'shape.x', x);
+      return b.shape(x);
     },
-    gatherPerRow: (x, indices) => {
-      const sx = floatTensor('gatherPerRow', 'x', x);
-      const si = tensor('gatherPerRow', 'indices', indices);
-      checkDType('gatherPerRow.indices', dtypeOf('gatherPerRow', 'indices', indices, 'int32'), 'int32');
-      if (sx.length !== 2) throw new ShapeError('gatherPerRow.x', `expected rank 2 [B, C], got ${fmt(sx)}`);
-      if (si.length !== 1) throw new ShapeError('gatherPerRow.indices', `expected rank 1 [B], got ${fmt(si)}`);
-      if (si[0]! >= 0 && sx[0]! >= 0 && si[0] !== sx[0]) {
-        throw new ShapeError('gatherPerRow.indices', `has ${si[0]} rows but x has ${sx[0]}`);
-      }
-      return b.ops.gatherPerRow([x, indices], {});
+    dtype: (x) => {
+      checkTensor(b, 'dtype.x', x);
+      return dtypeOfTensor(b, 'dtype.x', x);
     },
-    oneHot: (indices, depth) => {
-      const si = tensor('oneHot', 'indices', indices);
-      checkDType('oneHot.indices', dtypeOf('oneHot', 'indices', indices, 'int32'), 'int32');
-      if (si.length !== 1) throw new ShapeError('oneHot.indices', `expected rank 1 [B], got ${fmt(si)}`);
-      checkNumber('oneHot.depth', depth, { min: 1, integer: true });
-      return b.ops.oneHot([indices], { depth });
-    },
-    cast: (x, dtype) => {
-      tensor('cast', 'x', x);
-      if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError('cast.dtype', `expected 'float32' or 'int32', got ${String(dtype)}`);
-      return b.ops.cast([x], { dtype });
+    scalar: (value) => {
+      if (typeof value !== 'number') throw new InvalidArgumentError('scalar.value', `expected a number, got ${describe(value)}`);
+      return run('constant', [], { values: value, shape: [], dtype: 'float32' });
     },
   };
 }

@@ -15,7 +15,7 @@
  * @packageDocumentation
  */
 export { type Backend, type BackendCapabilities, assertBackend, isBackend } from './backend.js';
-export { type Ops, broadcastShapes, createOps } from './create-ops.js';
+export { type Ops, createOps } from './create-ops.js';
 export {
   BackendError,
   DTypeError,
@@ -37,11 +37,13 @@ export {
 } from './errors.js';
 export { FLOAT32_LIMITS, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './float32.js';
 export {
+  type ArgumentErrorClass,
   type Dims,
   type LabelValueOptions,
   type MatrixShapeOptions,
   type NumberRange,
   type PairShape,
+  broadcastShapes,
   checkDataLength,
   checkDType,
   checkEmbeddingsAndCenters,
@@ -56,6 +58,8 @@ export {
   formatIndex,
   formatShape,
 } from './input-checks.js';
+export { cosineLogits } from './cosines.js';
+export { marginLogits, marginSoftmaxLoss, marginSoftmaxStep } from './loss.js';
 export {
   type CosineLogitsOptions,
   DEFAULT_EPSILON,
@@ -69,45 +73,36 @@ export {
   type NormalizeOptions,
   type Reduction,
   type Validation,
-  cosineLogits,
-  marginLogits,
-  marginSoftmaxLoss,
-  marginSoftmaxStep,
-} from './loss.js';
-export {
-  type FallbackPolicy,
-  type FeatureScale,
-  type GradientPolicy,
-  type JsonValue,
-  type Margin,
-  type MarginConfig,
-  type MarginContext,
-  type MarginInputSpec,
-  type MarginResult,
-  type MarginStateSpec,
-  type RandomSource,
-  type TargetContext,
-  applyGradientPolicy,
-  degrees,
-  psi,
-  readChoice,
-  readNumber,
-  readOptions,
-} from './margin.js';
+} from './loss-types.js';
+export { applyGradientPolicy, degrees, psi } from './angular-margin.js';
 export {
   type ArcFaceOptions,
   type CombinedMarginOptions,
   type CosFaceOptions,
-  type MarginDefinition,
   type SphereFaceOptions,
   arcface,
   combinedMargin,
-  composeMargins,
   cosface,
-  defineMargin,
   noMargin,
   sphereface,
-} from './margins.js';
+} from './builtin-margins.js';
+export { composeMargins } from './compose-margins.js';
+export { type MarginDefinition, defineMargin } from './define-margin.js';
+export { type NumberDomain, readChoice, readNumber, readOptions } from './margin-options.js';
+export type {
+  FallbackPolicy,
+  FeatureScale,
+  GradientPolicy,
+  JsonValue,
+  Margin,
+  MarginConfig,
+  MarginContext,
+  MarginInputSpec,
+  MarginResult,
+  MarginStateSpec,
+  RandomSource,
+  TargetContext,
+} from './margin-types.js';
 export {
   type CastAttrs,
   type ClipAttrs,
@@ -118,6 +113,8 @@ export {
   type NoAttrs,
   OP_NAMES,
   Op,
+  type OpAttrs,
+  type OpConstants,
   type OneHotAttrs,
   type OpName,
   type OpSignature,
@@ -126,4 +123,5 @@ export {
   type ReshapeAttrs,
   type TensorOps,
 } from './ops.js';
+export { OP_SPECS, type InputMetas, type OpInputs, type OpInputSpec, type OpSpec, type TensorMeta } from './op-specs.js';
 export { type LossConfig, type MarginFactory, type Registry, createRegistry } from './registry.js';

@@ -33,6 +33,34 @@ export function formatShape(shape: Dims): string {
 }
 
 /**
+ * NumPy broadcasting of two static shapes; −1 (unknown) is compatible with anything.
+ *
+ * @param a - the first shape.
+ * @param b - the second shape.
+ * @returns the broadcast shape, or `undefined` when the shapes are incompatible.
+ *
+ * @example
+ * ```ts
+ * import { broadcastShapes } from '@marginkit/core';
+ * console.log(broadcastShapes([3, 1], [4])); // [3, 4]
+ * console.log(broadcastShapes([3], [4])); // undefined
+ * ```
+ */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da === db || db === 1) out.push(da);
+    else if (da === 1) out.push(db);
+    else if (da < 0 || db < 0) out.push(Math.max(da, db));
+    else return undefined;
+  }
+  return out;
+}
+
+/**
  * The multi-index of flat position `i` in a row-major array of the given shape, as text.
  *
  * @param i - the flat (row-major) position.
@@ -86,10 +114,13 @@ export interface NumberRange {
    * The error thrown for a value out of range (default {@link InvalidArgumentError}); margins
    * pass `MarginDomainError`. Wrong types and non-finite values always get their own classes.
    */
-  readonly error?: new (
-    argument: string,
-    message: string,
-  ) => InvalidArgumentError;
+  readonly error?: ArgumentErrorClass;
+}
+
+/** An error class that takes the argument's name and the message, as every marginkit argument error does. */
+export interface ArgumentErrorClass {
+  /** @param argument - the argument's name. @param message - what was wrong. */
+  new (argument: string, message: string): InvalidArgumentError;
 }
 
 function rangeText(r: NumberRange): string {
@@ -192,12 +223,17 @@ export function checkFloat32Positive(argument: string, value: number, role: stri
  * ```
  */
 export function checkShape(argument: string, shape: unknown, allowUnknown = false): Dims {
-  const dims = ArrayBuffer.isView(shape) && !(shape instanceof DataView) ? Array.from(shape as unknown as ArrayLike<number>) : shape;
+  const dims = isNumberView(shape) ? Array.from(shape) : shape;
   if (!Array.isArray(dims) || !dims.every((d) => Number.isSafeInteger(d) && (d >= 0 || (allowUnknown && d === -1)))) {
     const got = Array.isArray(dims) ? `[${dims.map((d) => shorten(String(d))).join(', ')}]` : describe(shape);
     throw new ShapeError(argument, `expected an array of non-negative integers${allowUnknown ? ' (or −1 for a size known at run time)' : ''}, got ${got}`);
   }
   return dims as Dims;
+}
+
+/** A typed array of numbers (dims as ONNX Runtime or a typed-array user gives them). */
+function isNumberView(value: unknown): value is ArrayLike<number> {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array);
 }
 
 /** Options of {@link checkMatrixShape}. */
@@ -427,7 +463,8 @@ export interface LabelValueOptions {
  * @example
  * ```ts
  * import { checkLabelValues } from '@marginkit/core';
- * checkLabelValues('labels', [0, -1, 2], 3, { ignoreIndex: -1 }); // passes
+ * // −1 is accepted with ignoreIndex:
+ * checkLabelValues('labels', [0, -1, 2], 3, { ignoreIndex: -1 });
  * try {
  *   checkLabelValues('labels', [0, 3], 3);
  * } catch (e) {

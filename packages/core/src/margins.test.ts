@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createOps } from './create-ops.js';
-import { DEFAULT_EPSILON } from './loss.js';
-import { type Margin, degrees, psi } from './margin.js';
-import { arcface, combinedMargin, composeMargins, cosface, defineMargin, noMargin, sphereface } from './margins.js';
+import { DEFAULT_EPSILON } from './loss-types.js';
+import { degrees, psi } from './angular-margin.js';
+import { arcface, combinedMargin, cosface, noMargin, sphereface } from './builtin-margins.js';
+import { composeMargins } from './compose-margins.js';
+import { defineMargin } from './define-margin.js';
+import type { Margin } from './margin-types.js';
 import { RefTensor, referenceBackend } from './testing/index.js';
 
 const ops = createOps(referenceBackend());

@@ -6,13 +6,16 @@
  * an object of static attributes. That makes a backend a typed map from op name to function (no
  * casts needed), and lets a symbolic backend record any op generically.
  *
+ * Each op is one entry of {@link OP_SPECS} (op-specs.ts); the types here derive from it.
+ *
  * @packageDocumentation
  */
+import { OP_SPECS, type OpInputSpec, type OpInputs, type OpSpec } from './op-specs.js';
 
 /** Element types a tensor can have. Booleans come only from comparisons. */
 export type DType = 'float32' | 'int32' | 'bool';
 
-/** Values for {@link OpSignatures.constant}. */
+/** Values of a `constant` op. */
 export type ConstantValues = number | readonly number[] | Float32Array | Int32Array;
 
 /** Attributes of a reduction along one axis. */
@@ -78,146 +81,25 @@ export interface OpSignature<I extends readonly unknown[], A> {
   readonly attrs: A;
 }
 
+/** The attributes of every op, keyed by op name: the `attrs` its entry of {@link OP_SPECS} checks. */
+export type OpAttrs = {
+  readonly [K in keyof typeof OP_SPECS]: (typeof OP_SPECS)[K] extends OpSpec<readonly OpInputSpec[], infer A> ? A : never;
+};
+
 /**
- * Input and attribute types of every op, keyed by op name. `T` is the backend's tensor type.
- * Elementwise binary ops broadcast NumPy-style; comparisons return `bool` tensors.
+ * Input and attribute types of every op, keyed by op name, derived from {@link OP_SPECS} (whose
+ * entries describe each op). `T` is the backend's tensor type. Elementwise binary ops broadcast
+ * NumPy-style; comparisons return `bool` tensors.
  */
-export interface OpSignatures<T> {
-  /** A constant tensor of the given shape and dtype (a number fills the shape). */
-  constant: OpSignature<readonly [], ConstantAttrs>;
-  /** Matrix product of rank-2 tensors, with optional transposes. */
-  matmul: OpSignature<readonly [a: T, b: T], MatmulAttrs>;
-  /** a + b. */
-  add: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** a − b. */
-  sub: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** a · b. */
-  mul: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** a / b. */
-  div: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** Elementwise maximum; on ties the gradient goes to `a`. */
-  maximum: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** Elementwise minimum; on ties the gradient goes to `a`. */
-  minimum: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** a > b, as bool. */
-  greater: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** a < b, as bool. */
-  less: OpSignature<readonly [a: T, b: T], NoAttrs>;
-  /** Select `a` where `condition`, else `b`; all three of the same shape. */
-  where: OpSignature<readonly [condition: T, a: T, b: T], NoAttrs>;
-  /** −x. */
-  neg: OpSignature<readonly [x: T], NoAttrs>;
-  /** √x. */
-  sqrt: OpSignature<readonly [x: T], NoAttrs>;
-  /** eˣ. */
-  exp: OpSignature<readonly [x: T], NoAttrs>;
-  /** ln x. */
-  log: OpSignature<readonly [x: T], NoAttrs>;
-  /** cos x (radians). */
-  cos: OpSignature<readonly [x: T], NoAttrs>;
-  /** sin x (radians). */
-  sin: OpSignature<readonly [x: T], NoAttrs>;
-  /** arccos x in [0, π], for x in [−1, 1]. */
-  acos: OpSignature<readonly [x: T], NoAttrs>;
-  /** ⌊x⌋; its gradient is zero. */
-  floor: OpSignature<readonly [x: T], NoAttrs>;
-  /** Clamp to [min, max]; the gradient passes where min ≤ x ≤ max (inclusive). */
-  clip: OpSignature<readonly [x: T], ClipAttrs>;
-  /** Sum along an axis. */
-  sum: OpSignature<readonly [x: T], ReduceAttrs>;
-  /** Mean along an axis. */
-  mean: OpSignature<readonly [x: T], ReduceAttrs>;
-  /** Maximum along an axis. */
-  max: OpSignature<readonly [x: T], ReduceAttrs>;
-  /** log Σ exp along an axis, computed with the maximum subtracted. */
-  logSumExp: OpSignature<readonly [x: T], ReduceAttrs>;
-  /** Reshape; one entry of `shape` may be −1. */
-  reshape: OpSignature<readonly [x: T], ReshapeAttrs>;
-  /** For x [B, C] and int32 indices [B], the values x[i, indices[i]] as [B]. Differentiable in x. */
-  gatherPerRow: OpSignature<readonly [x: T, indices: T], NoAttrs>;
-  /** For int32 indices [B], a float32 [B, depth] one-hot matrix. */
-  oneHot: OpSignature<readonly [indices: T], OneHotAttrs>;
-  /** Identity forward, zero gradient. */
-  stopGradient: OpSignature<readonly [x: T], NoAttrs>;
-  /** Convert to another dtype (float → int32 truncates toward zero). */
-  cast: OpSignature<readonly [x: T], CastAttrs>;
-}
+export type OpSignatures<T> = {
+  readonly [K in keyof typeof OP_SPECS]: OpSignature<OpInputs<(typeof OP_SPECS)[K]['inputs'], T>, OpAttrs[K]>;
+};
 
 /** The name of an op. */
-export type OpName = keyof OpSignatures<unknown>;
+export type OpName = keyof typeof OP_SPECS;
 
 /**
- * Op names as typed constants, so that code never spells an op as a bare string.
- *
- * @example
- * ```ts
- * import { Op } from '@marginkit/core';
- * console.log(Op.Acos); // 'acos'
- * ```
- */
-export const Op = {
-  /** The `constant` op; see {@link OpSignatures.constant}. */
-  Constant: 'constant',
-  /** The `matmul` op; see {@link OpSignatures.matmul}. */
-  Matmul: 'matmul',
-  /** The `add` op; see {@link OpSignatures.add}. */
-  Add: 'add',
-  /** The `sub` op; see {@link OpSignatures.sub}. */
-  Sub: 'sub',
-  /** The `mul` op; see {@link OpSignatures.mul}. */
-  Mul: 'mul',
-  /** The `div` op; see {@link OpSignatures.div}. */
-  Div: 'div',
-  /** The `maximum` op; see {@link OpSignatures.maximum}. */
-  Maximum: 'maximum',
-  /** The `minimum` op; see {@link OpSignatures.minimum}. */
-  Minimum: 'minimum',
-  /** The `greater` op; see {@link OpSignatures.greater}. */
-  Greater: 'greater',
-  /** The `less` op; see {@link OpSignatures.less}. */
-  Less: 'less',
-  /** The `where` op; see {@link OpSignatures.where}. */
-  Where: 'where',
-  /** The `neg` op; see {@link OpSignatures.neg}. */
-  Neg: 'neg',
-  /** The `sqrt` op; see {@link OpSignatures.sqrt}. */
-  Sqrt: 'sqrt',
-  /** The `exp` op; see {@link OpSignatures.exp}. */
-  Exp: 'exp',
-  /** The `log` op; see {@link OpSignatures.log}. */
-  Log: 'log',
-  /** The `cos` op; see {@link OpSignatures.cos}. */
-  Cos: 'cos',
-  /** The `sin` op; see {@link OpSignatures.sin}. */
-  Sin: 'sin',
-  /** The `acos` op; see {@link OpSignatures.acos}. */
-  Acos: 'acos',
-  /** The `floor` op; see {@link OpSignatures.floor}. */
-  Floor: 'floor',
-  /** The `clip` op; see {@link OpSignatures.clip}. */
-  Clip: 'clip',
-  /** The `sum` op; see {@link OpSignatures.sum}. */
-  Sum: 'sum',
-  /** The `mean` op; see {@link OpSignatures.mean}. */
-  Mean: 'mean',
-  /** The `max` op; see {@link OpSignatures.max}. */
-  Max: 'max',
-  /** The `logSumExp` op; see {@link OpSignatures.logSumExp}. */
-  LogSumExp: 'logSumExp',
-  /** The `reshape` op; see {@link OpSignatures.reshape}. */
-  Reshape: 'reshape',
-  /** The `gatherPerRow` op; see {@link OpSignatures.gatherPerRow}. */
-  GatherPerRow: 'gatherPerRow',
-  /** The `oneHot` op; see {@link OpSignatures.oneHot}. */
-  OneHot: 'oneHot',
-  /** The `stopGradient` op; see {@link OpSignatures.stopGradient}. */
-  StopGradient: 'stopGradient',
-  /** The `cast` op; see {@link OpSignatures.cast}. */
-  Cast: 'cast',
-} as const satisfies Record<string, OpName>;
-
-/**
- * Every op name, in a stable order.
+ * Every op name, in a stable order (the order of {@link OP_SPECS}).
  *
  * @example
  * ```ts
@@ -225,7 +107,22 @@ export const Op = {
  * console.log(OP_NAMES.length); // 29
  * ```
  */
-export const OP_NAMES: readonly OpName[] = Object.freeze(Object.values(Op));
+export const OP_NAMES: readonly OpName[] = Object.freeze(Object.keys(OP_SPECS).filter((name): name is OpName => Object.hasOwn(OP_SPECS, name)));
+
+/** The type of {@link Op}: each op name under its capitalised constant name (`Acos: 'acos'`). */
+export type OpConstants = { readonly [K in OpName as Capitalize<K>]: K };
+
+/**
+ * Op names as typed constants, so that code never spells an op as a bare string: the capitalised
+ * name of each entry of {@link OP_SPECS} (`Op.LogSumExp === 'logSumExp'`).
+ *
+ * @example
+ * ```ts
+ * import { Op } from '@marginkit/core';
+ * console.log(Op.Acos); // 'acos'
+ * ```
+ */
+export const Op: OpConstants = Object.freeze(Object.fromEntries(OP_NAMES.map((name) => [name[0]!.toUpperCase() + name.slice(1), name]))) as OpConstants;
 
 /**
  * What a backend implements: one function per op, `(inputs, attrs) => tensor`.
@@ -240,5 +137,5 @@ export const OP_NAMES: readonly OpName[] = Object.freeze(Object.values(Op));
  * ```
  */
 export type TensorOps<T> = {
-  readonly [K in OpName]: (inputs: OpSignatures<T>[K]['inputs'], attrs: OpSignatures<T>[K]['attrs']) => T;
+  readonly [K in OpName]: (inputs: OpSignatures<T>[K]['inputs'], attrs: OpAttrs[K]) => T;
 };

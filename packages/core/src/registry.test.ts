@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RegistryError } from './errors.js';
 import { marginSoftmaxLoss } from './loss.js';
-import { arcface, combinedMargin, composeMargins, cosface, defineMargin, noMargin, sphereface } from './margins.js';
+import { arcface, combinedMargin, cosface, noMargin, sphereface } from './builtin-margins.js';
+import { composeMargins } from './compose-margins.js';
+import { defineMargin } from './define-margin.js';
 import { createRegistry } from './registry.js';
 import { RefTensor, referenceBackend, seededRandom } from './testing/index.js';
 

@@ -1,9 +1,13 @@
 import type { Backend } from './backend.js';
 import { describe } from './input-checks.js';
 import { RegistryError, shorten } from './errors.js';
-import { LOSS_OPTION_KEYS, type MarginLoss, type MarginSoftmaxLossOptions, type MarginStep, marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
-import { FORBIDDEN_KEYS, type Margin, type MarginConfig } from './margin.js';
-import { arcfaceFrom, combinedMarginFrom, composeMargins, cosfaceFrom, noMargin, spherefaceFrom } from './margins.js';
+import { marginSoftmaxLossFrom, marginSoftmaxStepFrom } from './loss.js';
+import { LOSS_OPTION_KEYS } from './loss-options.js';
+import type { MarginLoss, MarginSoftmaxLossOptions, MarginStep } from './loss-types.js';
+import { arcfaceFrom, combinedMarginFrom, cosfaceFrom, noMargin, spherefaceFrom } from './builtin-margins.js';
+import { composeMargins } from './compose-margins.js';
+import { FORBIDDEN_KEYS } from './margin-options.js';
+import type { Margin, MarginConfig } from './margin-types.js';
 
 /** Builds a margin from the parameters of a config (without `type`); `build` builds nested configs. */
 export type MarginFactory = (params: Readonly<Record<string, unknown>>, build: (config: unknown, path: string) => Margin) => Margin;
@@ -154,28 +158,29 @@ export function createRegistry(options: { readonly builtins?: boolean } = {}): R
     step: (backend, config) => marginSoftmaxStepFrom(backend, lossOptions(config)),
   };
 
-  if (options.builtins !== false) {
-    registry
-      .registerMargin('arcface', (p) => arcfaceFrom(p))
-      .registerMargin('cosface', (p) => cosfaceFrom(p))
-      .registerMargin('sphereface', (p) => spherefaceFrom(p))
-      .registerMargin('combined', (p) => combinedMarginFrom(p))
-      .registerMargin('none', (p) => {
-        plainObjectNoKeys('config', p);
-        return noMargin();
-      })
-      .registerMargin('compose', (p, buildNested) => {
-        for (const key of Object.keys(p))
-          if (key !== 'margins') throw new RegistryError(`config.${shorten(key)}`, "unknown key for 'compose'; expected margins");
-        const list = p['margins'];
-        if (!Array.isArray(list)) throw new RegistryError('config.margins', "must be an array of margin configs for 'compose'");
-        if (list.length > MAX_CONFIG_MARGINS) {
-          throw new RegistryError('config.margins', `has ${list.length} margins; a config may build at most ${MAX_CONFIG_MARGINS}`);
-        }
-        return composeMargins(...list.map((m, i) => buildNested(m, `config.margins[${i}]`)));
-      });
-  }
-  return registry;
+  return options.builtins === false ? registry : registerBuiltins(registry);
+}
+
+/** Registers the built-in margins: arcface, cosface, sphereface, combined, none and compose. */
+function registerBuiltins(registry: Registry): Registry {
+  return registry
+    .registerMargin('arcface', (p) => arcfaceFrom(p))
+    .registerMargin('cosface', (p) => cosfaceFrom(p))
+    .registerMargin('sphereface', (p) => spherefaceFrom(p))
+    .registerMargin('combined', (p) => combinedMarginFrom(p))
+    .registerMargin('none', (p) => {
+      plainObjectNoKeys('config', p);
+      return noMargin();
+    })
+    .registerMargin('compose', (p, buildNested) => {
+      for (const key of Object.keys(p)) if (key !== 'margins') throw new RegistryError(`config.${shorten(key)}`, "unknown key for 'compose'; expected margins");
+      const list = p['margins'];
+      if (!Array.isArray(list)) throw new RegistryError('config.margins', "must be an array of margin configs for 'compose'");
+      if (list.length > MAX_CONFIG_MARGINS) {
+        throw new RegistryError('config.margins', `has ${list.length} margins; a config may build at most ${MAX_CONFIG_MARGINS}`);
+      }
+      return composeMargins(...list.map((m, i) => buildNested(m, `config.margins[${i}]`)));
+    });
 }
 
 function plainObjectNoKeys(path: string, params: Readonly<Record<string, unknown>>): void {

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend.js';
 import type { ConformanceTarget } from './conformance.js';
-import { broadcastShapes } from '../create-ops.js';
+import { broadcastShapes } from '../input-checks.js';
 import type { DType, TensorOps } from '../ops.js';
 
 /**
