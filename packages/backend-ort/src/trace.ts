@@ -60,7 +60,7 @@ export function createTracer(): Tracer {
     return new OrtTensor(owner, nextId++, shape, dtype, node);
   };
   const recorder =
-    <K extends OpName>(op: K): TensorOps<OrtTensor>[K] =>
+    <K extends OpName>(op: K): ((inputs: OpInputs<K>, attrs: OpAttrs<K>) => OrtTensor) =>
     (inputs, attrs) =>
       make(op, inputs, snapshot(attrs));
   // One recorder per op of the op set (OP_RULES, which make's `inferOp` reads, has a rule for each).

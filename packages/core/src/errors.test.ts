@@ -18,7 +18,7 @@ import {
   UnsupportedOpError,
 } from './errors.js';
 import * as core from './index.js';
-import { arcface } from './margins.js';
+import { arcface } from './builtin-margins.js';
 
 type ErrorModule = typeof import('./errors.js');
 type AnyErrorClass = (abstract new (...args: never[]) => Error) & { isInstance(error: unknown): boolean };

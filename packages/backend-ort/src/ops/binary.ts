@@ -6,7 +6,7 @@ import { mask, not, unbroadcast } from './vjp-helpers.js';
 type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'less';
 
 /** A NumPy-broadcasting binary op computed by the ONNX node `onnxType`; comparisons give bool. */
-function binary<K extends BinaryOp>(op: K, onnxType: string, vjp: OpRule<K>['vjp']): OpRule<K> {
+function binary(op: BinaryOp, onnxType: string, vjp: OpRule<BinaryOp>['vjp']): OpRule<BinaryOp> {
   const comparison = op === 'greater' || op === 'less';
   return {
     infer: ([a, b]) => {

@@ -6,7 +6,7 @@ import { mask, not } from './vjp-helpers.js';
 type SameShapeOp = 'neg' | 'sqrt' | 'exp' | 'log' | 'cos' | 'sin' | 'acos' | 'floor' | 'clip' | 'stopGradient';
 
 /** An op computed elementwise by the ONNX node `onnxType`, with its input's shape and dtype. */
-function elementwise<K extends SameShapeOp>(onnxType: string, vjp: OpRule<K>['vjp']): OpRule<K> {
+function elementwise(onnxType: string, vjp: OpRule<SameShapeOp>['vjp']): OpRule<SameShapeOp> {
   return {
     infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
     lower: (onnx, [x], _, out) => {
