@@ -3,7 +3,7 @@ import { compareNormwise, seededRandom } from '@marginkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { type OrtBackend, ortBackend } from './backend.js';
 import { type HeadOptimizer, adam, headTrainer, sgd } from './head-trainer.js';
-import { ORT_VARIANTS, ortModule, values } from './ort-variants.js';
+import { ORT_VARIANTS, ortModule, values } from '../test/ort-variants.js';
 
 const B = 12;
 const D = 6;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EvalInputError } from './errors.js';
-import { fixtures } from './fixtures.js';
+import { fixtures } from '../test/fixtures.js';
 import { binomialInterval, normalQuantile } from './intervals.js';
 
 describe('binomial intervals against scipy', () => {

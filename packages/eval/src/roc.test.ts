@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EvalInputError, NotEnoughClassesError } from './errors.js';
-import { expectClose, fixtures } from './fixtures.js';
+import { expectClose, fixtures } from '../test/fixtures.js';
 import { accuracyAtThreshold, auc, detCurve, equalErrorRate, rocCurve, tarAtFar, verificationReport } from './roc.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: fixture rows
