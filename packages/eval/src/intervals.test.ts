@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixtures } from '../test/fixtures.js';
+import { fixtures, quantileFixtures } from '../test/fixtures.js';
 import { EvalInputError } from './errors.js';
 import { binomialInterval, normalQuantile } from './intervals.js';
 
@@ -29,10 +28,7 @@ describe('binomial intervals against scipy', () => {
 describe('Clopper–Pearson bounds for counts up to 1e9', () => {
   // The 60-digit beta quantiles of tools/make_quantile_fixtures.py at α/2 and 1 − α/2: the bounds of
   // k of n at 95 %, 99 % and 99.9 % (IJB-C-sized FAR counts of 15.6M pairs, and n = 1e9).
-  const beta: { p: number; a: number; b: number; x: number }[] = JSON.parse(
-    readFileSync(new URL('../../../fixtures/quantiles.json', import.meta.url), 'utf8'),
-  ).beta;
-  const at = (p: number, a: number, b: number) => beta.find((r) => r.p === p && r.a === a && r.b === b)?.x;
+  const at = (p: number, a: number, b: number) => quantileFixtures.beta.find((r) => r.p === p && r.a === a && r.b === b)?.x;
   const counts = [
     [1, 1000],
     [500, 1000],

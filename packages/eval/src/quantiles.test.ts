@@ -1,21 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { type BetaQuantileRow, quantileFixtures as reference } from '../test/fixtures.js';
 import { betaQuantile, betaTails, standardNormalQuantile } from './quantiles.js';
 
-interface BetaRow {
-  readonly p: number;
-  readonly a: number;
-  readonly b: number;
-  readonly x: number;
-  readonly tails: { readonly x: number; readonly lower: number; readonly upper: number };
-}
 // 60-digit references (tools/make_quantile_fixtures.py): the beta tails of integer shapes from exact
 // binomial sums, so nothing is shared with the continued fraction tested here.
-const reference: { normal: { p: number; z: number }[]; beta: BetaRow[] } = JSON.parse(
-  readFileSync(new URL('../../../fixtures/quantiles.json', import.meta.url), 'utf8'),
-);
 const relative = (actual: number, expected: number) => (actual === expected ? 0 : Math.abs(actual - expected) / Math.abs(expected));
-const shape = (r: BetaRow) => `Beta(${r.a}, ${r.b}) at p = ${r.p}`;
+const shape = (r: BetaQuantileRow) => `Beta(${r.a}, ${r.b}) at p = ${r.p}`;
 
 describe('standardNormalQuantile (AS 241)', () => {
   it('equals the 60-digit Φ⁻¹ within 2e-15 relative, from p = 1e-300 to 1 − 2⁻⁵²', () => {

@@ -16,3 +16,17 @@ export function expectClose(actual: ArrayLike<number>, expected: readonly (numbe
     if (!(a === e || Math.abs(a - e) <= tol)) throw new Error(`${what}[${i}]: got ${a}, expected ${e} (tol ${tol})`);
   }
 }
+
+/** One beta quantile of fixtures/quantiles.json, with both tails at the double nearest it. @internal */
+export interface BetaQuantileRow {
+  readonly p: number;
+  readonly a: number;
+  readonly b: number;
+  readonly x: number;
+  readonly tails: { readonly x: number; readonly lower: number; readonly upper: number };
+}
+
+/** The 60-digit normal and beta quantiles of fixtures/quantiles.json (made by tools/make_quantile_fixtures.py). @internal */
+export const quantileFixtures: { readonly normal: readonly { p: number; z: number }[]; readonly beta: readonly BetaQuantileRow[] } = JSON.parse(
+  readFileSync(new URL('../../../fixtures/quantiles.json', import.meta.url), 'utf8'),
+);
