@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests run on source: workspace packages resolve through the "source" export condition.
-const conditions = ['source', 'module', 'node', 'import', 'default'];
+// Tests run on source: workspace packages resolve through the "@marginkit/source" export condition
+// (namespaced, so that no other package's "source" export is picked up).
+const conditions = ['@marginkit/source', 'module', 'node', 'import', 'default'];
 const project = (name: string, root: string, extra: { testTimeout?: number } = {}) => ({
   extends: true as const,
   test: { name, root, include: ['src/**/*.test.ts', 'test/**/*.test.ts'], ...extra },
@@ -9,7 +10,7 @@ const project = (name: string, root: string, extra: { testTimeout?: number } = {
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  ssr: { resolve: { conditions, externalConditions: ['@marginkit/source'] } },
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -61,7 +61,7 @@ if (only === undefined || only === 'eval') {
   writeFileSync(lPath, writeNpy(labels, [n]));
   const runNode = () =>
     JSON.parse(
-      execFileSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, 'verification-worker.ts'), sPath, lPath], {
+      execFileSync(process.execPath, ['--conditions=@marginkit/source', '--import', 'tsx', join(here, 'verification-worker.ts'), sPath, lPath], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       }),

@@ -35,7 +35,7 @@ export function extractExamples(): { examples: ExtractedExample[]; missing: stri
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    customConditions: ['source'],
+    customConditions: ['@marginkit/source'],
     strict: true,
     skipLibCheck: true,
   });

@@ -13,7 +13,7 @@ const out =
   process.env['MARGINKIT_DEMO_OUT'] ??
   (() => {
     const dir = mkdtempSync(join(tmpdir(), 'marginkit-demo-'));
-    execFileSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/train-demo.ts', '--quick', '--out', dir], {
+    execFileSync(process.execPath, ['--conditions=@marginkit/source', '--import', 'tsx', 'src/train-demo.ts', '--quick', '--out', dir], {
       cwd: resolve(root, 'examples'),
       stdio: 'ignore',
       timeout: 180_000,
@@ -60,7 +60,7 @@ describe('the demo (--quick)', { timeout: 180_000 }, () => {
     execFileSync(
       process.execPath,
       [
-        '--conditions=source',
+        '--conditions=@marginkit/source',
         '--import',
         'tsx',
         'packages/eval/src/bin.ts',

@@ -3,7 +3,7 @@ import { type RefTensor, compareNormwise, referenceBackend, seededRandom } from 
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OrtBackend, ortBackend } from './backend.js';
 import { type DecodedModel, decodeModel } from './onnx.js';
-import { ORT_VARIANTS, ortModule, values } from './ort-variants.js';
+import { ORT_VARIANTS, ortModule, values } from '../test/ort-variants.js';
 
 const rng = seededRandom(7);
 const randn = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());

@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { type OrtBackend, type OrtModule, ortBackend } from './backend.js';
 import { headTrainer } from './head-trainer.js';
 import { type HeadOptimizer, adam, sgd } from './optimizers.js';
-import { ortModule } from './ort-variants.js';
+import { ortModule } from '../test/ort-variants.js';
 
 const ort = ortModule('node');
 /** Lets a test pass what the types forbid. */
@@ -733,7 +733,7 @@ describe('tfjs and ORT agree on the feed-time edges', () => {
   it.each(edges)('%s', async (_, edge) => {
     const tfjs = (spec: string) => import(/* @vite-ignore */ fileURLToPath(new URL(`../../backend-tfjs/src/${spec}`, import.meta.url)));
     const { tfjsBackend } = (await tfjs('backend.ts')) as { tfjsBackend(tf: unknown): Parameters<typeof marginSoftmaxLoss>[0] };
-    const { useTfBackend } = (await tfjs('tf-variants.ts')) as {
+    const { useTfBackend } = (await tfjs('../test/tf-variants.ts')) as {
       useTfBackend(name: 'cpu'): Promise<{ tensor(values: ArrayLike<number>, shape: number[], dtype?: string): unknown }>;
     };
     const tf = await useTfBackend('cpu');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type OrtBackend, ortBackend } from './backend.js';
 import { headTrainer } from './head-trainer.js';
 import { type HeadOptimizer, adam, sgd } from './optimizers.js';
-import { ORT_VARIANTS, ortModule, values } from './ort-variants.js';
+import { ORT_VARIANTS, ortModule, values } from '../test/ort-variants.js';
 
 const B = 12;
 const D = 6;

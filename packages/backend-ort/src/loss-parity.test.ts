@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type LossFixtures, lossParitySuite } from '@marginkit/core/testing';
-import { ortTargets } from './ort-variants.js';
+import { ortTargets } from '../test/ort-variants.js';
 
 const fixtures = JSON.parse(readFileSync(fileURLToPath(new URL('../../../fixtures/margin-losses.json', import.meta.url)), 'utf8')) as LossFixtures;
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ortBackend } from './backend.js';
 import { headTrainer } from './head-trainer.js';
 import { adam, sgd } from './optimizers.js';
-import { ortModule } from './ort-variants.js';
+import { ortModule } from '../test/ort-variants.js';
 
 // onnx.checker.check_model(full_check=True) from Debian's python3-onnx: the independent judge of
 // the models we write. Without it the suite skips with a notice; CI installs it and requires it.

@@ -27,7 +27,7 @@ import { type BadInputCase, expectTypedError } from '@marginkit/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from './backend.js';
 import { marginHeadLayer } from './layer.js';
-import { useTfBackend } from './tf-variants.js';
+import { useTfBackend } from '../test/tf-variants.js';
 
 /** Every row names its argument. */
 type BadInput = BadInputCase & Required<Pick<BadInputCase, 'argument'>>;

@@ -6,7 +6,7 @@ import { seededRandom } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { tfjsBackend } from './backend.js';
-import { TF_VARIANTS, useTfBackend } from './tf-variants.js';
+import { TF_VARIANTS, useTfBackend } from '../test/tf-variants.js';
 
 const [B, D, C] = [5, 4, 3];
 const rng = seededRandom(3);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type LossFixtures, lossParitySuite } from '@marginkit/core/testing';
-import { tfjsTargets } from './tf-variants.js';
+import { tfjsTargets } from '../test/tf-variants.js';
 
 const fixtures: LossFixtures = JSON.parse(readFileSync(new URL('../../../fixtures/margin-losses.json', import.meta.url), 'utf8'));
 

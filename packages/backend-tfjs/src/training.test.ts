@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tfjsBackend } from './backend.js';
 import { logitsCrossEntropy, marginHeadLayer } from './layer.js';
-import { TF_VARIANTS, useTfBackend } from './tf-variants.js';
+import { TF_VARIANTS, useTfBackend } from '../test/tf-variants.js';
 
 /** Gaussian clusters: class k at a random unit centre, samples with noise. */
 function clusters(tf: Awaited<ReturnType<typeof useTfBackend>>, classes: number, perClass: number, dim: number, seed: number) {

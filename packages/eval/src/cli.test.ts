@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtures, npyPath } from './fixtures.js';
+import { fixtures, npyPath } from '../test/fixtures.js';
 import { EvalFileError } from './errors.js';
 import { readMatrixFile, readNpyFile, runCli } from './node.js';
 import { writeNpy } from './readers.js';
@@ -120,7 +120,19 @@ describe('marginkit-eval', () => {
     const out = tmp();
     const p = spawnSync(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', bin, 'verify', '--scores', npyPath('cli-scores.npy'), '--labels', npyPath('cli-labels.npy'), '--out', out],
+      [
+        '--conditions=@marginkit/source',
+        '--import',
+        'tsx',
+        bin,
+        'verify',
+        '--scores',
+        npyPath('cli-scores.npy'),
+        '--labels',
+        npyPath('cli-labels.npy'),
+        '--out',
+        out,
+      ],
       { encoding: 'utf8' },
     );
     expect(p.status).toBe(0);
@@ -162,10 +174,14 @@ describe('marginkit-eval', () => {
     it('--out under /proc fails fast instead of hanging (Node’s recursive mkdir spins there)', () => {
       const bin = new URL('./bin.ts', import.meta.url).pathname;
       for (const out of ['/proc/marginkit-eval/out', '/proc/self/marginkit-eval']) {
-        const p = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'verify', '--scores', scores, '--labels', labels, '--out', out], {
-          encoding: 'utf8',
-          timeout: 20_000,
-        });
+        const p = spawnSync(
+          process.execPath,
+          ['--conditions=@marginkit/source', '--import', 'tsx', bin, 'verify', '--scores', scores, '--labels', labels, '--out', out],
+          {
+            encoding: 'utf8',
+            timeout: 20_000,
+          },
+        );
         expect(p.error).toBeUndefined(); // not killed by the timeout
         expect(p.status).toBe(1);
         expect(p.stderr).toContain(`--out: ${out}: `);

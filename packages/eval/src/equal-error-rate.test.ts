@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotEnoughClassesError } from './errors.js';
 import { equalErrorRate } from './equal-error-rate.js';
-import { expectArgumentError, scoresOf, verificationCases } from './fixtures.js';
+import { expectArgumentError, scoresOf, verificationCases } from '../test/fixtures.js';
 
 describe.each(verificationCases)('agrees with scipy: %s', (_, c) => {
   it('EER = brentq(1 − x − interp1d(fpr, tpr)(x))', () => {

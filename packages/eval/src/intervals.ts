@@ -1,6 +1,5 @@
-import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
-import stdNormalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import { EvalInputError } from './errors.js';
+import { betaQuantile, standardNormalQuantile } from './quantiles.js';
 
 /** `'wilson'` (score interval) or `'clopper-pearson'` (exact, conservative). */
 export type IntervalMethod = 'wilson' | 'clopper-pearson';
@@ -20,7 +19,7 @@ export interface BinomialInterval {
 }
 
 /**
- * The standard normal quantile Φ⁻¹(p), from stdlib (`@stdlib/stats-base-dists-normal-quantile`).
+ * The standard normal quantile Φ⁻¹(p), by Wichura's algorithm AS 241 (about 1e-16 relative).
  *
  * @param p - a probability in (0, 1).
  * @returns z with Φ(z) = p.
@@ -33,13 +32,14 @@ export interface BinomialInterval {
  */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new EvalInputError('p', `must be in (0, 1), got ${p}`);
-  return stdNormalQuantile(p, 0, 1);
+  return standardNormalQuantile(p);
 }
 
 /**
  * A confidence interval for a proportion of k successes in n trials: Wilson's score interval
- * (default) or the exact Clopper–Pearson interval. Use it for TAR (k accepted genuine pairs of n)
- * and FAR (k accepted impostor pairs of n).
+ * (default) or the exact Clopper–Pearson interval (beta quantiles, computed to better than 1e-13 relative
+ * for counts up to 1e9). Use it for TAR (k accepted genuine pairs of n) and FAR (k accepted
+ * impostor pairs of n).
  *
  * @param k - successes, an integer in [0, n].
  * @param n - trials, a positive integer.

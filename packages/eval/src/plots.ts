@@ -1,6 +1,6 @@
 import { EvalInputError } from './errors.js';
 import { type BinaryLabels, type Scores, checkLabels, checkScores } from './input.js';
-import stdNormalQuantile from '@stdlib/stats-base-dists-normal-quantile';
+import { standardNormalQuantile } from './quantiles.js';
 
 /** An axis scale. `'probit'` is the normal-deviate scale of DET plots (values in (0, 1)). */
 export type AxisScale = 'linear' | 'log' | 'probit';
@@ -50,7 +50,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function transform(scale: AxisScale): (v: number) => number {
   if (scale === 'log') return Math.log10;
-  if (scale === 'probit') return (v) => stdNormalQuantile(Math.min(1 - 1e-12, Math.max(1e-12, v)), 0, 1);
+  if (scale === 'probit') return (v) => standardNormalQuantile(Math.min(1 - 1e-12, Math.max(1e-12, v)));
   return (v) => v;
 }
 

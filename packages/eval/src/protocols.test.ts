@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EvalInputError } from './errors.js';
-import { expectClose, fixtures } from './fixtures.js';
+import { expectClose, fixtures } from '../test/fixtures.js';
 import { identification } from './identification.js';
 import { pairScores, poolTemplates } from './ijb.js';
 import { flipFusion, matrix } from './matrix.js';

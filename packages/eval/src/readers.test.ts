@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MarginkitEvalError, ParseError } from './errors.js';
-import { npyPath } from './fixtures.js';
+import { npyPath } from '../test/fixtures.js';
 import { parseIjbFaceTidMid, parseIjbIdentificationCsv, parseIjbTemplatePairs, parseLfwPairs, readNpy, writeNpy } from './readers.js';
 
 const npy = (name: string) => readNpy(new Uint8Array(readFileSync(npyPath(name))), name);

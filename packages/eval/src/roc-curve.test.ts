@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EvalInputError, NotEnoughClassesError } from './errors.js';
-import { expectArgumentError, expectClose, scoresOf, verificationCases } from './fixtures.js';
+import { expectArgumentError, expectClose, scoresOf, verificationCases } from '../test/fixtures.js';
 import { auc, detCurve, rocCurve } from './roc-curve.js';
 
 describe.each(verificationCases)('agrees with scikit-learn: %s', (_, c) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EvalInputError } from './errors.js';
-import { expectArgumentError, scoresOf, verificationCases } from './fixtures.js';
+import { expectArgumentError, scoresOf, verificationCases } from '../test/fixtures.js';
 import { accuracyAtThreshold } from './threshold-accuracy.js';
 
 describe.each(verificationCases)('agrees with scikit-learn: %s', (_, c) => {

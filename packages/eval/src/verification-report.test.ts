@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EvalInputError } from './errors.js';
-import { expectArgumentError, expectClose, fixtures, scoresOf, verificationCases } from './fixtures.js';
+import { expectArgumentError, expectClose, fixtures, scoresOf, verificationCases } from '../test/fixtures.js';
 import { auc, rocCurve } from './roc-curve.js';
 import { verificationReport } from './verification-report.js';
 

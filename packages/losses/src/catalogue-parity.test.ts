@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { ortTargets } from '@marginkit/backend-ort/testing';
-import { tfjsTargets } from '@marginkit/backend-tfjs/testing';
 import { createRegistry } from '@marginkit/core';
 import { type StepFixtures, referenceTarget, stepParitySuite } from '@marginkit/core/testing';
+import { ortTargets } from '../../backend-ort/test/ort-variants.js';
+import { tfjsTargets } from '../../backend-tfjs/test/tf-variants.js';
 import { registerCatalogue } from './registry.js';
 
 const fixtures: StepFixtures = JSON.parse(readFileSync(new URL('../../../fixtures/catalogue-losses.json', import.meta.url), 'utf8'));

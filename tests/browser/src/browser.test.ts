@@ -67,7 +67,7 @@ describe.runIf(available)('in headless Chromium', () => {
       format: 'esm',
       platform: 'browser',
       target: 'es2022',
-      conditions: ['source'],
+      conditions: ['@marginkit/source'],
       logLevel: 'silent',
     });
     const js = bundle.outputFiles[0]!.text;

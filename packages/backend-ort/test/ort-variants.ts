@@ -1,8 +1,8 @@
 import type { ConformanceTarget } from '@marginkit/core/testing';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { type OrtBackend, type OrtModule, ortBackend } from './backend.js';
-import type { OrtTensor } from './graph.js';
+import { type OrtBackend, type OrtModule, ortBackend } from '../src/backend.js';
+import type { OrtTensor } from '../src/graph.js';
 
 /** The ONNX Runtime packages the tests run on in Node. @internal */
 export const ORT_VARIANTS = ['node', 'web'] as const;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { tfjsBackend } from './backend.js';
+import { tfjsBackend } from '../src/backend.js';
 
 /** The tfjs backends the tests run on in Node. @internal */
 export const TF_VARIANTS = ['cpu', 'wasm'] as const;

@@ -40,3 +40,17 @@ export function expectArgumentError(run: () => unknown, type: abstract new (...a
     throw new Error(`expected argument '${argument}', got ${String((thrown as { argument?: unknown }).argument)}`);
   if (!thrown.message.includes(argument)) throw new Error(`the message does not name '${argument}': ${thrown.message}`);
 }
+
+/** One beta quantile of fixtures/quantiles.json, with both tails at the double nearest it. @internal */
+export interface BetaQuantileRow {
+  readonly p: number;
+  readonly a: number;
+  readonly b: number;
+  readonly x: number;
+  readonly tails: { readonly x: number; readonly lower: number; readonly upper: number };
+}
+
+/** The 60-digit normal and beta quantiles of fixtures/quantiles.json (made by tools/make_quantile_fixtures.py). @internal */
+export const quantileFixtures: { readonly normal: readonly { p: number; z: number }[]; readonly beta: readonly BetaQuantileRow[] } = JSON.parse(
+  readFileSync(new URL('../../../fixtures/quantiles.json', import.meta.url), 'utf8'),
+);
