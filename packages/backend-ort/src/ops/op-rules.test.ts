@@ -3,7 +3,7 @@ import { RefTensor, compareNormwise, referenceBackend } from '@marginkit/core/te
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OrtBackend, ortBackend } from '../backend.js';
 import type { OrtTensor } from '../graph.js';
-import { ORT_VARIANTS, ortModule, values } from '../ort-variants.js';
+import { ORT_VARIANTS, ortModule, values } from '../../test/ort-variants.js';
 import { OP_RULES } from './index.js';
 import type { OpRules } from './op-rule.js';
 
