@@ -168,7 +168,7 @@ export class MarginDomainError extends InvalidArgumentError {
  * try {
  *   createRegistry().margin({ type: 'arcfce' });
  * } catch (e) {
- *   if (e instanceof RegistryError) console.log(e.message); // lists the known types
+ *   if (e instanceof RegistryError) console.log(e.message); // config.type: unknown margin type "arcfce"; known: arcface, combined, compose, cosface, none, sphereface
  * }
  * ```
  */
