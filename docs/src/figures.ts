@@ -52,7 +52,7 @@ export function targetLogitSvg(margins: readonly NamedMargin[], title: string, y
     {
       title,
       xLabel: 'θ_y, angle between the embedding and its class centre (rad)',
-      yLabel: 'target logit f(θ_y), before the scale s',
+      yLabel: 'target logit f(θ_y)',
       xRange: [0, Math.PI],
       yRange,
     },
