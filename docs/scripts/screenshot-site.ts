@@ -51,8 +51,16 @@ try {
     await tab.evaluate(() => document.fonts.ready);
     const broken = await tab.$$eval('img', (imgs) => imgs.filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.src));
     for (const src of broken) problems.push(`${page}: image did not load: ${src}`);
-    const tex = await tab.$$eval('.tsd-panel, .col-content', (els) => els.some((e) => /\$[^$\s][^$]*\\[a-z]+[^$]*\$/.test(e.textContent ?? '')));
-    if (tex) problems.push(`${page}: TeX left unrendered`);
+    // Prose (not code, not typeset maths) still holding $…$.
+    const tex = await tab.evaluate(() => {
+      const walker = document.createTreeWalker(document.querySelector('.col-content') ?? document.body, NodeFilter.SHOW_TEXT);
+      const left: string[] = [];
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (!n.parentElement?.closest('.katex, pre, code') && /\$[^$\s][^$]*\$/.test(n.textContent ?? '')) left.push(n.textContent!.trim());
+      }
+      return left;
+    });
+    for (const t of tex) problems.push(`${page}: TeX left unrendered: ${t.slice(0, 80)}`);
     const file = join(out, `${page.replace(/[/.]/g, '_')}.png`);
     await tab.screenshot({ path: file, fullPage: true });
     // And the page in screen-sized tiles, legible at a glance.
