@@ -306,7 +306,7 @@ const REGISTRY_ERROR = 'marginkit.error.RegistryError';
  * try {
  *   createRegistry().margin({ type: 'arcfce' });
  * } catch (e) {
- *   if (RegistryError.isInstance(e)) console.log(e.argument); // 'config.type'
+ *   if (RegistryError.isInstance(e)) console.log(e.message); // config.type: unknown margin type "arcfce"; known: arcface, combined, compose, cosface, none, sphereface
  * }
  * ```
  */

@@ -49,8 +49,7 @@ import {
  * @example
  * ```ts
  * import { sparseSgd } from '@marginkit/losses';
- * console.log(sparseSgd({ learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4 }));
- * // { kind: 'sgd', learningRate: 0.1, momentum: 0.9, weightDecay: 0.0005 }
+ * console.log(sparseSgd({ learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4 })); // { kind: 'sgd', learningRate: 0.1, momentum: 0.9, weightDecay: 0.0005 }
  * ```
  */
 export function sparseSgd(options: SparseSgdOptions): SparseSgd {
