@@ -415,6 +415,42 @@ const TABLE: readonly BadInput[] = [
     argument: 'adaface.m',
     message: /\[0, π\/2\)/,
   },
+  // Angles past π are read as degrees given by mistake: the message points to degrees().
+  {
+    what: 'adaface m = 22.9 (degrees by mistake)',
+    run: () => adaface({ m: 22.9 }),
+    error: MarginDomainError,
+    argument: 'adaface.m',
+    message: /radians, got 22\.9: .*degrees\(22\.9\) = 0\.3997 rad/,
+  },
+  {
+    what: 'curricularface m = 28.6 (degrees by mistake)',
+    run: () => curricularface({ m: 28.6 }),
+    error: MarginDomainError,
+    argument: 'curricularface.m',
+    message: /degrees\(28\.6\) = 0\.4992 rad/,
+  },
+  {
+    what: 'elasticface arc m = 28.6 (degrees by mistake)',
+    run: () => elasticface({ m: 28.6 }),
+    error: MarginDomainError,
+    argument: 'elasticface.m',
+    message: /degrees\(28\.6\) = 0\.4992 rad/,
+  },
+  {
+    what: 'magface upperMargin = 45 (degrees by mistake)',
+    run: () => magface({ upperMargin: 45 }),
+    error: MarginDomainError,
+    argument: 'magface.upperMargin',
+    message: /degrees\(45\) = 0\.7854 rad/,
+  },
+  {
+    what: 'AdaFaceLoss m = 2 (below π: no degrees hint)',
+    run: () => adaface({ m: 2 }),
+    error: MarginDomainError,
+    argument: 'adaface.m',
+    message: /^adaface\.m: must be in \[0, π\/2\), got 2$/,
+  },
   {
     what: 'AdaFaceLoss tAlpha 1.5',
     run: () => new AdaFaceLoss(backend, { ...base, margin: { tAlpha: 1.5 } }),

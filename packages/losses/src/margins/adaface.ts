@@ -12,7 +12,7 @@ export interface AdaFaceOptions {
   readonly epsilon?: number;
 }
 
-const HALF_PI = { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' } as const;
+const HALF_PI = { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)', radians: true } as const;
 
 /**
  * AdaFace (Kim, Jain & Liu, CVPR 2022): a margin that adapts to image quality through the

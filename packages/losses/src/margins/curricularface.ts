@@ -34,7 +34,7 @@ export function curricularface(options?: CurricularFaceOptions): Margin {
 /** Builds the margin from unchecked options (a parsed config). @internal */
 export function curricularfaceFrom(options: unknown): Margin {
   const o = readOptions('curricularface', options, ['m', 'momentum']);
-  const m = readNumber('curricularface.m', o['m'], 0.5, { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' });
+  const m = readNumber('curricularface.m', o['m'], 0.5, { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)', radians: true });
   const momentum = readNumber('curricularface.momentum', o['momentum'], 0.01, { min: 0, max: 1, text: '[0, 1]' });
   const target = arcface({ m, fallback: 'linear' }).targetLogit!;
   const raw = arcface({ m, fallback: 'none' }).targetLogit!;

@@ -61,7 +61,7 @@ export function elasticfaceFrom(options: unknown): Margin {
     'elasticface.m',
     o['m'],
     arc ? 0.5 : 0.35,
-    arc ? { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' } : { min: 0, max: 2, text: '[0, 2]' },
+    arc ? { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)', radians: true } : { min: 0, max: 2, text: '[0, 2]' },
   );
   const plus = o['plus'] ?? false;
   if (typeof plus !== 'boolean') throw new InvalidArgumentError('elasticface.plus', `must be a boolean, got ${typeof plus}`);

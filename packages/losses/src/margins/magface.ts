@@ -46,7 +46,7 @@ export function magfaceFrom(options: unknown): Margin {
   const o = readOptions('magface', options, ['lowerNorm', 'upperNorm', 'lowerMargin', 'upperMargin', 'lambdaG', 'fallback']);
   // u_a² enters g(a) = a/u_a² + 1/a: norms up to 1e18 keep it finite in float32.
   const positive = { min: Number.MIN_VALUE, max: 1e18, text: '(0, 1e18] (u_a² must stay finite in float32)' };
-  const angle = { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)' };
+  const angle = { min: 0, max: Math.PI / 2, maxOpen: true, text: '[0, π/2)', radians: true };
   const la = readNumber('magface.lowerNorm', o['lowerNorm'], 10, positive);
   const ua = readNumber('magface.upperNorm', o['upperNorm'], 110, positive);
   const lm = readNumber('magface.lowerMargin', o['lowerMargin'], 0.45, angle);
