@@ -5,7 +5,7 @@
  */
 import type { OrtBackend } from '@marginkit/backend-ort';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
-import { type MarginConfig, createOps } from '@marginkit/core';
+import { InvalidArgumentError, type MarginConfig, createOps } from '@marginkit/core';
 import { lfwTenFold, matrix, verificationReport } from '@marginkit/eval';
 import { createLossRegistry } from '@marginkit/losses';
 import type * as tf from '@tensorflow/tfjs';
@@ -254,7 +254,7 @@ export async function runExperiment(t: typeof tf, o: ExperimentOptions): Promise
   const started = performance.now();
   const specs = o.losses.map((key) => {
     const spec = LOSSES[key];
-    if (!spec) throw new Error(`unknown loss ${JSON.stringify(key)}; known: ${Object.keys(LOSSES).join(', ')}`);
+    if (!spec) throw new InvalidArgumentError('losses', `unknown loss ${JSON.stringify(key)}; known: ${Object.keys(LOSSES).join(', ')}`);
     return [key, spec] as const;
   });
   const data = loadFashionMnist();

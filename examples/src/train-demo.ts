@@ -21,32 +21,47 @@ import cliProgress from 'cli-progress';
 import { DEFAULT_LOSSES, type ExperimentResult, LOSSES, runExperiment } from './experiment.js';
 import { renderReport } from './report/render.js';
 
-const { values: args } = parseArgs({
-  options: {
-    epochs: { type: 'string' },
-    dim: { type: 'string', default: '32' },
-    seed: { type: 'string', default: '11' },
-    backend: { type: 'string', default: 'wasm' },
-    head: { type: 'string', default: 'tfjs' },
-    out: { type: 'string', default: resolve(import.meta.dirname, '..', 'demo-output') },
-    quick: { type: 'boolean', default: false },
-    losses: { type: 'string', default: DEFAULT_LOSSES.join(',') },
-  },
-});
+const USAGE = 'usage: npm run demo -- [--quick] [--losses a,b,c] [--epochs N] [--dim D] [--seed S] [--backend wasm|cpu] [--head tfjs|ort] [--out DIR]';
+
+/** A bad command line: say what is wrong and how to call the demo, and exit with status 2 (no stack trace). */
+function usageError(message: string): never {
+  console.error(`demo: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        epochs: { type: 'string' },
+        dim: { type: 'string', default: '32' },
+        seed: { type: 'string', default: '11' },
+        backend: { type: 'string', default: 'wasm' },
+        head: { type: 'string', default: 'tfjs' },
+        out: { type: 'string', default: resolve(import.meta.dirname, '..', 'demo-output') },
+        quick: { type: 'boolean', default: false },
+        losses: { type: 'string', default: DEFAULT_LOSSES.join(',') },
+      },
+    }).values;
+  } catch (e) {
+    return usageError(e instanceof Error ? e.message : String(e)); // node's parseArgs: unknown option, missing value
+  }
+}
+const args = readArgs();
 
 const int = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(n) || n < 1) usageError(`--${name} must be a positive integer, got ${value}`);
   return n;
 };
 const epochs = int('epochs', args.epochs);
 const dim = int('dim', args.dim)!;
 const seed = int('seed', args.seed)!;
-if (args.backend !== 'cpu' && args.backend !== 'wasm') throw new Error(`--backend must be wasm or cpu, got ${args.backend}`);
-if (args.head !== 'tfjs' && args.head !== 'ort') throw new Error(`--head must be tfjs or ort, got ${args.head}`);
+if (args.backend !== 'cpu' && args.backend !== 'wasm') usageError(`--backend must be wasm or cpu, got ${args.backend}`);
+if (args.head !== 'tfjs' && args.head !== 'ort') usageError(`--head must be tfjs or ort, got ${args.head}`);
 const losses = args.losses.split(',').map((s) => s.trim());
-for (const key of losses) if (!LOSSES[key]) throw new Error(`--losses: unknown loss ${JSON.stringify(key)}; known: ${Object.keys(LOSSES).join(', ')}`);
+for (const key of losses) if (!LOSSES[key]) usageError(`--losses: unknown loss ${JSON.stringify(key)}; known: ${Object.keys(LOSSES).join(', ')}`);
 if (args.backend === 'wasm') setWasmPaths(`${resolve(import.meta.dirname, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist')}/`);
 await tf.setBackend(args.backend);
 await tf.ready();
