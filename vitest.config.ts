@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Tests run on source: workspace packages resolve through the "source" export condition.
 const conditions = ['source', 'module', 'node', 'import', 'default'];
 // Every test fails if it prints (vitest.setup.ts); projects that run TensorFlow.js in Node also set
-// tfjs's IS_TEST flag, which silences its "running TensorFlow.js in Node.js" banner.
+// tfjs's PROD flag, which silences its "running TensorFlow.js in Node.js" banner.
 const quiet = fileURLToPath(new URL('./vitest.setup.ts', import.meta.url));
 const tfjsTestEnv = fileURLToPath(new URL('./packages/backend-tfjs/test/tfjs-test-env.ts', import.meta.url));
 const project = (name: string, root: string, { tfjs = false }: { tfjs?: boolean } = {}) => ({
