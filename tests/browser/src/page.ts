@@ -1,6 +1,7 @@
 /**
- * The page bundled for the browser suite: runs marginkit on tfjs (webgl or cpu) and the eval
- * package inside Chromium, and hands the numbers back to the Node test through `window.marginkit`.
+ * The page bundled for the browser suite: runs marginkit on tfjs (WebGL, WebGPU, cpu), on
+ * onnxruntime-web (wasm, WebGPU) and the eval package inside Chromium, and hands the numbers back
+ * to the Node test through `window.marginkit`.
  */
 import { ortBackend } from '@marginkit/backend-ort';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
