@@ -203,7 +203,7 @@ describe.runIf(available)('in headless Chromium', () => {
       const results = await page.evaluate((c) => window.marginkit.losses(c), cases);
       expect(fixtureFailures(cases, results, name)).toEqual([]);
       expect(await page.evaluate(() => window.marginkit.memory())).toBe(before);
-    }, 120_000); // WebGL: 14 s at load 7 and 22 s at load 12 on 2 cores, all but 0.7 s compiling shaders; WebGPU 8 s
+    }, 120_000); // WebGL on 2 cores: 8 s at load 3, 22 s at load 12, all but 0.7 s compiling shaders; WebGPU 4-8 s
   });
 
   describe.each(['wasm', 'webgpu'])('backend-ort on onnxruntime-web, %s execution provider', (ep) => {
