@@ -18,7 +18,10 @@ export interface OrtBackendOptions {
    * Session options passed to `InferenceSession.create` for every model, e.g.
    * `{ intraOpNumThreads: 2 }` on onnxruntime-node or `{ executionProviders: ['webgpu'] }` on
    * onnxruntime-web. (onnxruntime-web reads its thread count from `ort.env.wasm.numThreads`, which
-   * must be set before the first session.)
+   * must be set before the first session.) ONNX Runtime's own log goes to stderr at
+   * `logSeverityLevel` 2 (warnings and errors) by default; a failed run is also thrown as a
+   * `BackendError` carrying ONNX Runtime's message, so `{ logSeverityLevel: 3 }` keeps errors only
+   * and `{ logSeverityLevel: 4 }` silences everything but fatal errors.
    */
   readonly sessionOptions?: Readonly<Record<string, unknown>>;
   /** How many compiled sessions to keep for reuse, least recently used evicted first. Default 16. */

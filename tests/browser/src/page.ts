@@ -1,6 +1,7 @@
 /**
- * The page bundled for the browser suite: runs marginkit on tfjs (webgl or cpu) and the eval
- * package inside Chromium, and hands the numbers back to the Node test through `window.marginkit`.
+ * The page bundled for the browser suite: runs marginkit on tfjs (WebGL, WebGPU, cpu), on
+ * onnxruntime-web (wasm, WebGPU) and the eval package inside Chromium, and hands the numbers back
+ * to the Node test through `window.marginkit`.
  */
 import { ortBackend } from '@marginkit/backend-ort';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
@@ -37,6 +38,15 @@ export interface PageLossResult {
 }
 
 const api = {
+  /**
+   * Starts what the tests use — tfjs's WebGL and WebGPU backends, onnxruntime-web on the wasm and
+   * WebGPU execution providers (one loss case each) — so that each test times its own work, not a
+   * runtime's start-up (compiling onnxruntime-web's wasm alone took 25 s on a loaded 2-core machine).
+   */
+  async start(warmUp: PageLossCase): Promise<void> {
+    for (const name of ['webgl', 'webgpu']) await api.setBackend(name);
+    for (const ep of ['wasm', 'webgpu']) await api.ortLosses([warmUp], ep);
+  },
   async setBackend(name: string): Promise<{ backend: string; float32: boolean }> {
     const ok = await tf.setBackend(name);
     if (!ok) console.error(`tfjs could not initialise the ${name} backend`);
