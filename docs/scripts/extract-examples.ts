@@ -60,7 +60,7 @@ function freshDir(dir: string): void {
 }
 
 /** The ```ts blocks of a Markdown text. */
-export function tsBlocks(markdown: string): string[] {
+function tsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 

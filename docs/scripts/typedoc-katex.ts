@@ -12,7 +12,7 @@ import markdownItKatex from '@vscode/markdown-it-katex';
 import { Application, JSX, RendererEvent } from 'typedoc';
 
 /** Where the stylesheet goes, relative to the site's root. */
-export const KATEX_CSS = 'assets/katex/katex.min.css';
+const KATEX_CSS = 'assets/katex/katex.min.css';
 
 /** KaTeX's dist/ folder (its stylesheet and fonts). */
 function katexDist(): string {
@@ -20,7 +20,7 @@ function katexDist(): string {
 }
 
 /** Copies KaTeX's stylesheet and its woff2 fonts (what every browser that runs the site uses) into `out`. */
-export function copyKatexAssets(out: string): void {
+function copyKatexAssets(out: string): void {
   const dist = katexDist();
   mkdirSync(join(out, 'fonts'), { recursive: true });
   copyFileSync(join(dist, 'katex.min.css'), join(out, 'katex.min.css'));

@@ -105,7 +105,7 @@ type Token =
 const TOKEN = /\s+|(\.\.\.|…)|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(\.\.\.|…)?|'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|([A-Za-z_$][\w$]*)|([\s\S])/y;
 
 /** Splits a rendering into numbers, strings (their contents), words, punctuation and `...`. */
-export function tokenize(text: string): Token[] {
+function tokenize(text: string): Token[] {
   const out: Token[] = [];
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(text); m !== null && m[0] !== ''; m = TOKEN.exec(text)) {

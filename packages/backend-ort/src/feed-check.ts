@@ -1,4 +1,4 @@
-import { LabelError } from '@marginkit/core';
+import { checkLabelValues } from '@marginkit/core';
 import type { OrtTensor } from './graph.js';
 
 /**
@@ -75,15 +75,14 @@ export function indexRanges(order: readonly OrtTensor[]): Map<number, IndexRange
   return ranges;
 }
 
-/** Throws a LabelError naming `argument` when a value of `data` is outside `range`. @internal */
+/**
+ * Throws a LabelError naming `argument` when a value of `data` is outside `range` (core's
+ * `checkLabelValues`, with the use that constrains the input as the reason). @internal
+ */
 export function checkIndexValues(argument: string, name: string, data: ArrayLike<number>, range: IndexRange): void {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v >= range.lo && v < range.hi) continue;
-    const bound = Number.isFinite(range.hi) ? `[0, ${range.hi})` : 'the non-negative indices';
-    throw new LabelError(
-      argument,
-      `${name}[${i}] = ${v} is not in ${bound}${range.lo < 0 ? ' nor the ignored −1' : ''}: the graph uses '${name}' as an index into ${range.uses}`,
-    );
-  }
+  checkLabelValues(argument, data, Number.isFinite(range.hi) ? range.hi : -1, {
+    ...(range.lo < 0 ? { ignoreIndex: -1 } : {}),
+    name,
+    reason: `the graph uses '${name}' as an index into ${range.uses}`,
+  });
 }

@@ -5,7 +5,7 @@ import type { OpAttrs, OpInputs } from './ops/op-rule.js';
 
 /**
  * Records graphs: the op set of one ortBackend instance, whose calls make symbolic tensors (shape
- * and dtype from each op's `infer` rule), and the graph inputs. Tensors belong to the tracer that
+ * and dtype from core's `OP_SPECS` inference), and the graph inputs. Tensors belong to the tracer that
  * made them. @internal
  */
 export interface Tracer {
@@ -63,7 +63,7 @@ export function createTracer(): Tracer {
     <K extends OpName>(op: K): ((inputs: OpInputs<K>, attrs: OpAttrs<K>) => OrtTensor) =>
     (inputs, attrs) =>
       make(op, inputs, snapshot(attrs));
-  // One recorder per op of the op set (OP_RULES, which make's `inferOp` reads, has a rule for each).
+  // One recorder per op of the op set (core's OP_SPECS, which make's `inferOp` reads, has an entry for each).
   const ops = Object.fromEntries(OP_NAMES.map((op) => [op, recorder(op)])) as TensorOps<OrtTensor>;
   const isTensor = (value: unknown): value is OrtTensor => isOrtTensor(value) && value.owner === owner;
   const ownTensor = (argument: string, t: unknown): OrtTensor => {

@@ -142,6 +142,13 @@ describe('input checks: bad input', () => {
       argument: 'y',
       message: /y\[0\] = -3 is not in the non-negative class indices/,
     },
+    {
+      what: 'a label named apart from the argument, with a reason',
+      run: () => checkLabelValues('feeds.y', [0, 4], 3, { name: 'y', reason: 'y indexes a oneHot of depth 3' }),
+      error: LabelError,
+      argument: 'feeds.y',
+      message: /^feeds\.y: y\[1\] = 4 is not in \[0, 3\): y indexes a oneHot of depth 3$/,
+    },
   ];
   it.each(cases)('$what', ({ run, ...expected }) => expectTypedError(run, expected));
 });

@@ -449,6 +449,10 @@ export interface LabelValueOptions {
   readonly ignoreIndex?: -1;
   /** Where the class count comes from, for the message, e.g. `'centers'`. */
   readonly classesFrom?: string;
+  /** How the message names the values (`name[i] = …`); default `argument`. */
+  readonly name?: string;
+  /** Why the values must be class indices, appended to the message after a colon. */
+  readonly reason?: string;
 }
 
 /**
@@ -458,7 +462,7 @@ export interface LabelValueOptions {
  * @param argument - the argument's name, usually `'labels'`.
  * @param values - the labels.
  * @param classes - C, the number of classes (−1 when unknown).
- * @param options - the ignored label, and where C comes from.
+ * @param options - the ignored label, where C comes from, and how the message names the values and why.
  *
  * @example
  * ```ts
@@ -470,19 +474,26 @@ export interface LabelValueOptions {
  * } catch (e) {
  *   console.log((e as Error).message); // labels: labels[1] = 3 is not in [0, 3)
  * }
+ * try {
+ *   checkLabelValues('feeds.y', new Int32Array([5]), 3, { name: 'y', reason: 'y indexes a oneHot of depth 3' });
+ * } catch (e) {
+ *   console.log((e as Error).message); // feeds.y: y[0] = 5 is not in [0, 3): y indexes a oneHot of depth 3
+ * }
  * ```
  */
 export function checkLabelValues(argument: string, values: ArrayLike<number>, classes: number, options: LabelValueOptions = {}): void {
   const ignore = options.ignoreIndex === -1;
   const from = options.classesFrom === undefined ? '' : ` (${options.classesFrom} has ${classes} classes)`;
+  const name = options.name ?? argument;
+  const reason = options.reason === undefined ? '' : `: ${options.reason}`;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (typeof v !== 'number' || !Number.isInteger(v))
-      throw new LabelError(argument, `${argument}[${i}] = ${shorten(String(v))} is not an integer class index`);
+      throw new LabelError(argument, `${name}[${i}] = ${shorten(String(v))} is not an integer class index${reason}`);
     if (ignore && v === -1) continue;
     if (v < 0 || (classes >= 0 && v >= classes)) {
       const bound = classes >= 0 ? `[0, ${classes})${from}` : 'the non-negative class indices';
-      throw new LabelError(argument, `${argument}[${i}] = ${v} is not in ${bound}${ignore ? ' nor the ignored −1' : ''}`);
+      throw new LabelError(argument, `${name}[${i}] = ${v} is not in ${bound}${ignore ? ' nor the ignored −1' : ''}${reason}`);
     }
   }
 }

@@ -27,7 +27,7 @@ export const COMMANDS: Readonly<
 };
 
 /** Options every command takes. @internal */
-export const COMMON_OPTIONS = ['far', 'policy', 'out', 'name'];
+const COMMON_OPTIONS = ['far', 'policy', 'out', 'name'];
 
 /** Whether `name` is a command (own keys only: `__proto__` is not one). @internal */
 export const isCommand = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name);

@@ -54,6 +54,55 @@ export interface IdentificationResult {
 }
 
 /**
+ * Scores every probe against the gallery, `blockSize` probes between progress reports: for each
+ * probe, its best score, and the rank (1-based; 0 without a mate) and score of its best mate, ties
+ * among non-mates ranked by gallery index.
+ */
+function scoreProbes(
+  p: Matrix,
+  probeSubjects: ArrayLike<number>,
+  g: Matrix,
+  gallerySubjects: ArrayLike<number>,
+  blockSize: number,
+  onProgress: IdentificationOptions['onProgress'],
+): { mateRanks: Int32Array; mateScores: Float64Array; maxScores: Float64Array } {
+  const D = p.cols;
+  const G = g.rows;
+  const mateRanks = new Int32Array(p.rows);
+  const mateScores = new Float64Array(p.rows);
+  const maxScores = new Float64Array(p.rows);
+  const scores = new Float64Array(G);
+  for (let start = 0; start < p.rows; start += blockSize) {
+    const end = Math.min(p.rows, start + blockSize);
+    for (let i = start; i < end; i++) {
+      let max = Number.NEGATIVE_INFINITY;
+      let mate = -1;
+      const subject = probeSubjects[i]!;
+      for (let j = 0; j < G; j++) {
+        let s = 0;
+        for (let c = 0; c < D; c++) s += p.data[i * D + c]! * g.data[j * D + c]!;
+        scores[j] = s;
+        if (s > max) max = s;
+        if (gallerySubjects[j] === subject && (mate < 0 || s > scores[mate]!)) mate = j;
+      }
+      maxScores[i] = max;
+      if (mate >= 0) {
+        const ms = scores[mate]!;
+        let rank = 1;
+        for (let j = 0; j < G; j++) {
+          if (gallerySubjects[j] === subject) continue;
+          if (scores[j]! > ms || (scores[j] === ms && j < mate)) rank++;
+        }
+        mateRanks[i] = rank;
+        mateScores[i] = ms;
+      }
+    }
+    onProgress?.(end, p.rows);
+  }
+  return { mateRanks, mateScores, maxScores };
+}
+
+/**
  * Open-set 1:N identification, scored in blocks of probes: the CMC (rank-k identification rate of
  * mated probes) and TPIR@FPIR. A probe's mate is the best-scoring gallery entry of its subject;
  * its rank is 1 + the number of other gallery entries with a higher score (ties go to the lower
@@ -105,41 +154,8 @@ export function identification(
     p = normalizeRows(p);
     g = normalizeRows(g);
   }
-  const gallerySet = new Set<number>();
-  for (let j = 0; j < g.rows; j++) gallerySet.add(gallerySubjects[j]!);
-  const D = p.cols;
+  const { mateRanks, mateScores, maxScores } = scoreProbes(p, probeSubjects, g, gallerySubjects, blockSize, options.onProgress);
   const G = g.rows;
-  const mateRanks = new Int32Array(p.rows);
-  const mateScores = new Float64Array(p.rows);
-  const maxScores = new Float64Array(p.rows);
-  const scores = new Float64Array(G);
-  for (let start = 0; start < p.rows; start += blockSize) {
-    const end = Math.min(p.rows, start + blockSize);
-    for (let i = start; i < end; i++) {
-      let max = Number.NEGATIVE_INFINITY;
-      let mate = -1;
-      const subject = probeSubjects[i]!;
-      for (let j = 0; j < G; j++) {
-        let s = 0;
-        for (let c = 0; c < D; c++) s += p.data[i * D + c]! * g.data[j * D + c]!;
-        scores[j] = s;
-        if (s > max) max = s;
-        if (gallerySubjects[j] === subject && (mate < 0 || s > scores[mate]!)) mate = j;
-      }
-      maxScores[i] = max;
-      if (mate >= 0) {
-        const ms = scores[mate]!;
-        let rank = 1;
-        for (let j = 0; j < G; j++) {
-          if (gallerySubjects[j] === subject) continue;
-          if (scores[j]! > ms || (scores[j] === ms && j < mate)) rank++;
-        }
-        mateRanks[i] = rank;
-        mateScores[i] = ms;
-      }
-    }
-    options.onProgress?.(end, p.rows);
-  }
   let mated = 0;
   const nonMatedMax: number[] = [];
   for (let i = 0; i < p.rows; i++) {

@@ -72,22 +72,8 @@ function ticks(scale: AxisScale, lo: number, hi: number): number[] {
 const label = (scale: AxisScale, v: number) =>
   scale === 'log' ? `1e${Math.round(Math.log10(v))}` : scale === 'probit' ? `${+(v * 100).toPrecision(3)}%` : `${+v.toPrecision(4)}`;
 
-/**
- * A standalone SVG line chart (no dependencies): linear, log or probit axes, a legend, optional
- * vertical markers. The building block of the other plots; use it for training curves too.
- *
- * @param series - the lines.
- * @param options - title, labels, scales, ranges, markers.
- * @returns the SVG document as a string.
- *
- * @example
- * ```ts
- * import { linePlotSvg } from '@marginkit/eval';
- * const svg = linePlotSvg([{ name: 'loss', x: [1, 2, 3], y: [3, 2, 1.5] }], { title: 'Training', xLabel: 'epoch', yLabel: 'loss' });
- * console.log(svg.startsWith('<svg')); // true
- * ```
- */
-export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOptions): string {
+/** The plotted points of each series (indices of its finite, in-scale, in-range points) and the axis ranges. */
+function plottedData(series: readonly LineSeries[], options: LinePlotOptions): { pts: number[][]; x: [number, number]; y: [number, number] } {
   const xs = options.xScale ?? 'linear';
   const ys = options.yScale ?? 'linear';
   const ok = (scale: AxisScale, v: number) => Number.isFinite(v) && (scale === 'linear' || (v > 0 && (scale === 'log' || v < 1)));
@@ -116,8 +102,57 @@ export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOpti
     if (lo === hi) [lo, hi] = [lo - 0.5, hi + 0.5];
     return k === 'y' && lo >= 0 ? [lo, hi * 1.06] : [lo, hi];
   };
-  const [x0, x1] = range(options.xRange, 'x');
-  const [y0, y1] = range(options.yRange, 'y');
+  return { pts, x: range(options.xRange, 'x'), y: range(options.yRange, 'y') };
+}
+
+/**
+ * The SVG polyline points of the kept indices at pixel positions `X(i)`, `Y(i)`, as steps when
+ * `steps`. A point is kept only when it moves at least half a pixel (or is the last): a
+ * 12-million-point curve becomes a few thousand points and looks the same.
+ */
+function polylineCoords(keep: readonly number[], X: (i: number) => number, Y: (i: number) => number, steps: boolean): string[] {
+  const coords: string[] = [];
+  let lastX = Number.NaN;
+  let lastY = Number.NaN;
+  let prevY = Number.NaN;
+  keep.forEach((i, n) => {
+    const x = X(i);
+    const y = Y(i);
+    const skip = n > 0 && n < keep.length - 1 && Math.abs(x - lastX) < 0.5 && Math.abs(y - lastY) < 0.5;
+    if (!skip) {
+      if (steps && n > 0) coords.push(`${x.toFixed(1)},${prevY.toFixed(1)}`);
+      coords.push(`${x.toFixed(1)},${y.toFixed(1)}`);
+      lastX = x;
+      lastY = y;
+    }
+    prevY = y;
+  });
+  return coords;
+}
+
+/**
+ * A standalone SVG line chart (no dependencies): linear, log or probit axes, a legend, optional
+ * vertical markers. The building block of the other plots; use it for training curves too.
+ *
+ * @param series - the lines.
+ * @param options - title, labels, scales, ranges, markers.
+ * @returns the SVG document as a string.
+ *
+ * @example
+ * ```ts
+ * import { linePlotSvg } from '@marginkit/eval';
+ * const svg = linePlotSvg([{ name: 'loss', x: [1, 2, 3], y: [3, 2, 1.5] }], { title: 'Training', xLabel: 'epoch', yLabel: 'loss' });
+ * console.log(svg.startsWith('<svg')); // true
+ * ```
+ */
+export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOptions): string {
+  const xs = options.xScale ?? 'linear';
+  const ys = options.yScale ?? 'linear';
+  const {
+    pts,
+    x: [x0, x1],
+    y: [y0, y1],
+  } = plottedData(series, options);
   const tx = transform(xs);
   const ty = transform(ys);
   const W = 720;
@@ -152,24 +187,12 @@ export function linePlotSvg(series: readonly LineSeries[], options: LinePlotOpti
   pts.forEach((keep, k) => {
     const colour = COLOURS[k % COLOURS.length];
     const { x: sx, y: sy } = series[k]!;
-    const coords: string[] = [];
-    // Keep a point only when it moves at least half a pixel (or is the last): a 12-million-point
-    // curve becomes a few thousand points and looks the same.
-    let lastX = Number.NaN;
-    let lastY = Number.NaN;
-    let prevY = Number.NaN;
-    keep.forEach((i, n) => {
-      const X = clipX(px(sx[i]!));
-      const Y = clipY(py(sy[i]!));
-      const skip = n > 0 && n < keep.length - 1 && Math.abs(X - lastX) < 0.5 && Math.abs(Y - lastY) < 0.5;
-      if (!skip) {
-        if (options.steps && n > 0) coords.push(`${X.toFixed(1)},${prevY.toFixed(1)}`);
-        coords.push(`${X.toFixed(1)},${Y.toFixed(1)}`);
-        lastX = X;
-        lastY = Y;
-      }
-      prevY = Y;
-    });
+    const coords = polylineCoords(
+      keep,
+      (i) => clipX(px(sx[i]!)),
+      (i) => clipY(py(sy[i]!)),
+      options.steps === true,
+    );
     out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${coords.join(' ')}"/>`);
     out.push(
       `<rect x="${W - m.r + 14}" y="${m.t + 20 * k}" width="12" height="12" fill="${colour}"/><text x="${W - m.r + 32}" y="${m.t + 20 * k + 10}">${esc(series[k]!.name)}</text>`,

@@ -149,6 +149,74 @@ const std = (v: readonly number[]) => {
   return Math.sqrt(mean(v.map((x) => (x - m) ** 2)));
 };
 
+/** Per-fold accuracy on the 0..4 step 0.01 grid (each test fold at its training folds' best threshold), and the mean ROC. */
+function foldAccuracy(dist: Float64Array, same: Uint8Array, ranges: readonly (readonly [number, number])[]) {
+  const folds = ranges.length;
+  const thresholds = grid(4, 0.01);
+  const T = thresholds.length;
+  const index = gridIndex(dist, thresholds, 0.01);
+  const foldAccuracies: number[] = [];
+  const foldThresholds: number[] = [];
+  const tpr = new Float64Array(T);
+  const fpr = new Float64Array(T);
+  const all = acceptedCounts(index, same, T, 0, dist.length);
+  for (const [lo, hi] of ranges) {
+    const test = acceptedCounts(index, same, T, lo, hi);
+    const train = minus(all, test);
+    let best = 0;
+    let bestAcc = -1;
+    const nTrain = train.nSame + train.nDiff;
+    for (let k = 0; k < T; k++) {
+      const acc = (train.sameAcc[k]! + (train.nDiff - train.diffAcc[k]!)) / nTrain;
+      if (acc > bestAcc) {
+        bestAcc = acc;
+        best = k;
+      }
+    }
+    const nTest = hi - lo;
+    for (let k = 0; k < T; k++) {
+      tpr[k]! += (test.nSame === 0 ? 0 : test.sameAcc[k]! / test.nSame) / folds;
+      fpr[k]! += (test.nDiff === 0 ? 0 : test.diffAcc[k]! / test.nDiff) / folds;
+    }
+    foldAccuracies.push((test.sameAcc[best]! + (test.nDiff - test.diffAcc[best]!)) / nTest);
+    foldThresholds.push(thresholds[best]!);
+  }
+  return { thresholds, tpr, fpr, foldAccuracies, foldThresholds };
+}
+
+/** Per-fold VAL and FAR at the threshold where the training folds reach `farTarget` (grid 0..4 step 0.001, interpolated). */
+function foldVal(dist: Float64Array, same: Uint8Array, ranges: readonly (readonly [number, number])[], farTarget: number) {
+  const valGrid = grid(4, 0.001);
+  const valIndex = gridIndex(dist, valGrid, 0.001);
+  const vals: number[] = [];
+  const fars: number[] = [];
+  const allVal = acceptedCounts(valIndex, same, valGrid.length, 0, dist.length);
+  for (const [lo, hi] of ranges) {
+    const train = minus(allVal, acceptedCounts(valIndex, same, valGrid.length, lo, hi));
+    if (train.nDiff === 0 || train.nSame === 0) throw new EvalInputError('issame', 'a training fold has no genuine or no impostor pairs');
+    const farTrain = train.diffAcc.subarray(0, valGrid.length).map((v) => v / train.nDiff);
+    const threshold = valThreshold(farTrain, valGrid, farTarget);
+    let ta = 0,
+      fa = 0,
+      nSame = 0,
+      nDiff = 0;
+    for (let i = lo; i < hi; i++) {
+      const accept = dist[i]! < threshold;
+      if (same[i]) {
+        nSame++;
+        if (accept) ta++;
+      } else {
+        nDiff++;
+        if (accept) fa++;
+      }
+    }
+    if (nSame === 0 || nDiff === 0) throw new EvalInputError('issame', `test fold [${lo}, ${hi}) has no genuine or no impostor pairs`);
+    vals.push(ta / nSame);
+    fars.push(fa / nDiff);
+  }
+  return { vals, fars };
+}
+
 /**
  * The LFW 10-fold protocol exactly as insightface's `verification.py` computes it, for LFW,
  * CFP-FP, AgeDB-30 and other pair lists: squared L2 distance of L2-normalised embeddings,
@@ -186,66 +254,8 @@ export function lfwTenFold(embeddings1: Matrix, embeddings2: Matrix, issame: Bin
   const dist = pairDistances(a, b, options.normalize !== false);
   const ranges = kFoldRanges(a.rows, folds);
 
-  // Accuracy: grid 0..4 step 0.01.
-  const thresholds = grid(4, 0.01);
-  const T = thresholds.length;
-  const index = gridIndex(dist, thresholds, 0.01);
-  const foldAccuracies: number[] = [];
-  const foldThresholds: number[] = [];
-  const tpr = new Float64Array(T);
-  const fpr = new Float64Array(T);
-  const all = acceptedCounts(index, same, T, 0, a.rows);
-  for (const [lo, hi] of ranges) {
-    const test = acceptedCounts(index, same, T, lo, hi);
-    const train = minus(all, test);
-    let best = 0;
-    let bestAcc = -1;
-    const nTrain = train.nSame + train.nDiff;
-    for (let k = 0; k < T; k++) {
-      const acc = (train.sameAcc[k]! + (train.nDiff - train.diffAcc[k]!)) / nTrain;
-      if (acc > bestAcc) {
-        bestAcc = acc;
-        best = k;
-      }
-    }
-    const nTest = hi - lo;
-    for (let k = 0; k < T; k++) {
-      tpr[k]! += (test.nSame === 0 ? 0 : test.sameAcc[k]! / test.nSame) / folds;
-      fpr[k]! += (test.nDiff === 0 ? 0 : test.diffAcc[k]! / test.nDiff) / folds;
-    }
-    foldAccuracies.push((test.sameAcc[best]! + (test.nDiff - test.diffAcc[best]!)) / nTest);
-    foldThresholds.push(thresholds[best]!);
-  }
-
-  // VAL@FAR: grid 0..4 step 0.001, interpolated threshold on the training folds.
-  const valGrid = grid(4, 0.001);
-  const valIndex = gridIndex(dist, valGrid, 0.001);
-  const vals: number[] = [];
-  const fars: number[] = [];
-  const allVal = acceptedCounts(valIndex, same, valGrid.length, 0, a.rows);
-  for (const [lo, hi] of ranges) {
-    const train = minus(allVal, acceptedCounts(valIndex, same, valGrid.length, lo, hi));
-    if (train.nDiff === 0 || train.nSame === 0) throw new EvalInputError('issame', 'a training fold has no genuine or no impostor pairs');
-    const farTrain = train.diffAcc.subarray(0, valGrid.length).map((v) => v / train.nDiff);
-    const threshold = valThreshold(farTrain, valGrid, farTarget);
-    let ta = 0,
-      fa = 0,
-      nSame = 0,
-      nDiff = 0;
-    for (let i = lo; i < hi; i++) {
-      const accept = dist[i]! < threshold;
-      if (same[i]) {
-        nSame++;
-        if (accept) ta++;
-      } else {
-        nDiff++;
-        if (accept) fa++;
-      }
-    }
-    if (nSame === 0 || nDiff === 0) throw new EvalInputError('issame', `test fold [${lo}, ${hi}) has no genuine or no impostor pairs`);
-    vals.push(ta / nSame);
-    fars.push(fa / nDiff);
-  }
+  const { thresholds, tpr, fpr, foldAccuracies, foldThresholds } = foldAccuracy(dist, same, ranges);
+  const { vals, fars } = foldVal(dist, same, ranges, farTarget);
   return {
     accuracy: mean(foldAccuracies),
     accuracyStd: std(foldAccuracies),

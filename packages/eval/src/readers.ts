@@ -278,29 +278,18 @@ function parseShape(shapeText: string, file: string): number[] {
   });
 }
 
-/**
- * Reads a NumPy `.npy` file (format versions 1, 2 and 3; C order; either byte order). Dtypes:
- * float32 and float64 as they are; float16 decoded exactly into a Float32Array; uint8 and bool
- * as a Uint8Array; int8, int16, uint16, int32 as an Int32Array; uint32, int64 and uint64 as an
- * Int32Array when every value fits in int32, else a {@link ParseError} naming the file (a label or
- * id outside int32 is almost certainly not one). Little-endian float32, float64, int32 and uint8
- * data is returned as a view on `bytes` when it is aligned (no copy: large feature files load
- * fast), so the result shares memory with `bytes`.
- *
- * @param bytes - the file's bytes.
- * @param file - its name, for errors.
- * @returns shape, dtype and data.
- *
- * @example
- * ```ts
- * import { readNpy, writeNpy } from '@marginkit/eval';
- * const bytes = writeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
- * const a = readNpy(bytes, 'x.npy');
- * console.log(a.shape, a.dtype, a.data[5]); // [2, 3] '<f4' 6
- * ```
- */
-export function readNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
-  if (!(bytes instanceof Uint8Array)) throw new ParseError(file, 0, 'expected the bytes of the file (a Uint8Array)');
+/** The parsed header of a `.npy` file: its dtype, shape, and where and how long the data is. */
+interface NpyHeader {
+  readonly descr: string;
+  readonly type: { bytes: number; kind: NpyKind; little: boolean };
+  readonly shape: number[];
+  readonly count: number;
+  readonly offset: number;
+  readonly needed: number;
+}
+
+/** Reads and checks the magic string, version and header of a `.npy` file (a {@link ParseError} naming `file` when malformed). */
+function readNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || !magic.every((b, i) => bytes[i] === b)) throw new ParseError(file, 0, 'not a .npy file (the magic string \\x93NUMPY is missing)');
   const major = bytes[6]!;
@@ -332,6 +321,13 @@ export function readNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   const needed = count * type.bytes;
   if (!Number.isSafeInteger(needed) || bytes.length - offset < needed)
     throw new ParseError(file, 0, `truncated data: shape (${shape.join(', ')}) needs ${needed} bytes, the file has ${bytes.length - offset}`);
+  return { descr, type, shape, count, offset, needed };
+}
+
+/** Decodes the data a {@link NpyHeader} describes (see {@link readNpy} for the dtypes and the no-copy views). */
+function readNpyData(bytes: Uint8Array, header: NpyHeader, file: string): NpyArray['data'] {
+  const { descr, type, count, offset, needed } = header;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const little = type.little;
   const ints = (get: (at: number) => number | bigint): Int32Array => {
     const out = new Int32Array(count);
@@ -343,44 +339,68 @@ export function readNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
     }
     return out;
   };
-  const data = (() => {
-    if (little && (type.kind === 'f4' || type.kind === 'f8' || type.kind === 'i4' || type.kind === 'u1')) {
-      // A view on the file's bytes when aligned (numpy pads headers to 64 bytes), else one copy.
-      const at = bytes.byteOffset + offset;
-      const aligned = at % type.bytes === 0;
-      const buffer = aligned ? bytes.buffer : bytes.slice(offset, offset + needed).buffer;
-      const start = aligned ? at : 0;
-      if (type.kind === 'f4') return new Float32Array(buffer, start, count);
-      if (type.kind === 'f8') return new Float64Array(buffer, start, count);
-      if (type.kind === 'i4') return new Int32Array(buffer, start, count);
-      return new Uint8Array(buffer, start, count);
-    }
-    switch (type.kind) {
-      case 'f2':
-        return Float32Array.from({ length: count }, (_, i) => halfToNumber(view.getUint16(offset + 2 * i, little)));
-      case 'f4':
-        return Float32Array.from({ length: count }, (_, i) => view.getFloat32(offset + 4 * i, little));
-      case 'f8':
-        return Float64Array.from({ length: count }, (_, i) => view.getFloat64(offset + 8 * i, little));
-      case 'i1':
-        return ints((at) => view.getInt8(at));
-      case 'i2':
-        return ints((at) => view.getInt16(at, little));
-      case 'u2':
-        return ints((at) => view.getUint16(at, little));
-      case 'i4':
-        return ints((at) => view.getInt32(at, little));
-      case 'u4':
-        return ints((at) => view.getUint32(at, little));
-      case 'i8':
-        return ints((at) => view.getBigInt64(at, little));
-      case 'u8':
-        return ints((at) => view.getBigUint64(at, little));
-      case 'u1':
-        return bytes.slice(offset, offset + count);
-    }
-  })();
-  return { shape, dtype: descr, data };
+  if (little && (type.kind === 'f4' || type.kind === 'f8' || type.kind === 'i4' || type.kind === 'u1')) {
+    // A view on the file's bytes when aligned (numpy pads headers to 64 bytes), else one copy.
+    const at = bytes.byteOffset + offset;
+    const aligned = at % type.bytes === 0;
+    const buffer = aligned ? bytes.buffer : bytes.slice(offset, offset + needed).buffer;
+    const start = aligned ? at : 0;
+    if (type.kind === 'f4') return new Float32Array(buffer, start, count);
+    if (type.kind === 'f8') return new Float64Array(buffer, start, count);
+    if (type.kind === 'i4') return new Int32Array(buffer, start, count);
+    return new Uint8Array(buffer, start, count);
+  }
+  switch (type.kind) {
+    case 'f2':
+      return Float32Array.from({ length: count }, (_, i) => halfToNumber(view.getUint16(offset + 2 * i, little)));
+    case 'f4':
+      return Float32Array.from({ length: count }, (_, i) => view.getFloat32(offset + 4 * i, little));
+    case 'f8':
+      return Float64Array.from({ length: count }, (_, i) => view.getFloat64(offset + 8 * i, little));
+    case 'i1':
+      return ints((at) => view.getInt8(at));
+    case 'i2':
+      return ints((at) => view.getInt16(at, little));
+    case 'u2':
+      return ints((at) => view.getUint16(at, little));
+    case 'i4':
+      return ints((at) => view.getInt32(at, little));
+    case 'u4':
+      return ints((at) => view.getUint32(at, little));
+    case 'i8':
+      return ints((at) => view.getBigInt64(at, little));
+    case 'u8':
+      return ints((at) => view.getBigUint64(at, little));
+    case 'u1':
+      return bytes.slice(offset, offset + count);
+  }
+}
+
+/**
+ * Reads a NumPy `.npy` file (format versions 1, 2 and 3; C order; either byte order). Dtypes:
+ * float32 and float64 as they are; float16 decoded exactly into a Float32Array; uint8 and bool
+ * as a Uint8Array; int8, int16, uint16, int32 as an Int32Array; uint32, int64 and uint64 as an
+ * Int32Array when every value fits in int32, else a {@link ParseError} naming the file (a label or
+ * id outside int32 is almost certainly not one). Little-endian float32, float64, int32 and uint8
+ * data is returned as a view on `bytes` when it is aligned (no copy: large feature files load
+ * fast), so the result shares memory with `bytes`.
+ *
+ * @param bytes - the file's bytes.
+ * @param file - its name, for errors.
+ * @returns shape, dtype and data.
+ *
+ * @example
+ * ```ts
+ * import { readNpy, writeNpy } from '@marginkit/eval';
+ * const bytes = writeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+ * const a = readNpy(bytes, 'x.npy');
+ * console.log(a.shape, a.dtype, a.data[5]); // [2, 3] '<f4' 6
+ * ```
+ */
+export function readNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
+  if (!(bytes instanceof Uint8Array)) throw new ParseError(file, 0, 'expected the bytes of the file (a Uint8Array)');
+  const header = readNpyHeader(bytes, file);
+  return { shape: header.shape, dtype: header.descr, data: readNpyData(bytes, header, file) };
 }
 
 /**

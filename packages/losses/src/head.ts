@@ -6,7 +6,7 @@ import {
   type MarginConfig,
   type MarginStep,
   type MarginStepResult,
-  NonFiniteError,
+  checkFinite,
   type Ops,
   ShapeError,
   DTypeError,
@@ -428,10 +428,7 @@ export class MarginHead<T, S extends T = T> {
         `has ${values.length} values but [C·K, D] = [${this.rows}, ${this.embeddingSize}] needs ${this.rows * this.embeddingSize}`,
       );
     }
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i]!))
-        throw new NonFiniteError('centers', `has a non-finite value ${values[i]} at [${Math.floor(i / this.embeddingSize)}, ${i % this.embeddingSize}]`);
-    }
+    checkFinite('centers', values, [this.rows, this.embeddingSize]);
   }
 
   #checkState(argument: string, value: unknown): Record<string, Float32Array> {
@@ -448,7 +445,7 @@ export class MarginHead<T, S extends T = T> {
         );
       }
       const data = Float32Array.from(v);
-      if (!data.every(Number.isFinite)) throw new NonFiniteError(`${argument}.${key}`, 'has a non-finite value');
+      checkFinite(`${argument}.${key}`, data, spec.shape);
       out[key] = data;
     }
     return out;

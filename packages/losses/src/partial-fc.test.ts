@@ -555,7 +555,7 @@ describe('bad input', () => {
     ['a backend without valueAndGradients', construct({}, noGrad), InvalidBackendError, 'backend'],
     ['not a backend', construct({}, tf), InvalidBackendError, 'backend'],
     ['sparseSgd learningRate 0', () => sparseSgd({ learningRate: 0 }), InvalidArgumentError, 'sparseSgd.learningRate'],
-    ['sparseSgd learningRate 1e39 (+∞ in float32)', () => sparseSgd({ learningRate: 1e39 }), InvalidArgumentError, 'sparseSgd.learningRate'],
+    ['sparseSgd learningRate 1e39 (+∞ in float32)', () => sparseSgd({ learningRate: 1e39 }), NonFiniteError, 'sparseSgd.learningRate'],
     ['sparseAdam epsilon 1e-50 (0 in float32)', () => sparseAdam({ epsilon: 1e-50 }), InvalidArgumentError, 'sparseAdam.epsilon'],
     ['sparseSgd learningRate NaN', () => sparseSgd({ learningRate: Number.NaN }), NonFiniteError, 'sparseSgd.learningRate'],
     ['sparseSgd without learningRate', () => sparseSgd({} as never), InvalidArgumentError, 'sparseSgd.learningRate'],

@@ -4,7 +4,6 @@ import {
   DTypeError,
   InvalidArgumentError,
   InvalidBackendError,
-  LabelError,
   type Margin,
   type MarginConfig,
   type MarginStep,
@@ -12,6 +11,10 @@ import {
   type Ops,
   ShapeError,
   assertBackend,
+  checkFinite,
+  checkLabelValues,
+  checkLabelsShape,
+  checkMatrixShape,
   createOps,
   marginSoftmaxStep,
   readChoice,
@@ -418,19 +421,15 @@ export class PartialFCLoss<T, S extends T = T> {
     if (!(value instanceof Float32Array) && !Array.isArray(value)) throw new InvalidArgumentError(argument, 'expected a Float32Array');
     if (value.length !== size) throw new ShapeError(argument, `has ${value.length} values, expected ${size}`);
     const out = Float32Array.from(value as ArrayLike<number>);
-    for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i]!)) throw new NonFiniteError(argument, `has a non-finite value at ${i}`);
+    checkFinite(argument, out, [size]);
     return out;
   }
 
   #checkEmbeddings(embeddings: T): number {
     const b = this.backend;
     const dtype = liveTensorDtype(b, 'embeddings', embeddings, `[B, ${this.embeddingSize}]`);
-    const shape = b.shape(embeddings);
-    if (shape.length !== 2) throw new ShapeError('embeddings', `expected rank 2 [B, ${this.embeddingSize}], got shape [${shape.join(', ')}]`);
-    if (shape[1] !== this.embeddingSize) throw new ShapeError('embeddings', `have dimension ${shape[1]} but the loss has embeddingSize ${this.embeddingSize}`);
-    const batch = shape[0]!;
-    if (batch < 1)
-      throw new ShapeError('embeddings', batch === 0 ? 'is empty (no rows)' : 'needs a known batch size (a tensor with values, not a placeholder)');
+    const [batch, cols] = checkMatrixShape('embeddings', b.shape(embeddings), { what: `[B, ${this.embeddingSize}]`, cols: this.embeddingSize });
+    if (batch < 0 || cols < 0) throw new ShapeError('embeddings', 'needs a known batch size (a tensor with values, not a placeholder)');
     if (dtype !== 'float32') throw new DTypeError('embeddings', `expected float32, got ${dtype}`);
     return batch;
   }
@@ -439,15 +438,8 @@ export class PartialFCLoss<T, S extends T = T> {
     if (!(labels instanceof Int32Array) && !Array.isArray(labels)) {
       throw new InvalidArgumentError('labels', 'expected an Int32Array or an array of integer class indices (read a label tensor with await t.data() first)');
     }
-    if (labels.length !== batch) throw new ShapeError('labels', `has ${labels.length} entries but embeddings have ${batch} rows`);
-    const c = this.numClasses;
-    const ignore = this.config.ignoreIndex === -1;
-    for (let i = 0; i < labels.length; i++) {
-      const v = (labels as ArrayLike<unknown>)[i];
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new LabelError('labels', `labels[${i}] = ${String(v)} is not an integer class index`);
-      if (ignore && v === -1) continue;
-      if (v < 0 || v >= c) throw new LabelError('labels', `labels[${i}] = ${v} is not in [0, ${c})${ignore ? ' nor the ignoreIndex −1' : ''}`);
-    }
+    checkLabelsShape('labels', [labels.length], batch);
+    checkLabelValues('labels', labels as ArrayLike<number>, this.numClasses, this.config.ignoreIndex === -1 ? { ignoreIndex: -1 } : {});
     return Int32Array.from(labels as ArrayLike<number>);
   }
 

@@ -1,4 +1,4 @@
-import { type Backend, DEFAULT_EPSILON, type DType, DTypeError, FLOAT32_LIMITS, InvalidArgumentError, NonFiniteError, readNumber } from '@marginkit/core';
+import { type Backend, DEFAULT_EPSILON, type DType, DTypeError, FLOAT32_LIMITS, InvalidArgumentError, checkNumber, readNumber } from '@marginkit/core';
 
 // Option readers shared by the heads and Partial FC (internal: not exported from index.ts).
 
@@ -14,28 +14,17 @@ export function positiveInteger(argument: string, value: unknown, fallback?: num
   return value;
 }
 
-function finite(argument: string, value: unknown): number {
-  if (typeof value !== 'number') throw new InvalidArgumentError(argument, `must be a number, got ${value === null ? 'null' : typeof value}`);
-  if (!Number.isFinite(value)) throw new NonFiniteError(argument, `must be finite, got ${value}`);
-  return value;
-}
-
 /**
  * Reads a finite number in the interval from `lo` to `hi` (each end open or closed), or returns
- * `fallback` when `value` is `undefined`; required when `fallback` is `undefined`.
+ * `fallback` when `value` is `undefined`; required when `fallback` is `undefined`. Core's
+ * `checkNumber` checks it.
  * @internal
  */
 export function inRange(argument: string, value: unknown, fallback: number | undefined, lo: number, hi: number, loOpen: boolean, hiOpen: boolean): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (value === undefined) throw new InvalidArgumentError(argument, 'is required');
-  const v = finite(argument, value);
-  if ((loOpen ? v <= lo : v < lo) || (hiOpen ? v >= hi : v > hi)) {
-    throw new InvalidArgumentError(
-      argument,
-      `must be in ${loOpen ? '(' : '['}${lo}, ${hi === Number.POSITIVE_INFINITY ? '∞' : hi}${hiOpen ? ')' : ']'}, got ${v}`,
-    );
-  }
-  return v;
+  const text = `${loOpen ? '(' : '['}${lo}, ${hi === INF ? '∞' : hi}${hiOpen ? ')' : ']'}`;
+  return checkNumber(argument, value, { min: lo, minOpen: loOpen, max: hi, maxOpen: hiOpen, text });
 }
 
 /** Reads the integer seed option (default 0; its range is checked by `seededGenerator`). @internal */

@@ -1,4 +1,4 @@
-import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, InvalidArgumentError, readChoice, readOptions } from '@marginkit/core';
+import { InvalidArgumentError, checkFloat32Positive, readChoice, readOptions } from '@marginkit/core';
 import { INF, inRange } from './read.js';
 
 /** Options of {@link sparseSgd}. */
@@ -157,17 +157,12 @@ export function sparseUpdate(
 }
 
 /**
- * A rate the float32 updates can carry: 0, or in [2⁻¹²⁶, 3.4e38] (a smaller one rounds to 0 or a
- * subnormal, where √v + ε is 0 and the update 0/0; a larger one is +∞ in float32). @internal
+ * A rate the float32 updates can carry: 0, or a positive number core's `checkFloat32Positive`
+ * accepts (a smaller one rounds to 0 or a subnormal, where √v + ε is 0 and the update 0/0; a
+ * larger one is +∞ in float32). @internal
  */
 function float32Rate(argument: string, value: number): number {
-  if (value !== 0 && (value < FLOAT32_MIN_NORMAL || value > FLOAT32_MAX)) {
-    throw new InvalidArgumentError(
-      argument,
-      `must be 0 or in [${FLOAT32_MIN_NORMAL.toExponential(2)}, ${FLOAT32_MAX.toExponential(2)}] for float32 updates, got ${value}`,
-    );
-  }
-  return value;
+  return value === 0 ? value : checkFloat32Positive(argument, value, 'a value of this size in the float32 updates');
 }
 
 function sgdUpdate(

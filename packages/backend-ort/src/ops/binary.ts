@@ -1,19 +1,12 @@
-import { ShapeError, broadcastShapes, formatShape } from '@marginkit/core';
 import { type OpRule, type OpRuleFamily, noGradient } from './op-rule.js';
 import { mask, not, unbroadcast } from './vjp-helpers.js';
 
 /** The broadcasting binary ops. */
 type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'less';
 
-/** A NumPy-broadcasting binary op computed by the ONNX node `onnxType`; comparisons give bool. */
-function binary(op: BinaryOp, onnxType: string, vjp: OpRule<BinaryOp>['vjp']): OpRule<BinaryOp> {
-  const comparison = op === 'greater' || op === 'less';
+/** A NumPy-broadcasting binary op computed by the ONNX node `onnxType`. */
+function binary(onnxType: string, vjp: OpRule<BinaryOp>['vjp']): OpRule<BinaryOp> {
   return {
-    infer: ([a, b]) => {
-      const shape = broadcastShapes(a.shape, b.shape);
-      if (!shape) throw new ShapeError(`${op}.b`, `shape ${formatShape(b.shape)} does not broadcast with ${formatShape(a.shape)}`);
-      return { shape, dtype: comparison ? 'bool' : a.dtype };
-    },
     lower: (onnx, [a, b], _, out) => {
       onnx.node(onnxType, [a, b], out);
     },
@@ -23,25 +16,25 @@ function binary(op: BinaryOp, onnxType: string, vjp: OpRule<BinaryOp>['vjp']): O
 
 /** Elementwise arithmetic and comparisons, broadcasting NumPy-style. @internal */
 export const BINARY_RULES: OpRuleFamily<BinaryOp> = {
-  add: binary('add', 'Add', (o, [a, b], _, __, g) => [unbroadcast(o, g, a.shape), unbroadcast(o, g, b.shape)]),
+  add: binary('Add', (o, [a, b], _, __, g) => [unbroadcast(o, g, a.shape), unbroadcast(o, g, b.shape)]),
   // Negations after the reduction: on the smaller tensor when b was broadcast.
-  sub: binary('sub', 'Sub', (o, [a, b], _, __, g) => [unbroadcast(o, g, a.shape), o.neg(unbroadcast(o, g, b.shape))]),
-  mul: binary('mul', 'Mul', (o, [a, b], _, __, g) => [unbroadcast(o, o.mul(g, b), a.shape), unbroadcast(o, o.mul(g, a), b.shape)]),
-  div: binary('div', 'Div', (o, [a, b], _, out, g) => {
+  sub: binary('Sub', (o, [a, b], _, __, g) => [unbroadcast(o, g, a.shape), o.neg(unbroadcast(o, g, b.shape))]),
+  mul: binary('Mul', (o, [a, b], _, __, g) => [unbroadcast(o, o.mul(g, b), a.shape), unbroadcast(o, o.mul(g, a), b.shape)]),
+  div: binary('Div', (o, [a, b], _, out, g) => {
     const ga = o.div(g, b);
     return [unbroadcast(o, ga, a.shape), o.neg(unbroadcast(o, o.mul(ga, out), b.shape))];
   }),
   // Ties go to a (the op set's contract).
-  maximum: binary('maximum', 'Max', (o, [a, b], _, __, g) => {
+  maximum: binary('Max', (o, [a, b], _, __, g) => {
     const toB = mask(o, o.less(a, b));
     return [unbroadcast(o, o.mul(g, not(o, toB)), a.shape), unbroadcast(o, o.mul(g, toB), b.shape)];
   }),
-  minimum: binary('minimum', 'Min', (o, [a, b], _, __, g) => {
+  minimum: binary('Min', (o, [a, b], _, __, g) => {
     const toB = mask(o, o.greater(a, b));
     return [unbroadcast(o, o.mul(g, not(o, toB)), a.shape), unbroadcast(o, o.mul(g, toB), b.shape)];
   }),
-  greater: binary('greater', 'Greater', noGradient),
-  less: binary('less', 'Less', noGradient),
+  greater: binary('Greater', noGradient),
+  less: binary('Less', noGradient),
 };
 
 /**

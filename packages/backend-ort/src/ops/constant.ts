@@ -11,7 +11,6 @@ export function constantData({ values, shape, dtype }: OpAttrs<'constant'>): Flo
 /** A constant tensor, stored in the model as an initialiser. @internal */
 export const CONSTANT_RULES: OpRuleFamily<'constant'> = {
   constant: {
-    infer: (_, { shape, dtype }) => ({ shape, dtype }),
     lower: (onnx, _, attrs, out) => {
       onnx.initializer(out, attrs.shape, attrs.dtype, constantData(attrs));
     },

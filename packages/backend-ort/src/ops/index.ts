@@ -1,4 +1,4 @@
-import type { OpName, Ops } from '@marginkit/core';
+import { OP_SPECS, type OpInputSpec, type OpName, type OpSpec, type Ops } from '@marginkit/core';
 import type { OpNode, OrtTensor } from '../graph.js';
 import { BINARY_RULES } from './binary.js';
 import { CONSTANT_RULES } from './constant.js';
@@ -10,8 +10,8 @@ import { RESHAPE_RULES } from './reshape.js';
 import { UNARY_RULES } from './unary.js';
 
 /**
- * Shape inference, ONNX lowering and vector-Jacobian rule of every op of the op set, one entry per
- * op. Typed as {@link OpRules}, so an op added to core's op set without a complete rule here does
+ * ONNX lowering and vector-Jacobian rule of every op of the op set, one entry per op (shape
+ * inference is core's, {@link inferOp}). Typed as {@link OpRules}, so an op added to core's op set without a complete rule here does
  * not compile. @internal
  */
 export const OP_RULES: OpRules = {
@@ -24,9 +24,15 @@ export const OP_RULES: OpRules = {
   ...INDEXING_RULES,
 };
 
-/** The output shape and dtype of op `op` applied to `inputs` with `attrs`. @internal */
+/** Core's op table seen with generic input lists, so that one op's inputs and attributes go together. */
+const SPECS: { readonly [K in OpName]: OpSpec<readonly OpInputSpec[], OpAttrs<K>> } = OP_SPECS;
+
+/**
+ * The output shape and dtype of op `op` applied to `inputs` with `attrs` (already checked and
+ * normalised by core's `createOps`): core's `OP_SPECS[op].infer`, the op set's one shape rule. @internal
+ */
 export function inferOp<K extends OpName>(op: K, inputs: OpInputs<K>, attrs: OpAttrs<K>): Inferred {
-  return OP_RULES[op].infer(inputs, attrs);
+  return SPECS[op].infer(inputs, attrs);
 }
 
 /** Writes the ONNX nodes of a recorded op node, reading inputs `inputNames` and writing `output`. @internal */

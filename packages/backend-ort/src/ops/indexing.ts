@@ -6,7 +6,6 @@ import { mask, not, unbroadcast } from './vjp-helpers.js';
 /** Selection and indexing: `where`, `gatherPerRow`, `oneHot`. @internal */
 export const INDEXING_RULES: OpRuleFamily<'where' | 'gatherPerRow' | 'oneHot'> = {
   where: {
-    infer: ([, a]) => ({ shape: a.shape, dtype: a.dtype }),
     lower: (onnx, [c, a, b], _, out) => {
       onnx.node('Where', [c, a, b], out);
     },
@@ -16,7 +15,6 @@ export const INDEXING_RULES: OpRuleFamily<'where' | 'gatherPerRow' | 'oneHot'> =
     },
   },
   gatherPerRow: {
-    infer: ([x]) => ({ shape: [x.shape[0]!], dtype: 'float32' }),
     lower: (onnx, [x, indices], _, out) => {
       const idx = onnx.node('Unsqueeze', [indices, onnx.constant('int64', [1], [1])], onnx.temp());
       const g = onnx.node('GatherElements', [x, idx], onnx.temp(), [intAttr('axis', 1)]);
@@ -29,7 +27,6 @@ export const INDEXING_RULES: OpRuleFamily<'where' | 'gatherPerRow' | 'oneHot'> =
     },
   },
   oneHot: {
-    infer: ([indices], { depth }) => ({ shape: [indices.shape[0]!, depth], dtype: 'float32' }),
     // (indices[:, None] == range(depth)) as float: Equal on int32 runs on every ORT execution provider.
     lower: (onnx, [indices], { depth }, out) => {
       const range = onnx.node('Range', [onnx.constant('int32', [0], []), onnx.constant('int32', [depth], []), onnx.constant('int32', [1], [])], onnx.temp());

@@ -4,10 +4,6 @@ import type { OpRuleFamily } from './op-rule.js';
 /** The matrix product of rank-2 tensors, with optional transposes. @internal */
 export const MATMUL_RULES: OpRuleFamily<'matmul'> = {
   matmul: {
-    infer: ([a, b], { transposeA, transposeB }) => ({
-      shape: [(transposeA ? a.shape[1] : a.shape[0])!, (transposeB ? b.shape[0] : b.shape[1])!],
-      dtype: 'float32',
-    }),
     lower: (onnx, [a, b], { transposeA, transposeB }, out) => {
       onnx.node('Gemm', [a, b], out, [intAttr('transA', transposeA ? 1 : 0), intAttr('transB', transposeB ? 1 : 0)]);
     },

@@ -33,9 +33,9 @@ export interface OnnxWriter {
 }
 
 /**
- * Everything the ONNX Runtime backend knows about one op, in one place (as tfjs's kernel configs):
+ * Everything the ONNX Runtime backend knows about one op, in one place (as tfjs's kernel configs);
+ * the output's static shape and dtype are core's (`OP_SPECS[op].infer`, see {@link inferOp}):
  *
- * - `infer`: the static shape and dtype of the output, from the inputs and attributes;
  * - `lower`: the ONNX nodes (opset 17) that compute it;
  * - `vjp`: the vector-Jacobian rule — given the inputs, attributes, output and the cotangent `g` of
  *   the output, the cotangents of the inputs (`undefined` where no gradient flows). Written with
@@ -43,7 +43,6 @@ export interface OnnxWriter {
  * @internal
  */
 export interface OpRule<K extends OpName> {
-  readonly infer: (inputs: OpInputs<K>, attrs: OpAttrs<K>) => Inferred;
   readonly lower: (onnx: OnnxWriter, inputs: InputNames<K>, attrs: OpAttrs<K>, output: string) => void;
   readonly vjp: (o: Ops<OrtTensor>, inputs: OpInputs<K>, attrs: OpAttrs<K>, out: OrtTensor, g: OrtTensor) => readonly (OrtTensor | undefined)[];
 }

@@ -1,34 +1,25 @@
 import { intAttr, intsAttr } from '../onnx.js';
-import type { OpRule, OpRuleFamily } from './op-rule.js';
+import type { OpRuleFamily } from './op-rule.js';
 import { count, keepShape, mask, not, unreduce } from './vjp-helpers.js';
 
 /** The reductions along one axis. */
 type ReduceOp = 'sum' | 'mean' | 'max' | 'logSumExp';
 
-/** The output of a reduction along `axis`: float32, the axis kept with size 1 or dropped. */
-const reduced: OpRule<ReduceOp>['infer'] = ([x], { axis, keepDims }) => ({
-  shape: keepDims ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis),
-  dtype: 'float32',
-});
-
 /** Reductions along one axis. @internal */
 export const REDUCTION_RULES: OpRuleFamily<ReduceOp> = {
   sum: {
-    infer: reduced,
     lower: (onnx, [x], { axis, keepDims }, out) => {
       onnx.node('ReduceSum', [x, onnx.constant('int64', [axis], [1])], out, [intAttr('keepdims', keepDims ? 1 : 0)]);
     },
     vjp: (o, [x], { axis, keepDims }, __, g) => [unreduce(o, g, x, axis, keepDims)],
   },
   mean: {
-    infer: reduced,
     lower: (onnx, [x], { axis, keepDims }, out) => {
       onnx.node('ReduceMean', [x], out, [intsAttr('axes', [axis]), intAttr('keepdims', keepDims ? 1 : 0)]);
     },
     vjp: (o, [x], { axis, keepDims }, __, g) => [o.div(unreduce(o, g, x, axis, keepDims), count(o, x, axis))],
   },
   max: {
-    infer: reduced,
     lower: (onnx, [x], { axis, keepDims }, out) => {
       onnx.node('ReduceMax', [x], out, [intsAttr('axes', [axis]), intAttr('keepdims', keepDims ? 1 : 0)]);
     },
@@ -39,7 +30,6 @@ export const REDUCTION_RULES: OpRuleFamily<ReduceOp> = {
     },
   },
   logSumExp: {
-    infer: reduced,
     // m + log Σ exp(x − m), m the maximum along the axis: stable for any finite input.
     lower: (onnx, [x], { axis, keepDims }, out) => {
       const keep = keepDims ? 1 : 0;

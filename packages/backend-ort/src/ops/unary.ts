@@ -8,7 +8,6 @@ type SameShapeOp = 'neg' | 'sqrt' | 'exp' | 'log' | 'cos' | 'sin' | 'acos' | 'fl
 /** An op computed elementwise by the ONNX node `onnxType`, with its input's shape and dtype. */
 function elementwise(onnxType: string, vjp: OpRule<SameShapeOp>['vjp']): OpRule<SameShapeOp> {
   return {
-    infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
     lower: (onnx, [x], _, out) => {
       onnx.node(onnxType, [x], out);
     },
@@ -28,7 +27,6 @@ export const UNARY_RULES: OpRuleFamily<SameShapeOp | 'cast'> = {
   floor: elementwise('Floor', noGradient),
   stopGradient: elementwise('Identity', noGradient),
   clip: {
-    infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
     lower: (onnx, [x], { min, max }, out) => {
       onnx.node('Clip', [x, onnx.constant('float32', [min], []), onnx.constant('float32', [max], [])], out);
     },
@@ -39,7 +37,6 @@ export const UNARY_RULES: OpRuleFamily<SameShapeOp | 'cast'> = {
     },
   },
   cast: {
-    infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
     lower: (onnx, [x], { dtype }, out) => {
       onnx.node('Cast', [x], out, [intAttr('to', ONNX_DTYPE[dtype])]);
     },

@@ -6,7 +6,7 @@ type O = Ops<OrtTensor>;
 /** Zeros of x's shape (also where x is NaN or ±∞: x > x is false for every value). @internal */
 export const zerosLike = (o: O, x: OrtTensor): OrtTensor => o.cast(o.greater(x, x), 'float32');
 /** Ones of x's shape. @internal */
-export const onesLike = (o: O, x: OrtTensor): OrtTensor => o.sub(o.scalar(1), zerosLike(o, x));
+const onesLike = (o: O, x: OrtTensor): OrtTensor => o.sub(o.scalar(1), zerosLike(o, x));
 /** A bool mask as 0/1 floats. @internal */
 export const mask = (o: O, b: OrtTensor): OrtTensor => o.cast(b, 'float32');
 /** 1 − m for a 0/1 mask. @internal */
