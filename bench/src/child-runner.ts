@@ -22,7 +22,11 @@ export type PytorchResult =
   | { readonly error: string };
 
 const failure = (what: string, r: ReturnType<typeof spawnSync>): { error: string } => {
-  const stderr = String(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+  const stderr = String(r.stderr ?? '')
+    .trim()
+    .split('\n')
+    .slice(-3)
+    .join(' | ');
   return { error: `${what} ${r.error ? r.error.message : `exited with ${r.status ?? r.signal}`}: ${stderr}` };
 };
 

@@ -10,6 +10,8 @@ export interface PassResult {
   readonly floor: Timing;
   /** The loss the step returned (the same inputs give the same loss on every runtime). */
   readonly loss: number;
+  /** The scalar the floor returned (its outputs' sum: the same inputs give the same value everywhere). */
+  readonly floorValue: number;
 }
 
 /** Times `c`'s step and floor for `passes` (default both), floor first, each with `repeats`. */
@@ -19,7 +21,7 @@ export async function measureCase(c: StepCase, repeats: Repeats, passes: readonl
     const floor = await timeRepeats(() => c.floor(pass), repeats);
     const step = await timeRepeats(() => c.step(pass), repeats);
     if (!Number.isFinite(step.last) || !Number.isFinite(floor.last)) throw new Error(`${pass}: non-finite result (loss ${step.last}, floor ${floor.last})`);
-    out.push({ pass, step: step.timing, floor: floor.timing, loss: step.last });
+    out.push({ pass, step: step.timing, floor: floor.timing, loss: step.last, floorValue: floor.last });
   }
   return out;
 }

@@ -31,7 +31,11 @@ export function stepMatrix(plan: BenchPlan): BenchRow[] {
           continue;
         }
         reference.set(threads, { fwd: r.passes.fwd.timing, 'fwd+bwd': r.passes['fwd+bwd'].timing });
-        show(PASSES.map((pass) => benchRow({ ...base(pass), step: r.passes[pass].timing, pytorch: r.passes[pass].timing, loss: r.passes[pass].loss, peakRssMB: r.peakRssMB })));
+        show(
+          PASSES.map((pass) =>
+            benchRow({ ...base(pass), step: r.passes[pass].timing, pytorch: r.passes[pass].timing, loss: r.passes[pass].loss, peakRssMB: r.peakRssMB }),
+          ),
+        );
       }
     }
     for (const runtime of runtimes) show(runtimeRows(runtime.id, runtime.threads, size, plan, reference.get(runtime.threads)));
@@ -45,6 +49,14 @@ function runtimeRows(runtime: string, threads: number, size: StepSizes, plan: Be
   if ('error' in r) return PASSES.map((pass) => benchRow({ ...base(pass), error: r.error }));
   return r.passes.map((p) => {
     const reference = pytorch?.[p.pass];
-    return benchRow({ ...base(p.pass), step: p.step, floor: p.floor, loss: p.loss, peakRssMB: r.peakRssMB, ...(reference ? { pytorch: reference } : {}) });
+    return benchRow({
+      ...base(p.pass),
+      step: p.step,
+      floor: p.floor,
+      loss: p.loss,
+      floorValue: p.floorValue,
+      peakRssMB: r.peakRssMB,
+      ...(reference ? { pytorch: reference } : {}),
+    });
   });
 }

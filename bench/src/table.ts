@@ -11,6 +11,8 @@ export interface BenchRow extends StepSizes {
   /** The three (forward: one) bare matmuls of the step, outputs kept in the runtime; none for PyTorch. */
   readonly floor?: Timing;
   readonly loss?: number;
+  /** The floor's scalar (the sum of its outputs). */
+  readonly floorValue?: number;
   /** PyTorch CPU with the same threads, same size and pass, same run. */
   readonly pytorch?: Timing;
   /** Median step / median PyTorch. */
