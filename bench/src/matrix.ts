@@ -44,10 +44,11 @@ export const USAGE = `npm run bench -- [eval|loss|ort] [--quick] [--runtime id,i
   runtimes: ${RUNTIMES.map((r) => r.id).join(', ')}
   --quick: B=128, C=2000, 3 runs each, no eval part (about 1-2 minutes).`;
 
-const list = (value: string | undefined, flag: string): string[] => {
-  if (!value || value.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
-  return value.split(',');
+const value = (v: string | undefined, flag: string): string => {
+  if (!v || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
+  return v;
 };
+const list = (v: string | undefined, flag: string): string[] => value(v, flag).split(',');
 const numbers = (value: string | undefined, flag: string): number[] =>
   list(value, flag).map((v) => {
     const n = Number(v.replace(/_/g, ''));
@@ -70,13 +71,13 @@ export function parsePlan(argv: readonly string[], defaultJson: string): BenchPl
     else if (a === '--runtime') ids = list(argv[++i], a);
     else if (a === '--classes') classes = numbers(argv[++i], a);
     else if (a === '--batch') batches = numbers(argv[++i], a);
-    else if (a === '--json') json = list(argv[++i], a).join(',');
+    else if (a === '--json') json = value(argv[++i], a);
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
   const unknown = (ids ?? []).filter((id) => !RUNTIMES.some((r) => r.id === id));
   if (unknown.length > 0) throw new Error(`--runtime: unknown ${unknown.join(', ')}\n${USAGE}`);
   if (quick) {
-    classes = [Math.min(...classes, 2000)];
+    classes = [Math.min(...classes)];
     batches = [Math.min(...batches)];
   }
   const runtimes = RUNTIMES.filter(
