@@ -18,6 +18,9 @@ import { tfjsStepCase } from '../tfjs-step.js';
 // The wasm binaries and their glue are served under /ort/.
 ort.env.wasm.wasmPaths = '/ort/';
 ort.env.logLevel = 'error';
+const params = new URLSearchParams(location.search);
+// Threads need cross-origin isolation (the server sends COOP/COEP); ORT's own default otherwise.
+ort.env.wasm.numThreads = crossOriginIsolated ? Number(params.get('threads') ?? Math.min(4, Math.ceil(navigator.hardwareConcurrency / 2))) : 1;
 
 /** The runtimes the page knows. */
 export const BROWSER_RUNTIMES = ['tfjs-webgl', 'tfjs-webgpu', 'tfjs-cpu', 'ort-web-webgpu', 'ort-web-wasm'] as const;
@@ -46,7 +49,7 @@ async function run(plan: BrowserPlan, onRows: (rows: readonly BenchRow[]) => voi
   const rows: BenchRow[] = [];
   for (const size of plan.sizes) {
     for (const runtime of plan.runtimes) {
-      const threads = runtime === 'ort-web-wasm' ? ort.env.wasm.numThreads || 1 : 1;
+      const threads = runtime === 'ort-web-wasm' ? (ort.env.wasm.numThreads ?? 1) : 1;
       const base = { ...size, runtime, threads };
       let added: BenchRow[];
       try {
@@ -68,7 +71,7 @@ async function run(plan: BrowserPlan, onRows: (rows: readonly BenchRow[]) => voi
   return rows;
 }
 
-/** The plan in the page's URL: B, C, D (lists), runtimes, runs; defaults B=256, C=10000, every runtime, 5 runs. */
+/** The plan in the page's URL: B, C (lists), D, runtimes, runs (and `threads` for ort-web-wasm, above); defaults B=256, C=10000, every runtime, 5 runs. */
 function planFromUrl(params: URLSearchParams): BrowserPlan {
   const ints = (key: string, fallback: string) => (params.get(key) ?? fallback).split(',').map(Number);
   const runs = ints('runs', '5')[0]!;
@@ -88,7 +91,6 @@ declare global {
 }
 window.marginkitBench = api;
 
-const params = new URLSearchParams(location.search);
 const out = document.createElement('pre');
 document.body.append(out);
 if (params.get('auto') !== '0') {
