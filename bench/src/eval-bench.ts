@@ -15,9 +15,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@marginkit/core/testing';
 import { lfwTenFold, matrix, writeNpy } from '@marginkit/eval';
+import { PYTHON } from './child-runner.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const python = '/usr/bin/python3';
+const python = PYTHON;
 
 /** Runs both eval benchmarks, printing as it goes; returns their results by name. */
 export function evalBench(): Record<string, unknown> {
