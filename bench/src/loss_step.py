@@ -1,42 +1,73 @@
-"""PyTorch CPU reference for bench/src/loss-step.ts: one forward+backward of the ArcFace head
-(insightface's formula, autograd), median time over runs, 2 threads."""
+"""PyTorch CPU reference for the bench: the ArcFace head (insightface's formula, autograd) at one
+size with a given number of threads, forward and forward+backward, timed like the Node side
+(warm-up, then minRuns..maxRuns runs within a budget); prints JSON with the timings, the loss and
+this process's peak RSS.
+
+    loss_step.py B D C threads warmup minRuns maxRuns budgetSeconds
+"""
 import json
 import math
+import resource
 import sys
 import time
 
 import torch
 
-torch.set_num_threads(2)
-B, D, C, runs = (int(v) for v in sys.argv[1:5])
-warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+B, D, C, threads, warmup, min_runs, max_runs = (int(v) for v in sys.argv[1:8])
+budget = float(sys.argv[8])
+torch.set_num_threads(threads)
 g = torch.Generator().manual_seed(0)
 x = torch.randn(B, D, generator=g, requires_grad=True)
 w = torch.randn(C, D, generator=g, requires_grad=True)
 y = torch.randint(0, C, (B,), generator=g)
 m, s = 0.5, 64.0
 th, mm = math.cos(math.pi - m), math.sin(math.pi - m) * m
+F = torch.nn.functional
 
 
-def step():
-    cos = torch.nn.functional.linear(torch.nn.functional.normalize(x), torch.nn.functional.normalize(w)).clamp(-1, 1)
+def loss_fn():
+    cos = F.linear(F.normalize(x), F.normalize(w)).clamp(-1, 1)
     cy = cos[torch.arange(B), y]
     sin = torch.sqrt(1 - cy * cy)
     phi = cy * math.cos(m) - sin * math.sin(m)
     phi = torch.where(cy > th, phi, cy - mm)
     logits = cos.scatter(1, y[:, None], phi[:, None]) * s
-    loss = torch.nn.functional.cross_entropy(logits, y)
+    return F.cross_entropy(logits, y)
+
+
+def forward():
+    with torch.no_grad():
+        return loss_fn().item()
+
+
+def forward_backward():
+    loss = loss_fn()
     x.grad = None
     w.grad = None
     loss.backward()
     return loss.item()
 
 
-for _ in range(warmup):
-    step()
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - t)
-print(json.dumps({'seconds': sorted(times)[len(times) // 2]}))
+def quantile(v, q):
+    at = (len(v) - 1) * q
+    lo = math.floor(at)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (at - lo)
+
+
+def timed(fn):
+    for _ in range(warmup):
+        value = fn()
+    times = []
+    while len(times) < max_runs and (len(times) < min_runs or sum(times) < budget):
+        t = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - t)
+    v = sorted(times)
+    timing = {'median': quantile(v, 0.5), 'min': v[0], 'max': v[-1], 'q1': quantile(v, 0.25), 'q3': quantile(v, 0.75), 'samples': times}
+    return {'timing': timing, 'loss': value}
+
+
+out = {'fwd': timed(forward), 'fwd+bwd': timed(forward_backward)}
+out['peakRssMB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))

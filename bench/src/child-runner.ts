@@ -1,0 +1,52 @@
+/**
+ * Runs each runtime, and PyTorch, in a child process of its own, so that each peak RSS is that
+ * runtime's alone; returns what the child printed, or the reason it failed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Pass, StepSizes } from './inputs.js';
+import type { PassResult } from './measure.js';
+import type { Repeats, Timing } from './stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const PYTHON = '/usr/bin/python3';
+
+/** A child's results: the passes and its peak RSS, or the error that ended it. */
+export type ChildResult = { readonly passes: readonly PassResult[]; readonly peakRssMB: number } | { readonly error: string };
+
+/** PyTorch's results for one size and thread count (no floor: PyTorch is the yardstick). */
+export type PytorchResult =
+  | { readonly passes: Readonly<Record<Pass, { readonly timing: Timing; readonly loss: number }>>; readonly peakRssMB: number }
+  | { readonly error: string };
+
+const failure = (what: string, r: ReturnType<typeof spawnSync>): { error: string } => {
+  const stderr = String(r.stderr ?? '')
+    .trim()
+    .split('\n')
+    .slice(-3)
+    .join(' | ');
+  return { error: `${what} ${r.error ? r.error.message : `exited with ${r.status ?? r.signal}`}: ${stderr}` };
+};
+
+/** Runs `worker.ts` for `runtime` at `size`. */
+export function runRuntime(runtime: string, size: StepSizes, repeats: Repeats): ChildResult {
+  const args = ['--conditions=@marginkit/source', '--import', 'tsx', join(here, 'worker.ts'), runtime, String(size.B), String(size.D), String(size.C)];
+  const r = spawnSync(process.execPath, [...args, JSON.stringify(repeats)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  return r.status === 0 && line ? JSON.parse(line.slice(7)) : failure(runtime, r);
+}
+
+/** Whether Debian's python3 has torch (install: apt-get install python3-torch). */
+export const hasTorch = (): boolean => existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+/** Runs `loss_step.py` at `size` with `threads`. */
+export function runPytorch(threads: number, size: StepSizes, repeats: Repeats): PytorchResult {
+  const { warmup, minRuns, maxRuns, budgetSeconds } = repeats;
+  const args = [size.B, size.D, size.C, threads, warmup, minRuns, maxRuns, budgetSeconds].map(String);
+  const r = spawnSync(PYTHON, [join(here, 'loss_step.py'), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) return failure(`PyTorch (${threads} threads)`, r);
+  const { peakRssMB, ...passes } = JSON.parse(r.stdout);
+  return { passes, peakRssMB };
+}

@@ -1,0 +1,26 @@
+/**
+ * The floor: the step's bare matmuls with the same shapes, z = x·Wᵀ [B,D]×[D,C], then for
+ * forward + backward z·W [B,C]×[C,D] and zᵀ·x [C,B]×[B,D] (the gradient matmuls, with z standing
+ * in for the logits' gradient), each output reduced to a scalar inside the runtime so that no
+ * [B,C] or [C,D] result leaves it.
+ */
+import type { OrtBackend, OrtTensor } from '@marginkit/backend-ort';
+import { createOps } from '@marginkit/core';
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Pass } from './inputs.js';
+
+/** The floor on tfjs: a scalar tensor (sum of the outputs); call inside `tf.tidy`. */
+export function tfjsFloor(tf: typeof tfjs, x: tfjs.Tensor, w: tfjs.Tensor, pass: Pass): tfjs.Tensor {
+  const z = tf.matMul(x, w, false, true);
+  if (pass === 'fwd') return tf.sum(z);
+  return tf.add(tf.sum(tf.matMul(z, w)), tf.sum(tf.matMul(z, x, true, false)));
+}
+
+/** The floor traced on backend-ort from placeholders `embeddings` [B,D] and `centers` [C,D]: a scalar to compile. */
+export function ortFloor(backend: OrtBackend, x: OrtTensor, w: OrtTensor, pass: Pass): OrtTensor {
+  const ops = createOps(backend);
+  const total = (t: OrtTensor) => ops.sum(ops.sum(t, 1), 0);
+  const z = ops.matmul(x, w, { transposeB: true });
+  if (pass === 'fwd') return total(z);
+  return ops.add(total(ops.matmul(z, w)), total(ops.matmul(z, x, { transposeA: true })));
+}
