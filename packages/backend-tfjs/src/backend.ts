@@ -58,7 +58,9 @@ const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
 /**
  * The marginkit backend for TensorFlow.js. It works with whatever tfjs backend is active
  * (cpu, wasm, webgl, webgpu, tfjs-node), and avoids kernels some lack: `gatherPerRow` is a
- * one-hot product, because tfjs-backend-wasm has no gradient for gather.
+ * gatherND with a scatterND gradient, because tfjs-backend-wasm has no gradient for gather. On
+ * the wasm and cpu backends every matmul, forward and backward, runs without transpose flags
+ * (tfjs-backend-wasm leaves XNNPACK for a scalar loop when one is set).
  * Gradients come from tfjs itself (`tf.grads`, `tf.variableGrads`, `optimizer.minimize`). To train
  * with `@tensorflow/tfjs-core` alone (not the union `@tensorflow/tfjs`), also import
  * `@tensorflow/tfjs-core/dist/register_all_gradients`, or tfjs reports
