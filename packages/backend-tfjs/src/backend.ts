@@ -1,5 +1,6 @@
 import { type Backend, type DType, DTypeError, InvalidArgumentError, ShapeError, type TensorOps, broadcastShapes } from '@marginkit/core';
 import type * as tfc from '@tensorflow/tfjs-core';
+import { flagFreeMatmul } from './matmul.js';
 
 /**
  * The part of the tfjs API the backend uses. Pass the whole module: `@tensorflow/tfjs`,
@@ -39,6 +40,14 @@ export type TfModule = Pick<
   | 'cast'
   | 'customGrad'
   | 'zerosLike'
+  | 'transpose'
+  | 'gatherND'
+  | 'scatterND'
+  | 'stack'
+  | 'range'
+  | 'scalar'
+  | 'getBackend'
+  | 'engine'
   | 'broadcastTo'
   | 'variable'
   | 'valueAndGrads'
@@ -49,7 +58,9 @@ const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
 /**
  * The marginkit backend for TensorFlow.js. It works with whatever tfjs backend is active
  * (cpu, wasm, webgl, webgpu, tfjs-node), and avoids kernels some lack: `gatherPerRow` is a
- * one-hot product, because tfjs-backend-wasm has no gradient for gather.
+ * gatherND with a scatterND gradient, because tfjs-backend-wasm has no gradient for gather. On
+ * the wasm and cpu backends every matmul, forward and backward, runs without transpose flags
+ * (tfjs-backend-wasm leaves XNNPACK for a scalar loop when one is set).
  * Gradients come from tfjs itself (`tf.grads`, `tf.variableGrads`, `optimizer.minimize`). To train
  * with `@tensorflow/tfjs-core` alone (not the union `@tensorflow/tfjs`), also import
  * `@tensorflow/tfjs-core/dist/register_all_gradients`, or tfjs reports
@@ -85,10 +96,19 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
     if (!(x instanceof tf.Tensor)) throw new InvalidArgumentError(`${op}.${i}`, 'expected a tensor');
     return x;
   };
-  const stopGradient = tf.customGrad((...args) => ({
+  // A zero-gradient identity on the tape: tf.grads still runs the backward of whatever produced
+  // `x` (with zeros), so it is used only where nothing on the tape produced `x` (a leaf).
+  const connected = tf.customGrad((...args) => ({
     value: tf.add(tensorArg(args, 0, 'stopGradient'), 0),
     gradFunc: (dy: tfc.Tensor) => tf.zerosLike(dy),
   }));
+  // Where an op on the tape produced `x` (the max of a [C, D] normalisation, say), a custom op
+  // whose only input is a fresh scalar: tf.grads prunes it together with x's producers, whose
+  // backward would otherwise run over [C, D] or [B, C] only to propagate zeros.
+  const detached = (x: tfc.Tensor): tfc.Tensor =>
+    tf.customGrad((...args) => ({ value: tf.add(x, 0), gradFunc: () => tf.zerosLike(tensorArg(args, 0, 'stopGradient')) }))(tf.scalar(0));
+  const producedOnTape = (x: tfc.Tensor): boolean => tf.engine().state.activeTape?.some((node) => node.outputs.some((t) => t.id === x.id)) ?? false;
+  const stopGradient = (x: tfc.Tensor): tfc.Tensor => (producedOnTape(x) ? detached(x) : connected(x));
   // tfjs registers no gradient for Greater/Less, so a `where` whose condition depends on a
   // differentiated input fails in tf.grads. Comparisons have zero gradient: say so explicitly.
   const comparison = (compare: (a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor) =>
@@ -109,12 +129,24 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
   // tf.oneHot needs depth ≥ 2; one class is the indices equal to 0.
   const oneHot = (indices: tfc.Tensor, depth: number): tfc.Tensor =>
     depth === 1 ? tf.reshape(tf.cast(tf.equal(indices, tf.fill([], 0, 'int32')), 'float32'), [-1, 1]) : tf.cast(tf.oneHot(indices, depth), 'float32');
+  // x[i, indices[i]] by gatherND (no [B, C] one-hot); its gradient scatters dy into a zero [B, C]
+  // (scatterND: every tfjs backend has it; wasm has no gradient for gather).
+  const gatherPerRow = (x: tfc.Tensor, indices: tfc.Tensor): tfc.Tensor =>
+    tf.customGrad((...args) => {
+      const v = tensorArg(args, 0, 'gatherPerRow');
+      const at = tf.stack([tf.range(0, v.shape[0]!, 1, 'int32'), tf.cast(indices, 'int32')], 1);
+      const save = args[1];
+      // The gradient's positions must be saved: the forward's intermediates are freed.
+      if (typeof save === 'function') save([at]);
+      return { value: tf.gatherND(v, at), gradFunc: (dy: tfc.Tensor, saved: tfc.Tensor[]) => tf.scatterND(saved[0]!, dy, v.shape) };
+    })(x);
+  const matmul = flagFreeMatmul(tf);
   const ops: TensorOps<tfc.Tensor> = {
     constant: (_, { values, shape, dtype }) =>
       typeof values === 'number'
         ? tf.fill([...shape], values, dtype)
         : tf.tensor(dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values), [...shape], dtype),
-    matmul: ([a, b], { transposeA, transposeB }) => tf.matMul(a, b, transposeA, transposeB),
+    matmul: ([a, b], { transposeA, transposeB }) => matmul(a, b, transposeA, transposeB),
     add: ([a, b]) => tf.add(a, b),
     sub: ([a, b]) => tf.sub(a, b),
     mul: ([a, b]) => tf.mul(a, b),
@@ -140,7 +172,7 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
     max: ([x], { axis, keepDims }) => tf.max(x, axis, keepDims),
     logSumExp: ([x], { axis, keepDims }) => tf.logSumExp(x, axis, keepDims),
     reshape: ([x], { shape }) => tf.reshape(x, [...shape]),
-    gatherPerRow: ([x, indices]) => tf.sum(tf.mul(x, oneHot(indices, x.shape[1]!)), 1),
+    gatherPerRow: ([x, indices]) => gatherPerRow(x, indices),
     oneHot: ([indices], { depth }) => oneHot(indices, depth),
     stopGradient: ([x]) => stopGradient(x),
     cast: ([x], { dtype }) => tf.cast(x, dtype),

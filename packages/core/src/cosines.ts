@@ -27,7 +27,10 @@ function normalizeRows<T>(ops: Ops<T>, x: T, eps: number): { readonly unit: T; r
   const m = ops.stopGradient(ops.maximum(ops.max(ops.maximum(x, ops.neg(x)), 1, true), ops.scalar(eps)));
   const y = ops.div(x, m);
   const ny = ops.sqrt(ops.maximum(ops.sum(ops.mul(y, y), 1, true), ops.scalar(1)));
-  return { unit: ops.div(y, ny), norm: ops.mul(m, ny) };
+  // y·(1/ny) rather than y/ny: the reciprocal is taken on [rows, 1] (ny ∈ [1, √D], so 1/ny is a
+  // plain float), and a product's gradient costs two passes over [rows, D] where a quotient's
+  // costs four (dy/ny, and dy·y/ny² for the divisor).
+  return { unit: ops.mul(y, ops.div(ops.scalar(1), ny)), norm: ops.mul(m, ny) };
 }
 
 /** Cosines [B, C] (max over sub-centres) and embedding norms [B, 1]. @internal */

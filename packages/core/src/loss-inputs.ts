@@ -18,10 +18,22 @@ function checkFloatTensor<T>(r: Resolved<T>, argument: string, x: T, what: strin
   return backend.shape(x);
 }
 
-/** With `validate: 'full'` on a backend that reads values synchronously, checks that `x` is finite. */
+/**
+ * With `validate: 'full'` on a backend that reads values synchronously, checks that `x` is finite:
+ * on the device first, as one scalar Σ 0·x (NaN exactly when some entry is not finite), so a GPU
+ * backend downloads 4 bytes instead of the whole tensor every step; only when that fails are the
+ * values read, for the message naming the first bad entry.
+ */
 function checkFiniteValues<T>(r: Resolved<T>, argument: string, x: T, shape: Dims): void {
-  const { backend } = r.ops;
-  if (r.validate === 'full' && backend.supports.eagerValues && backend.readSync) checkFinite(argument, backend.readSync(x), shape);
+  const { ops } = r;
+  const { backend } = ops;
+  if (r.validate !== 'full' || !backend.supports.eagerValues || !backend.readSync) return;
+  const made = [ops.scalar(0)];
+  made.push(ops.mul(x, made[0]!));
+  for (let axis = shape.length - 1; axis >= 0; axis--) made.push(ops.sum(made[made.length - 1]!, axis));
+  const ok = Number.isFinite(backend.readSync(made[made.length - 1]!)[0]);
+  for (const t of made) backend.disposeTensor?.(t);
+  if (!ok) checkFinite(argument, backend.readSync(x), shape);
 }
 
 /** Validates embeddings [B, D] and centres [C·K, D]; returns B and C. */
