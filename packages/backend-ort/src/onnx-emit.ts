@@ -3,7 +3,7 @@ import type { OrtTensor } from './graph.js';
 import { ElemType, IR_VERSION, ONNX_DTYPE, OPSET, type ProtoObject, tensorProto, valueInfo } from './onnx.js';
 import type { OnnxWriter } from './ops/op-rule.js';
 import { lowerNode } from './ops/index.js';
-import type { RewrittenGraph } from './broadcast-rewrite.js';
+import type { FusedGraph } from './fuse-rewrite.js';
 import type { CanonicalGraph } from './structural-key.js';
 
 /** The ONNX graph being written: nodes, initialisers, and the writer the op rules use. */
@@ -46,12 +46,12 @@ function modelParts(): ModelParts {
 /**
  * Writes the ModelProto (as a plain object, for `encodeModel`) of a canonical, rewritten graph:
  * graph inputs (the first unknown dimension named `batch`), frozen inputs and constants as
- * initialisers, each live op through its rule's `lower`, and the outputs by name.
+ * initialisers, each live op through its fused lowering or its rule's `lower`, and the outputs by name.
  * @internal
  */
 export function emitModel(
   graph: CanonicalGraph,
-  rewritten: RewrittenGraph,
+  rewritten: FusedGraph,
   outputs: readonly (readonly [string, OrtTensor])[],
   freeze: ReadonlySet<OrtTensor>,
 ): ProtoObject {
@@ -66,7 +66,10 @@ export function emitModel(
     const node = t.node;
     const out = name(i);
     if (node.kind === 'op') {
-      if (rewritten.live.has(i)) lowerNode(writer, node, rewritten.ref[i]!.map(name), out);
+      if (!rewritten.live.has(i)) return;
+      const fused = rewritten.fused.get(i);
+      if (fused) fused(writer, rewritten.ref[i]!.map(name), out);
+      else lowerNode(writer, node, rewritten.ref[i]!.map(name), out);
     } else if (freeze.has(t)) {
       writer.initializer(out, t.shape, t.dtype, node.bound!);
     } else {
