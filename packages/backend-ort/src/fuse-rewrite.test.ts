@@ -1,6 +1,8 @@
 import { compareNormwise, seededRandom } from '@marginkit/core/testing';
+import type { Ops } from '@marginkit/core';
 import { describe, expect, it } from 'vitest';
 import { ortBackend } from './backend.js';
+import type { OrtTensor } from './graph.js';
 import { decodeModel } from './onnx.js';
 import { ORT_VARIANTS, ortModule, values } from '../test/ort-variants.js';
 
@@ -62,6 +64,40 @@ describe.each(ORT_VARIANTS)('fused lowering on ort-%s', (variant) => {
     expect(nodeTypes(backend.exportOnnx({ g: g! }))).not.toContain('Add');
     const out = await backend.run([g!], { x: { data, dims: [R, K] } });
     expect(values(out[0]!)).toEqual(Array.from(data, (v) => 2 * v));
+    await backend.dispose();
+  });
+
+  it('the row maximum of |x| reads x twice (ReduceMax, ReduceMin) instead of writing |x|', async () => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [R, K]);
+    const top = o.max(o.maximum(x, o.neg(x)), 1, true);
+    const types = nodeTypes(backend.exportOnnx({ top }));
+    expect(types).toContain('ReduceMin');
+    expect(types).not.toContain('Abs');
+    const out = await backend.run([top], { x: { data, dims: [R, K] } });
+    expect(values(out[0]!)).toEqual(Array.from({ length: R }, (_, i) => Math.max(...row(i).map(Math.abs))));
+    await backend.dispose();
+  });
+
+  it.each([
+    ['div', (o: Ops<OrtTensor>, a: OrtTensor, b: OrtTensor) => o.div(a, b), (a: number, b: number) => a / b],
+    ['mul', (o: Ops<OrtTensor>, a: OrtTensor, b: OrtTensor) => o.mul(b, a), (a: number, b: number) => a * b],
+  ] as const)('a scalar times %s(a, b) with b a column applies the scalar to b (no pass over a)', async (_, inner, ref) => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const a = backend.placeholder('a', [R, K]);
+    const b = backend.placeholder('b', [R, 1]);
+    const y = o.mul(inner(o, a, b), o.scalar(-0.5));
+    const bytes = backend.exportOnnx({ y });
+    const model = decodeModel(bytes) as { graph: { node: { opType: string; input: string[] }[] } };
+    // The last arithmetic node reads `a` itself: the scalar went to b.
+    const last = model.graph.node.filter((n) => n.opType !== 'Identity').at(-1)!;
+    expect(last.input).toContain('a');
+    const col = Float32Array.from({ length: R }, (_, i) => 0.5 + i);
+    const out = await backend.run([y], { a: { data, dims: [R, K] }, b: { data: col, dims: [R, 1] } });
+    const expected = Array.from(data, (v, k) => -0.5 * ref(v, col[Math.floor(k / K)]!));
+    expect(compareNormwise(values(out[0]!), expected, 1e-6)).toBeUndefined();
     await backend.dispose();
   });
 });

@@ -15,12 +15,27 @@ export interface FusedGraph extends RewrittenGraph {
 
 const opOf = (t: OrtTensor): string | undefined => (t.node.kind === 'op' ? t.node.op : undefined);
 
+/** A float32 scalar constant (any rank, one value). */
+function isScalarConstant(t: OrtTensor): boolean {
+  return t.node.kind === 'op' && t.node.op === 'constant' && t.dtype === 'float32' && t.shape.every((d) => d === 1);
+}
+
+/** True when `small` broadcasts to `big` and has fewer elements: fewer dims, or a 1 where `big` has more. */
+function broadcastsSmaller(small: readonly number[], big: readonly number[]): boolean {
+  if (small.length < big.length) return true;
+  return small.length === big.length && small.some((d, k) => d === 1 && big[k] !== 1);
+}
+
 /**
  * Rewrites that save a pass over a large tensor, each giving the same values:
  * - `maximum(a, neg(a))` (in either order), the absolute value as the op set spells it, is one `Abs`;
- * - `sum(mul(v, v), axis)` is one `ReduceSumSquare` when nothing else reads the square.
- * The [C, D] centres are normalised this way every step, so each rewrite saves one write of
- * C × D floats there. @internal
+ * - `sum(mul(v, v), axis)` is one `ReduceSumSquare` when nothing else reads the square;
+ * - `max(|x|, axis)`, when nothing else reads |x|, is `max(ReduceMax(x), −ReduceMin(x))`: two reads, no write;
+ * - `mul(div(a, b), c)` and `mul(mul(a, b), c)`, c a scalar constant and b smaller than a (broadcast),
+ *   apply c to b: `div(a, b / c)`, `mul(a, b · c)`, when nothing else reads the inner result (a
+ *   learning rate or a scale meets a gradient this way).
+ * The [C, D] centres are normalised and updated this way every step, so each rewrite saves one
+ * write of C × D floats there. @internal
  */
 export function fuseElementwise(graph: CanonicalGraph, rewritten: RewrittenGraph, outputs: readonly OrtTensor[]): FusedGraph {
   const { unique, canon } = graph;
@@ -39,6 +54,31 @@ export function fuseElementwise(graph: CanonicalGraph, rewritten: RewrittenGraph
       if (x === undefined) return;
       ref[i] = [x];
       fused.set(i, (onnx, [n], out) => onnx.node('Abs', [n!], out));
+      return;
+    }
+    if (t.node.op === 'max' && a !== undefined && fused.has(a) && readers[a] === 1 && !outputSet.has(a) && opOf(unique[a]!) === 'maximum') {
+      const { axis, keepDims } = t.node.attrs as { axis: number; keepDims: boolean };
+      const attrs = [intsAttr('axes', [axis]), intAttr('keepdims', keepDims ? 1 : 0)];
+      ref[i] = [ref[a]![0]!];
+      fused.set(i, (onnx, [n], out) => {
+        const top = onnx.node('ReduceMax', [n!], onnx.temp(), attrs);
+        const bottom = onnx.node('Neg', [onnx.node('ReduceMin', [n!], onnx.temp(), attrs)], onnx.temp());
+        onnx.node('Max', [top, bottom], out);
+      });
+      return;
+    }
+    if (t.node.op === 'mul' && a !== undefined && b !== undefined) {
+      const [inner, c] = isScalarConstant(unique[b]!) ? [a, b] : isScalarConstant(unique[a]!) ? [b, a] : [undefined, undefined];
+      if (inner === undefined || c === undefined || readers[inner] !== 1 || outputSet.has(inner) || fused.has(inner)) return;
+      const op = opOf(unique[inner]!);
+      if (op !== 'div' && op !== 'mul') return;
+      const [p, q] = ref[inner]!;
+      const shape = (j: number): readonly number[] => unique[j]!.shape;
+      const small = broadcastsSmaller(shape(q!), shape(p!)) ? [p!, q!] : op === 'mul' && broadcastsSmaller(shape(p!), shape(q!)) ? [q!, p!] : undefined;
+      if (small === undefined || shape(i).join() !== shape(small[0]!).join()) return;
+      const onnxOp = op === 'div' ? 'Div' : 'Mul';
+      ref[i] = [small[0]!, small[1]!, c];
+      fused.set(i, (onnx, [big, sm, k], out) => onnx.node(onnxOp, [big!, onnx.node(onnxOp, [sm!, k!], onnx.temp())], out));
       return;
     }
     if (t.node.op === 'sum' && a !== undefined) {
