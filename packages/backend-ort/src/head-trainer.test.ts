@@ -34,6 +34,7 @@ describe.each(ORT_VARIANTS)('headTrainer on ort-%s', (variant) => {
 
   it.each([
     ['sgd with momentum', sgd({ learningRate: 0.5, momentum: 0.9 })],
+    ['sgd without momentum (no velocity state)', sgd({ learningRate: 0.5 })],
     ['adam', adam({ learningRate: 0.05, beta1: 0.8, beta2: 0.95, epsilon: 1e-6 })],
   ] as const)('%s: each step applies the optimizer rule (float64 replay of the same gradients)', async (_, optimizer: HeadOptimizer) => {
     const backend = ortBackend(ortModule(variant));

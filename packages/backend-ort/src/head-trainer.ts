@@ -69,7 +69,13 @@ export interface HeadTrainer {
   centers(): Float32Array;
   /** A copy of the margin's current state (empty for stateless losses). */
   state(): Record<string, Float32Array>;
-  /** The step graph as `.onnx` bytes (inputs: embeddings, labels, centres, optimizer state and, for Adam, the bias-corrected rates). */
+  /**
+   * The step graph as `.onnx` bytes. Inputs: embeddings, labels, centres, optimizer state (SGD with
+   * momentum: `velocity`, kept scaled by −η; Adam: the moments and its bias-corrected rates).
+   * Outputs: `loss`, `embeddingsGradient`, the next state `<input>Next`, and for each float output
+   * of rank ≥ 1 the sum of its values, `<output>FiniteCheck`, which the trainer reads to skip
+   * scanning an output whose sum is finite.
+   */
   model(): Uint8Array;
   /**
    * The inference model of the head as `.onnx` bytes: embeddings [batch, D] → cosines [batch, C]
