@@ -58,9 +58,16 @@ export function emitModel(
   const { unique, canon, inputName } = graph;
   const { nodes, initializers, writer } = modelParts();
   const inputInfos: ProtoObject[] = [];
+  // An op whose value is an output writes it under the output's name (the first, when several
+  // outputs share it): an Identity to rename it would copy it when other nodes read it too.
+  const direct = new Map<number, string>();
+  for (const [outName, t] of outputs) {
+    const i = canon.get(t.id)!;
+    if (unique[i]!.node.kind === 'op' && rewritten.live.has(i) && !direct.has(i)) direct.set(i, outName);
+  }
   const name = (i: number): string => {
     const t = unique[i]!;
-    return t.node.kind === 'input' ? inputName(t) : `mk.v${i}`;
+    return t.node.kind === 'input' ? inputName(t) : (direct.get(i) ?? `mk.v${i}`);
   };
   unique.forEach((t, i) => {
     const node = t.node;
@@ -78,7 +85,8 @@ export function emitModel(
     }
   });
   const outputInfos = outputs.map(([outName, t]) => {
-    writer.node('Identity', [name(canon.get(t.id)!)], outName);
+    const i = canon.get(t.id)!;
+    if (direct.get(i) !== outName) writer.node('Identity', [name(i)], outName);
     return valueInfo(outName, t.dtype, t.shape);
   });
   return {
