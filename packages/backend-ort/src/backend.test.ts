@@ -1,7 +1,9 @@
 import { arcface, cosineLogits, marginSoftmaxLoss, sphereface } from '@marginkit/core';
 import { type RefTensor, compareNormwise, referenceBackend, seededRandom } from '@marginkit/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OrtBackend, ortBackend } from './backend.js';
+import { availableParallelism } from 'node:os';
+import * as ortNode from 'onnxruntime-node';
+import { type OrtBackend, type OrtModule, ortBackend } from './backend.js';
 import { type DecodedModel, decodeModel } from './onnx.js';
 import { ORT_VARIANTS, ortModule, values } from '../test/ort-variants.js';
 
@@ -184,5 +186,35 @@ describe('export', () => {
       referenceLoss({ margin: sphereface({ m: 1.5 }), scale: 10 }, x.slice(i * D, (i + 1) * D), w, y.slice(i, i + 1), D),
     );
     expect(compareNormwise(results[0]!, ref, 1e-4)).toBeUndefined();
+  });
+});
+
+describe('ortBackend session options', () => {
+  /** onnxruntime-node with the options of every session created recorded. */
+  function recording(): { ort: OrtModule; seen: Record<string, unknown>[] } {
+    const seen: Record<string, unknown>[] = [];
+    const ort: OrtModule = {
+      InferenceSession: {
+        create: (bytes, options) => {
+          seen.push({ ...options });
+          return ortNode.InferenceSession.create(bytes, options);
+        },
+      },
+      Tensor: ortNode.Tensor,
+    };
+    return { ort, seen };
+  }
+
+  it.each([
+    ['defaults to the machine threads (os.availableParallelism)', undefined, availableParallelism()],
+    ['keeps a given intraOpNumThreads', { intraOpNumThreads: 1 }, 1],
+  ] as const)('intraOpNumThreads %s', async (_, sessionOptions, threads) => {
+    const { ort, seen } = recording();
+    const backend = ortBackend(ort, sessionOptions ? { sessionOptions } : {});
+    const x = backend.tensor([1, 2], [2]);
+    await backend.run([backend.tensorOps.add(x, x)]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!['intraOpNumThreads']).toBe(threads);
+    await backend.dispose();
   });
 });

@@ -17,8 +17,11 @@ export interface OrtBackendOptions {
   /**
    * Session options passed to `InferenceSession.create` for every model, e.g.
    * `{ intraOpNumThreads: 2 }` on onnxruntime-node or `{ executionProviders: ['webgpu'] }` on
-   * onnxruntime-web. (onnxruntime-web reads its thread count from `ort.env.wasm.numThreads`, which
-   * must be set before the first session.) ONNX Runtime's own log goes to stderr at
+   * onnxruntime-web. `intraOpNumThreads` defaults to the machine's thread count
+   * (`os.availableParallelism()` in Node, `navigator.hardwareConcurrency` elsewhere); give it here
+   * to override. (onnxruntime-web ignores it and reads its thread count from
+   * `ort.env.wasm.numThreads`, which the user sets before the first session, e.g. to
+   * `navigator.hardwareConcurrency`; it needs a cross-origin-isolated page for more than one.) ONNX Runtime's own log goes to stderr at
    * `logSeverityLevel` 2 (warnings and errors) by default; a failed run is also thrown as a
    * `BackendError` carrying ONNX Runtime's message, so `{ logSeverityLevel: 3 }` keeps errors only
    * and `{ logSeverityLevel: 4 }` silences everything but fatal errors.
@@ -195,5 +198,18 @@ function checkOptions(options: OrtBackendOptions): { sessionOptions: Record<stri
   if (options.sessionOptions !== undefined && (typeof options.sessionOptions !== 'object' || options.sessionOptions === null)) {
     throw new InvalidArgumentError('options.sessionOptions', `expected an object of ONNX Runtime session options, got ${String(options.sessionOptions)}`);
   }
-  return { sessionOptions: { ...(options.sessionOptions ?? {}) }, cacheSize };
+  const threads = machineThreads();
+  return { sessionOptions: { ...(threads === undefined ? {} : { intraOpNumThreads: threads }), ...(options.sessionOptions ?? {}) }, cacheSize };
+}
+
+/**
+ * The number of threads the machine offers: `os.availableParallelism()` in Node (read through
+ * `process.getBuiltinModule`, so nothing is imported where there is no Node),
+ * `navigator.hardwareConcurrency` elsewhere; undefined when neither is there.
+ */
+function machineThreads(): number | undefined {
+  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown }; navigator?: { hardwareConcurrency?: unknown } };
+  const os = host.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  const n = os?.availableParallelism?.() ?? host.navigator?.hardwareConcurrency;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : undefined;
 }

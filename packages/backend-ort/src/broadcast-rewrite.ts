@@ -1,6 +1,7 @@
 import { broadcastShapes } from '@marginkit/core';
 import type { OrtTensor } from './graph.js';
 import { BROADCASTING_OPS } from './ops/binary.js';
+import { isOnes } from './ops/vjp-helpers.js';
 import type { CanonicalGraph } from './structural-key.js';
 
 /** The inputs of every node by canonical index, after the rewrite, and the nodes the outputs need. @internal */
@@ -9,13 +10,6 @@ export interface RewrittenGraph {
   readonly ref: readonly (readonly number[])[];
   /** The nodes the outputs still depend on. */
   readonly live: ReadonlySet<number>;
-}
-
-/** A float32 constant whose every value is 1. */
-function isOnes(t: OrtTensor): boolean {
-  if (t.node.kind !== 'op' || t.node.op !== 'constant' || t.dtype !== 'float32') return false;
-  const { values } = t.node.attrs;
-  return typeof values === 'number' ? values === 1 : Array.from(values).every((v) => v === 1);
 }
 
 /**

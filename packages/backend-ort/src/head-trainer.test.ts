@@ -34,6 +34,7 @@ describe.each(ORT_VARIANTS)('headTrainer on ort-%s', (variant) => {
 
   it.each([
     ['sgd with momentum', sgd({ learningRate: 0.5, momentum: 0.9 })],
+    ['sgd without momentum (no velocity state)', sgd({ learningRate: 0.5 })],
     ['adam', adam({ learningRate: 0.05, beta1: 0.8, beta2: 0.95, epsilon: 1e-6 })],
   ] as const)('%s: each step applies the optimizer rule (float64 replay of the same gradients)', async (_, optimizer: HeadOptimizer) => {
     const backend = ortBackend(ortModule(variant));
@@ -112,4 +113,26 @@ describe.each(ORT_VARIANTS)('headTrainer on ort-%s', (variant) => {
     await trainer.dispose();
     await backend.dispose();
   }, 120_000);
+});
+
+describe('headTrainer output checks', () => {
+  it('a step whose new centres sum past float32 but are each finite is taken (the in-graph sum only screens)', async () => {
+    const backend = ortBackend(ortModule('node'));
+    const p = problem(3);
+    // Every centre value near the float32 maximum, all positive: their sum overflows, the values do not.
+    const centers = Float32Array.from(p.centers, (v) => 3e38 * (1 + 0.01 * Math.tanh(v)));
+    const trainer = await headTrainer(backend, {
+      loss: marginSoftmaxLoss(backend, { margin: arcface({ m: 0.3 }), scale: 8 }),
+      centers,
+      classes: C,
+      dim: D,
+      optimizer: sgd({ learningRate: 0.1 }),
+    });
+    const r = await trainer.step(p.embeddings, p.labels);
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(trainer.steps).toBe(1);
+    expect(trainer.centers().every(Number.isFinite)).toBe(true);
+    await trainer.dispose();
+    await backend.dispose();
+  });
 });

@@ -2,7 +2,6 @@ import {
   InvalidArgumentError,
   type MarginLoss,
   type MarginStep,
-  NonFiniteError,
   ShapeError,
   checkDataLength,
   checkFinite,
@@ -17,6 +16,7 @@ import type { OrtBackend } from './backend.js';
 import type { CompiledGraph } from './compile.js';
 import type { Feed } from './feeds.js';
 import type { OrtValue } from './ort-module.js';
+import { checkName, checkStepOutput, finiteScreens } from './finite-outputs.js';
 import { type HeadOptimizer, checkAdam, checkSgd, optimizerUpdate } from './optimizers.js';
 import type { OrtTensor } from './graph.js';
 
@@ -69,7 +69,13 @@ export interface HeadTrainer {
   centers(): Float32Array;
   /** A copy of the margin's current state (empty for stateless losses). */
   state(): Record<string, Float32Array>;
-  /** The step graph as `.onnx` bytes (inputs: embeddings, labels, centres, optimizer state and, for Adam, the bias-corrected rates). */
+  /**
+   * The step graph as `.onnx` bytes. Inputs: embeddings, labels, centres, optimizer state (SGD with
+   * momentum: `velocity`, kept scaled by −η; Adam: the moments and its bias-corrected rates).
+   * Outputs: `loss`, `embeddingsGradient`, the next state `<input>Next`, and for each float output
+   * of rank ≥ 1 the sum of its values, `<output>FiniteCheck`, which the trainer reads to skip
+   * scanning an output whose sum is finite.
+   */
   model(): Uint8Array;
   /**
    * The inference model of the head as `.onnx` bytes: embeddings [batch, D] → cosines [batch, C]
@@ -131,10 +137,13 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
   }
   const [gx, gw] = backend.gradients(value, [x, w]) as [OrtTensor, OrtTensor];
   const update = optimizerUpdate(backend, optimizer, w, gw);
-  const outputs: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx, ...traced.outputs, ...update.outputs };
+  const results: Record<string, OrtTensor> = { loss: value, embeddingsGradient: gx, ...traced.outputs, ...update.outputs };
+  const outputs: Record<string, OrtTensor> = { ...results, ...finiteScreens(backend, results) };
   const state: Record<string, Feed> = { ...traced.state, ...update.state, centers: { data: Float32Array.from(options.centers), dims: [classes, dim] } };
   let steps = 0;
-  const graph: CompiledGraph = await backend.compile(outputs);
+  // The trainer checks what it is fed itself (embeddings, labels, drawn inputs) and its own state is
+  // checked as it comes out, so the run checks shapes only: no scan of the [C, D] state per step.
+  const graph: CompiledGraph = await backend.compile(outputs, { validate: 'shapes' });
   let running = false;
 
   return {
@@ -150,9 +159,10 @@ export async function headTrainer(backend: OrtBackend, options: HeadTrainerOptio
         const scalars = Object.fromEntries(Object.entries(update.rates(steps + 1)).map(([k, r]) => [k, { data: new Float32Array([r]), dims: [] as number[] }]));
         const out = await graph.run({ ...state, ...scalars, ...traced.draw(b), embeddings, labels });
         // Nothing is committed until every result is finite: a failed step leaves the trainer as it was.
-        checkStepOutput('loss', out['loss'], steps, optimizer);
-        checkStepOutput('embeddingsGradient', out['embeddingsGradient'], steps, optimizer);
-        for (const k of Object.keys(state)) checkStepOutput(k, out[`${k}Next`], steps, optimizer);
+        const check = (k: string, name: string): void => checkStepOutput(k, out[name], out[checkName(name)], steps, optimizer);
+        check('loss', 'loss');
+        check('embeddingsGradient', 'embeddingsGradient');
+        for (const k of Object.keys(state)) check(k, `${k}Next`);
         for (const k of Object.keys(state)) state[k] = out[`${k}Next`]!;
         steps++;
         return { loss: (out['loss']!.data as Float32Array)[0]!, embeddingsGradient: out['embeddingsGradient']! };
@@ -200,24 +210,6 @@ function checkTrainerOptions(options: HeadTrainerOptions): HeadOptimizer {
   }
   // Checked again: an optimizer object may have been written by hand, bypassing sgd() and adam().
   return given.kind === 'sgd' ? checkSgd('options.optimizer', given) : checkAdam('options.optimizer', given);
-}
-
-/** Throws a NonFiniteError naming the step's result `key` when a value of it is NaN or ±Infinity. */
-function checkStepOutput(key: string, value: OrtValue | undefined, steps: number, optimizer: HeadOptimizer): void {
-  const data = value?.data;
-  if (!(data instanceof Float32Array)) return;
-  for (let i = 0; i < data.length; i++) {
-    if (Number.isFinite(data[i]!)) continue;
-    const name = key.startsWith('state_') ? `state.${key.slice(6)}` : key;
-    const dims = value!.dims;
-    const at = dims.length === 2 ? `[${Math.floor(i / dims[1]!)}, ${i % dims[1]!}]` : `[${i}]`;
-    throw new NonFiniteError(
-      `step.${name}`,
-      `step ${steps + 1} computed a non-finite ${name === 'centers' ? 'new centre' : name} value ${data[i]} at ${dims.length === 0 ? '[]' : at}: float32 overflowed ` +
-        `(learning rate ${optimizer.learningRate}${optimizer.kind === 'adam' ? `, ε ${optimizer.epsilon}` : ''} too large for these gradients, or embeddings/centres too large); ` +
-        'the step was not taken: centres, optimizer state and margin state are as they were',
-    );
-  }
 }
 
 /** The batch size B of embeddings fed to a step: float32 [B, dim], B ≥ 1, every value finite. */

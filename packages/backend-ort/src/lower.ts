@@ -1,5 +1,6 @@
 import type { DType } from '@marginkit/core';
 import { skipOnesBroadcasts } from './broadcast-rewrite.js';
+import { fuseElementwise } from './fuse-rewrite.js';
 import type { InputData, OrtTensor } from './graph.js';
 import type { ProtoObject } from './onnx.js';
 import { emitModel } from './onnx-emit.js';
@@ -42,7 +43,7 @@ export interface LowerOptions {
 /**
  * Lowers the graph that computes `outputs` to an ONNX model (opset 17). Equal subexpressions are
  * merged (common-subexpression elimination) first, which also yields the structural key; the model
- * itself (a rewrite, then each op's lowering rule) is built only when asked for.
+ * itself (rewrites, then each op's lowering rule) is built only when asked for.
  * @internal
  */
 export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], options: LowerOptions = {}): Lowered {
@@ -53,16 +54,10 @@ export function lowerGraph(outputs: readonly (readonly [string, OrtTensor])[], o
   );
   return {
     key: graph.key,
-    model: () =>
-      emitModel(
-        graph,
-        skipOnesBroadcasts(
-          graph,
-          outputs.map(([, t]) => t),
-        ),
-        outputs,
-        freeze,
-      ),
+    model: () => {
+      const roots = outputs.map(([, t]) => t);
+      return emitModel(graph, fuseElementwise(graph, skipOnesBroadcasts(graph, roots), roots), outputs, freeze);
+    },
     inputs,
     outputs: outputs.map(([n]) => n),
     largeConstants: graph.largeConstants,

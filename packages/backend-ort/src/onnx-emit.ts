@@ -3,7 +3,7 @@ import type { OrtTensor } from './graph.js';
 import { ElemType, IR_VERSION, ONNX_DTYPE, OPSET, type ProtoObject, tensorProto, valueInfo } from './onnx.js';
 import type { OnnxWriter } from './ops/op-rule.js';
 import { lowerNode } from './ops/index.js';
-import type { RewrittenGraph } from './broadcast-rewrite.js';
+import type { FusedGraph } from './fuse-rewrite.js';
 import type { CanonicalGraph } from './structural-key.js';
 
 /** The ONNX graph being written: nodes, initialisers, and the writer the op rules use. */
@@ -46,27 +46,37 @@ function modelParts(): ModelParts {
 /**
  * Writes the ModelProto (as a plain object, for `encodeModel`) of a canonical, rewritten graph:
  * graph inputs (the first unknown dimension named `batch`), frozen inputs and constants as
- * initialisers, each live op through its rule's `lower`, and the outputs by name.
+ * initialisers, each live op through its fused lowering or its rule's `lower`, and the outputs by name.
  * @internal
  */
 export function emitModel(
   graph: CanonicalGraph,
-  rewritten: RewrittenGraph,
+  rewritten: FusedGraph,
   outputs: readonly (readonly [string, OrtTensor])[],
   freeze: ReadonlySet<OrtTensor>,
 ): ProtoObject {
   const { unique, canon, inputName } = graph;
   const { nodes, initializers, writer } = modelParts();
   const inputInfos: ProtoObject[] = [];
+  // An op whose value is an output writes it under the output's name (the first, when several
+  // outputs share it): an Identity to rename it would copy it when other nodes read it too.
+  const direct = new Map<number, string>();
+  for (const [outName, t] of outputs) {
+    const i = canon.get(t.id)!;
+    if (unique[i]!.node.kind === 'op' && rewritten.live.has(i) && !direct.has(i)) direct.set(i, outName);
+  }
   const name = (i: number): string => {
     const t = unique[i]!;
-    return t.node.kind === 'input' ? inputName(t) : `mk.v${i}`;
+    return t.node.kind === 'input' ? inputName(t) : (direct.get(i) ?? `mk.v${i}`);
   };
   unique.forEach((t, i) => {
     const node = t.node;
     const out = name(i);
     if (node.kind === 'op') {
-      if (rewritten.live.has(i)) lowerNode(writer, node, rewritten.ref[i]!.map(name), out);
+      if (!rewritten.live.has(i)) return;
+      const fused = rewritten.fused.get(i);
+      if (fused) fused(writer, rewritten.ref[i]!.map(name), out);
+      else lowerNode(writer, node, rewritten.ref[i]!.map(name), out);
     } else if (freeze.has(t)) {
       writer.initializer(out, t.shape, t.dtype, node.bound!);
     } else {
@@ -75,7 +85,8 @@ export function emitModel(
     }
   });
   const outputInfos = outputs.map(([outName, t]) => {
-    writer.node('Identity', [name(canon.get(t.id)!)], outName);
+    const i = canon.get(t.id)!;
+    if (direct.get(i) !== outName) writer.node('Identity', [name(i)], outName);
     return valueInfo(outName, t.dtype, t.shape);
   });
   return {

@@ -139,10 +139,16 @@ export function optimizerUpdate(backend: OrtBackend, optimizer: HeadOptimizer, w
   const shape = w.shape;
   const zeros = (): Feed => ({ data: new Float32Array(shape.reduce((p, d) => p * d, 1)), dims: [...shape] });
   if (optimizer.kind === 'sgd') {
-    const v = backend.placeholder('velocity', shape);
-    const v2 = o.add(o.mul(v, o.scalar(optimizer.momentum)), gw);
+    // The velocity is kept scaled by −η, u = −η·v: u' = μ·u − η·g and w' = w + u' (as v' = μ·v + g,
+    // w' = w − η·v'). −η·g then folds into the gradient's last division by the row norms (a
+    // [C, 1] operand), so the update writes the [C, D] state three times instead of four.
+    // Without momentum there is no velocity to keep.
+    const step = o.mul(gw, o.scalar(-optimizer.learningRate));
+    if (optimizer.momentum === 0) return { outputs: { centersNext: o.add(w, step) }, state: {}, rates: () => ({}) };
+    const u = backend.placeholder('velocity', shape);
+    const u2 = o.add(o.mul(u, o.scalar(optimizer.momentum)), step);
     return {
-      outputs: { velocityNext: v2, centersNext: o.sub(w, o.mul(v2, o.scalar(optimizer.learningRate))) },
+      outputs: { velocityNext: u2, centersNext: o.add(w, u2) },
       state: { velocity: zeros() },
       rates: () => ({}), // η is constant: a constant of the graph
     };

@@ -1,5 +1,5 @@
 import { type OpRule, type OpRuleFamily, noGradient } from './op-rule.js';
-import { mask, not, unbroadcast } from './vjp-helpers.js';
+import { mask, not, twice, unbroadcast } from './vjp-helpers.js';
 
 /** The broadcasting binary ops. */
 type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'greater' | 'less';
@@ -19,7 +19,10 @@ export const BINARY_RULES: OpRuleFamily<BinaryOp> = {
   add: binary('Add', (o, [a, b], _, __, g) => [unbroadcast(o, g, a.shape), unbroadcast(o, g, b.shape)]),
   // Negations after the reduction: on the smaller tensor when b was broadcast.
   sub: binary('Sub', (o, [a, b], _, __, g) => [unbroadcast(o, g, a.shape), o.neg(unbroadcast(o, g, b.shape))]),
-  mul: binary('Mul', (o, [a, b], _, __, g) => [unbroadcast(o, o.mul(g, b), a.shape), unbroadcast(o, o.mul(g, a), b.shape)]),
+  // A square x·x gets one cotangent 2·g·x, not g·x added to itself (a pass fewer over x's shape).
+  mul: binary('Mul', (o, [a, b], _, __, g) =>
+    a.id === b.id ? [unbroadcast(o, o.mul(twice(o, g), a), a.shape)] : [unbroadcast(o, o.mul(g, b), a.shape), unbroadcast(o, o.mul(g, a), b.shape)],
+  ),
   div: binary('Div', (o, [a, b], _, out, g) => {
     const ga = o.div(g, b);
     return [unbroadcast(o, ga, a.shape), o.neg(unbroadcast(o, o.mul(ga, out), b.shape))];

@@ -3,6 +3,26 @@ import type { OrtTensor } from '../graph.js';
 
 type O = Ops<OrtTensor>;
 
+/** A float32 constant whose every value is 1. @internal */
+export function isOnes(t: OrtTensor): boolean {
+  if (t.node.kind !== 'op' || t.node.op !== 'constant' || t.dtype !== 'float32') return false;
+  const { values } = t.node.attrs;
+  return typeof values === 'number' ? values === 1 : Array.from(values).every((v) => v === 1);
+}
+
+/**
+ * 2·g, with the 2 applied before the broadcast when g is a smaller tensor broadcast by a product
+ * with ones (as the VJP of a reduction writes it), so no pass over the broadcast shape is added. @internal
+ */
+export function twice(o: O, g: OrtTensor): OrtTensor {
+  if (g.node.kind === 'op' && g.node.op === 'mul') {
+    const [p, q] = g.node.inputs as readonly [OrtTensor, OrtTensor];
+    if (isOnes(q)) return o.mul(o.mul(p, o.scalar(2)), q);
+    if (isOnes(p)) return o.mul(p, o.mul(q, o.scalar(2)));
+  }
+  return o.mul(g, o.scalar(2));
+}
+
 /** Zeros of x's shape (also where x is NaN or ±∞: x > x is false for every value). @internal */
 export const zerosLike = (o: O, x: OrtTensor): OrtTensor => o.cast(o.greater(x, x), 'float32');
 /** Ones of x's shape. @internal */

@@ -1,0 +1,103 @@
+import { compareNormwise, seededRandom } from '@marginkit/core/testing';
+import type { Ops } from '@marginkit/core';
+import { describe, expect, it } from 'vitest';
+import { ortBackend } from './backend.js';
+import type { OrtTensor } from './graph.js';
+import { decodeModel } from './onnx.js';
+import { ORT_VARIANTS, ortModule, values } from '../test/ort-variants.js';
+
+const R = 3;
+const K = 4;
+
+/** The ONNX node types of a model. */
+function nodeTypes(bytes: Uint8Array): string[] {
+  const model = decodeModel(bytes) as { graph: { node: { opType: string }[] } };
+  return model.graph.node.map((n) => n.opType);
+}
+
+describe.each(ORT_VARIANTS)('fused lowering on ort-%s', (variant) => {
+  const rng = seededRandom(4);
+  const data = Float32Array.from({ length: R * K }, () => rng.normal());
+  const row = (i: number): number[] => Array.from(data.slice(i * K, (i + 1) * K));
+
+  it('max(x, −x) is one Abs and Σ v² one ReduceSumSquare, with the values of the ops (float64 reference)', async () => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [R, K]);
+    const abs = o.maximum(o.neg(x), x);
+    const squares = o.sum(o.mul(abs, abs), 1);
+    const outputs = { abs, squares };
+    const types = nodeTypes(backend.exportOnnx(outputs));
+    expect(types).toContain('Abs');
+    expect(types).toContain('ReduceSumSquare');
+    expect(types).not.toContain('Max');
+    expect(types).not.toContain('Mul');
+    const graph = await backend.compile(outputs);
+    const out = await graph.run({ x: { data, dims: [R, K] } });
+    expect(values(out['abs']!)).toEqual(Array.from(data, Math.abs));
+    const ref = Array.from({ length: R }, (_, i) => row(i).reduce((s, v) => s + v * v, 0));
+    expect(compareNormwise(values(out['squares']!), ref, 1e-6)).toBeUndefined();
+    await backend.dispose();
+  });
+
+  it('a square that is read elsewhere stays a Mul (the rewrite does not duplicate work)', async () => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [R, K]);
+    const sq = o.mul(x, x);
+    const outputs = { sq, total: o.sum(sq, 1) };
+    const types = nodeTypes(backend.exportOnnx(outputs));
+    expect(types).not.toContain('ReduceSumSquare');
+    expect(types.filter((t) => t === 'Mul')).toHaveLength(1);
+    const out = await backend.run([outputs.total], { x: { data, dims: [R, K] } });
+    const ref = Array.from({ length: R }, (_, i) => row(i).reduce((s, u) => s + u * u, 0));
+    expect(compareNormwise(values(out[0]!), ref, 1e-6)).toBeUndefined();
+    await backend.dispose();
+  });
+
+  it('the gradient of Σ x² is 2x, written without adding g·x to itself', async () => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [R, K]);
+    const y = o.sum(o.sum(o.mul(x, x), 1), 0);
+    const [g] = backend.gradients(y, [x]);
+    expect(nodeTypes(backend.exportOnnx({ g: g! }))).not.toContain('Add');
+    const out = await backend.run([g!], { x: { data, dims: [R, K] } });
+    expect(values(out[0]!)).toEqual(Array.from(data, (v) => 2 * v));
+    await backend.dispose();
+  });
+
+  it('the row maximum of |x| reads x twice (ReduceMax, ReduceMin) instead of writing |x|', async () => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [R, K]);
+    const top = o.max(o.maximum(x, o.neg(x)), 1, true);
+    const types = nodeTypes(backend.exportOnnx({ top }));
+    expect(types).toContain('ReduceMin');
+    expect(types).not.toContain('Abs');
+    const out = await backend.run([top], { x: { data, dims: [R, K] } });
+    expect(values(out[0]!)).toEqual(Array.from({ length: R }, (_, i) => Math.max(...row(i).map(Math.abs))));
+    await backend.dispose();
+  });
+
+  it.each([
+    ['div', (o: Ops<OrtTensor>, a: OrtTensor, b: OrtTensor) => o.div(a, b), (a: number, b: number) => a / b],
+    ['mul', (o: Ops<OrtTensor>, a: OrtTensor, b: OrtTensor) => o.mul(b, a), (a: number, b: number) => a * b],
+  ] as const)('a scalar times %s(a, b) with b a column applies the scalar to b (no pass over a)', async (_, inner, ref) => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const a = backend.placeholder('a', [R, K]);
+    const b = backend.placeholder('b', [R, 1]);
+    const y = o.mul(inner(o, a, b), o.scalar(-0.5));
+    const bytes = backend.exportOnnx({ y });
+    const model = decodeModel(bytes) as { graph: { node: { opType: string; input: string[] }[] } };
+    // The last arithmetic node reads `a` itself: the scalar went to b.
+    const last = model.graph.node.filter((n) => n.opType !== 'Identity').at(-1)!;
+    expect(last.input).toContain('a');
+    const col = Float32Array.from({ length: R }, (_, i) => 0.5 + i);
+    const out = await backend.run([y], { a: { data, dims: [R, K] }, b: { data: col, dims: [R, 1] } });
+    const expected = Array.from(data, (v, k) => -0.5 * ref(v, col[Math.floor(k / K)]!));
+    expect(compareNormwise(values(out[0]!), expected, 1e-6)).toBeUndefined();
+    await backend.dispose();
+  });
+});
