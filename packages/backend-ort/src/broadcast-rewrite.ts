@@ -48,13 +48,22 @@ export function skipOnesBroadcasts(graph: CanonicalGraph, outputs: readonly OrtT
     consumers[i] = [];
   });
   // What the outputs still need after the rewrite.
+  const live = liveNodes(ref, outputSet);
+  return { ref, live };
+}
+
+/**
+ * The nodes the outputs still need: those reachable from `outputs` through `ref` (each node's
+ * input nodes after a rewrite). @internal
+ */
+export function liveNodes(ref: readonly (readonly number[])[], outputs: Iterable<number>): Set<number> {
   const live = new Set<number>();
-  const stack = [...outputSet];
+  const stack = [...outputs];
   while (stack.length > 0) {
     const i = stack.pop()!;
     if (live.has(i)) continue;
     live.add(i);
     stack.push(...ref[i]!);
   }
-  return { ref, live };
+  return live;
 }

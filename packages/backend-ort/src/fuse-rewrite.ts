@@ -1,7 +1,7 @@
 import type { OrtTensor } from './graph.js';
 import { intAttr, intsAttr } from './onnx.js';
 import type { OnnxWriter } from './ops/op-rule.js';
-import type { RewrittenGraph } from './broadcast-rewrite.js';
+import { type RewrittenGraph, liveNodes } from './broadcast-rewrite.js';
 import type { CanonicalGraph } from './structural-key.js';
 
 /** Writes one fused node: the ONNX value names of the canonical nodes it reads, and its output name. @internal */
@@ -89,13 +89,6 @@ export function fuseElementwise(graph: CanonicalGraph, rewritten: RewrittenGraph
       fused.set(i, (onnx, [n], out) => onnx.node('ReduceSumSquare', [n!], out, [intsAttr('axes', [axis]), intAttr('keepdims', keepDims ? 1 : 0)]));
     }
   });
-  const live = new Set<number>();
-  const stack = [...outputSet];
-  while (stack.length > 0) {
-    const i = stack.pop()!;
-    if (live.has(i)) continue;
-    live.add(i);
-    stack.push(...ref[i]!);
-  }
+  const live = liveNodes(ref, outputSet);
   return { ref, live, fused };
 }
