@@ -11,7 +11,7 @@ import { type BenchPageServer, serveBenchPage } from '../../../bench/src/browser
 import { PASSES, type Pass, stepInputs } from '../../../bench/src/inputs.js';
 import type { BenchRow } from '../../../bench/src/table.js';
 import { tfjsStepCase } from '../../../bench/src/tfjs-step.js';
-import { available, launchChromium } from './chromium.js';
+import { available, SWIFTSHADER_GPU_FLAGS, launchChromium } from './chromium.js';
 
 const SIZE = { B: 6, D: 8, C: 10 };
 const RUNTIMES: readonly BrowserRuntime[] = ['tfjs-webgl', 'tfjs-webgpu', 'tfjs-cpu', 'ort-web-webgpu', 'ort-web-wasm'];
@@ -31,15 +31,7 @@ describe.runIf(available)('the browser bench page', () => {
     for (const pass of PASSES) reference[pass] = { loss: await c.step(pass), floor: await c.floor(pass) };
     await c.dispose();
     server = await serveBenchPage();
-    browser = await launchChromium([
-      '--enable-unsafe-webgpu',
-      '--use-gl=angle',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--enable-features=Vulkan',
-      '--use-vulkan=swiftshader',
-      '--use-webgpu-adapter=swiftshader',
-    ]);
+    browser = await launchChromium(SWIFTSHADER_GPU_FLAGS);
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));

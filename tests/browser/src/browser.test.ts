@@ -11,7 +11,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { available, launchChromium } from './chromium.js';
+import { SWIFTSHADER_GPU_FLAGS, available, launchChromium } from './chromium.js';
 import type { PageFeed, PageLossCase, PageLossResult } from './page.js';
 
 const root = new URL('../../../', import.meta.url);
@@ -159,16 +159,7 @@ describe.runIf(available)('in headless Chromium', () => {
       else res.writeHead(404).end();
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    browser = await launchChromium([
-      // WebGL and WebGPU on SwiftShader (no GPU on these machines).
-      '--enable-unsafe-webgpu',
-      '--use-gl=angle',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--enable-features=Vulkan',
-      '--use-vulkan=swiftshader',
-      '--use-webgpu-adapter=swiftshader',
-    ]);
+    browser = await launchChromium(SWIFTSHADER_GPU_FLAGS);
     page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));

@@ -9,6 +9,17 @@ import { type Browser, chromium } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 /** Whether {@link CHROMIUM} exists; run the suites with `describe.runIf(available)`. */
 export const available = existsSync(CHROMIUM);
+
+/** WebGL and WebGPU on SwiftShader (no GPU on these machines): the flags both GPU suites launch with. */
+export const SWIFTSHADER_GPU_FLAGS: readonly string[] = [
+  '--enable-unsafe-webgpu',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+];
 if (!available) {
   const message = `browser suite: ${CHROMIUM} is missing (apt-get install chromium); these tests need it`;
   if (process.env['MARGINKIT_REQUIRE_BROWSER']) throw new Error(message);
