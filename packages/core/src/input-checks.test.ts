@@ -188,3 +188,31 @@ describe('input checks: good input', () => {
     expect(formatIndex(0, [])).toBe('[]');
   });
 });
+
+describe('checkFinite: the screen over typed arrays finds every non-finite value', () => {
+  const bad = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  it('passes finite typed arrays of every length mod 4, extremes and −0 included', () => {
+    for (const Ctor of [Float32Array, Float64Array]) {
+      for (let n = 0; n <= 9; n++) {
+        const data = Ctor.from({ length: n }, (_, i) => [-0, 3.4e38, -3.4e38, 1e-45, 1.5][i % 5]!);
+        expect(() => checkFinite('x', data, [n])).not.toThrow();
+      }
+    }
+  });
+  it('reports the first bad value at each position (each accumulator and the tail), in both float types', () => {
+    for (const Ctor of [Float32Array, Float64Array]) {
+      for (let n = 1; n <= 9; n++) {
+        for (let at = 0; at < n; at++) {
+          for (const v of bad) {
+            const data = Ctor.from({ length: n }, (_, i) => (i === at ? v : i + 0.5));
+            expect(() => checkFinite('x', data, [n])).toThrow(new RegExp(`non-finite value ${String(v)} at \\[${at}\\]$`));
+          }
+        }
+      }
+    }
+  });
+  it('names the first of several bad values, and NaN and ∞ that would cancel in a plain sum', () => {
+    const data = new Float32Array([1, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2, Number.NaN]);
+    expect(() => checkFinite('x', data, [5])).toThrow(/Infinity at \[1\]$/);
+  });
+});
