@@ -1,7 +1,7 @@
 /**
  * The floor: the step's bare matmuls with the same shapes, z = x·Wᵀ [B,D]×[D,C], then for
  * forward + backward z·W [B,C]×[C,D] and zᵀ·x [C,B]×[B,D] (the gradient matmuls, with z standing
- * in for the logits' gradient), each output reduced to a scalar inside the runtime so that no
+ * in for the logits' gradient; a training step has the same three), each output reduced to a scalar inside the runtime so that no
  * [B,C] or [C,D] result leaves it.
  */
 import type { OrtBackend, OrtTensor } from '@marginkit/backend-ort';

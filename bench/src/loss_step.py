@@ -1,9 +1,12 @@
 """PyTorch CPU reference for the bench: the ArcFace head (insightface's formula, autograd) at one
-size with a given number of threads, forward and forward+backward, timed like the Node side
+size with a given number of threads, forward, forward+backward, and a training step of the head
+(forward+backward and torch.optim.SGD with momentum on the centres), timed like the Node side
 (warm-up, then minRuns..maxRuns runs within a budget); prints JSON with the timings, the loss and
 this process's peak RSS.
 
-    loss_step.py B D C threads warmup minRuns maxRuns budgetSeconds
+    loss_step.py B D C threads warmup minRuns maxRuns budgetSeconds passes
+
+passes: a comma-separated subset of fwd, fwd+bwd, train.
 """
 import json
 import math
@@ -15,6 +18,7 @@ import torch
 
 B, D, C, threads, warmup, min_runs, max_runs = (int(v) for v in sys.argv[1:8])
 budget = float(sys.argv[8])
+passes = sys.argv[9].split(',')
 torch.set_num_threads(threads)
 g = torch.Generator().manual_seed(0)
 x = torch.randn(B, D, generator=g, requires_grad=True)
@@ -48,6 +52,18 @@ def forward_backward():
     return loss.item()
 
 
+optimizer = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+
+
+def train_step():
+    loss = loss_fn()
+    x.grad = None
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def quantile(v, q):
     at = (len(v) - 1) * q
     lo = math.floor(at)
@@ -68,6 +84,7 @@ def timed(fn):
     return {'timing': timing, 'loss': value}
 
 
-out = {'fwd': timed(forward), 'fwd+bwd': timed(forward_backward)}
+steps = {'fwd': forward, 'fwd+bwd': forward_backward, 'train': train_step}
+out = {p: timed(steps[p]) for p in passes}
 out['peakRssMB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))

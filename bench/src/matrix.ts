@@ -34,15 +34,18 @@ export interface BenchPlan {
   /** Whether the eval benchmarks (verification, LFW) run too. */
   readonly evalParts: boolean;
   readonly json: string;
+  /** Whether the children run with glibc's huge pages for large blocks (see `childEnv`); `--no-hugepages` turns it off. */
+  readonly hugePages: boolean;
 }
 
 const FULL: Repeats = { warmup: 1, minRuns: 3, maxRuns: 7, budgetSeconds: 10 };
 const QUICK: Repeats = { warmup: 1, minRuns: 3, maxRuns: 3, budgetSeconds: 0 };
 
-export const USAGE = `npm run bench -- [eval|loss|ort] [--quick] [--runtime id,id] [--classes C,C] [--batch B,B] [--json PATH]
+export const USAGE = `npm run bench -- [eval|loss|ort] [--quick] [--runtime id,id] [--classes C,C] [--batch B,B] [--json PATH] [--no-hugepages]
   loss: the tfjs runtimes; ort: the ONNX Runtime ones; eval: verification and LFW only.
   runtimes: ${RUNTIMES.map((r) => r.id).join(', ')}
-  --quick: B=128, C=2000, 3 runs each, no eval part (about 1-2 minutes).`;
+  --quick: B=128, C=2000, 3 runs each, no eval part (about 1-2 minutes).
+  --no-hugepages: run the children without GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (default: with it).`;
 
 const value = (v: string | undefined, flag: string): string => {
   if (!v || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -64,6 +67,7 @@ export function parsePlan(argv: readonly string[], defaultJson: string): BenchPl
   let classes = [2000, 10_000, 100_000];
   let batches = [128, 256];
   let json = defaultJson;
+  let hugePages = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === 'eval' || a === 'loss' || a === 'ort') part = a;
@@ -72,6 +76,7 @@ export function parsePlan(argv: readonly string[], defaultJson: string): BenchPl
     else if (a === '--classes') classes = numbers(argv[++i], a);
     else if (a === '--batch') batches = numbers(argv[++i], a);
     else if (a === '--json') json = value(argv[++i], a);
+    else if (a === '--no-hugepages') hugePages = false;
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
   const unknown = (ids ?? []).filter((id) => !RUNTIMES.some((r) => r.id === id));
@@ -84,5 +89,5 @@ export function parsePlan(argv: readonly string[], defaultJson: string): BenchPl
     (r) => (ids ? ids.includes(r.id) : true) && (part === 'loss' ? r.family === 'tfjs' : part === 'ort' ? r.family === 'ort' : part !== 'eval'),
   );
   const sizes = classes.flatMap((C) => batches.map((B) => ({ B, D: 512, C })));
-  return { sizes, runtimes, repeats: quick ? QUICK : FULL, evalParts: part === 'eval' || (part === undefined && !quick), json };
+  return { sizes, runtimes, repeats: quick ? QUICK : FULL, evalParts: part === 'eval' || (part === undefined && !quick), json, hugePages };
 }

@@ -6,7 +6,7 @@ import { tfjsBackend } from '@marginkit/backend-tfjs';
 import { arcface, marginSoftmaxLoss } from '@marginkit/core';
 import type * as tfjs from '@tensorflow/tfjs';
 import { tfjsFloor } from './floor.js';
-import type { Pass, StepInputs } from './inputs.js';
+import { PASSES, type Pass, type StepInputs } from './inputs.js';
 import { ARCFACE, type StepCase } from './step-case.js';
 
 /** A {@link StepCase} on `tf`'s current backend. */
@@ -22,6 +22,7 @@ export function tfjsStepCase(tf: typeof tfjs, inputs: StepInputs): StepCase {
     return v[0]!;
   };
   return {
+    passes: PASSES,
     step: (pass: Pass) =>
       read(
         tf.tidy(() => {
