@@ -40,6 +40,32 @@ describe.each(ORT_VARIANTS)('fused lowering on ort-%s', (variant) => {
     await backend.dispose();
   });
 
+  it('max(−x) over an axis is −ReduceMin(x), with no full-size Neg, and the values of the ops', async () => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [R, K]);
+    const outputs = { top: o.maximum(o.max(x, 1, true), o.max(o.neg(x), 1, true)) };
+    const model = decodeModel(backend.exportOnnx(outputs)) as { graph: { node: { opType: string; input: string[] }[] } };
+    const types = model.graph.node.map((n) => n.opType);
+    expect(types).toContain('ReduceMin');
+    // The only Neg left negates the [R, 1] minimum, not x.
+    expect(model.graph.node.filter((n) => n.opType === 'Neg' && n.input.includes('x'))).toEqual([]);
+    const out = await backend.run([outputs.top], { x: { data, dims: [R, K] } });
+    expect(values(out[0]!)).toEqual(Array.from({ length: R }, (_, i) => Math.max(...row(i).map(Math.abs))));
+    await backend.dispose();
+  });
+
+  it('a −x that is read elsewhere stays one Neg (max(−x) is not rewritten)', async () => {
+    const backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [R, K]);
+    const n = o.neg(x);
+    const types = nodeTypes(backend.exportOnnx({ n, top: o.max(n, 1) }));
+    expect(types).not.toContain('ReduceMin');
+    expect(types.filter((t) => t === 'Neg')).toHaveLength(1);
+    await backend.dispose();
+  });
+
   it('a square that is read elsewhere stays a Mul (the rewrite does not duplicate work)', async () => {
     const backend = ortBackend(ortModule(variant));
     const o = backend.tensorOps;

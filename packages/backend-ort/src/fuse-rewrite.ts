@@ -31,6 +31,9 @@ function broadcastsSmaller(small: readonly number[], big: readonly number[]): bo
  * - `maximum(a, neg(a))` (in either order), the absolute value as the op set spells it, is one `Abs`;
  * - `sum(mul(v, v), axis)` is one `ReduceSumSquare` when nothing else reads the square;
  * - `max(|x|, axis)`, when nothing else reads |x|, is `max(ReduceMax(x), −ReduceMin(x))`: two reads, no write;
+ * - `max(neg(x), axis)`, when nothing else reads −x, is `−ReduceMin(x)`: one read, no write (core
+ *   spells max|x| as `maximum(max(x), max(−x))`, since a full-size `maximum` is a slow kernel on
+ *   tfjs-backend-wasm);
  * - `mul(div(a, b), c)` and `mul(mul(a, b), c)`, c a scalar constant and b smaller than a (broadcast),
  *   apply c to b: `div(a, b / c)`, `mul(a, b · c)`, when nothing else reads the inner result (a
  *   learning rate or a scale meets a gradient this way).
@@ -65,6 +68,13 @@ export function fuseElementwise(graph: CanonicalGraph, rewritten: RewrittenGraph
         const bottom = onnx.node('Neg', [onnx.node('ReduceMin', [n!], onnx.temp(), attrs)], onnx.temp());
         onnx.node('Max', [top, bottom], out);
       });
+      return;
+    }
+    if (t.node.op === 'max' && a !== undefined && opOf(unique[a]!) === 'neg' && readers[a] === 1 && !outputSet.has(a) && !fused.has(a)) {
+      const { axis, keepDims } = t.node.attrs as { axis: number; keepDims: boolean };
+      const attrs = [intsAttr('axes', [axis]), intAttr('keepdims', keepDims ? 1 : 0)];
+      ref[i] = [ref[a]![0]!];
+      fused.set(i, (onnx, [n], out) => onnx.node('Neg', [onnx.node('ReduceMin', [n!], onnx.temp(), attrs)], out));
       return;
     }
     if (t.node.op === 'mul' && a !== undefined && b !== undefined) {
