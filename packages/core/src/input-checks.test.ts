@@ -194,7 +194,7 @@ describe('checkFinite: the screen over typed arrays finds every non-finite value
   it('passes finite typed arrays of every length mod 4, extremes and −0 included', () => {
     for (const Ctor of [Float32Array, Float64Array]) {
       for (let n = 0; n <= 9; n++) {
-        const data = Ctor.from({ length: n }, (_, i) => [-0, 3.4e38, -3.4e38, 1e-45, 1.5][i % 5]!);
+        const data = new Ctor(Array.from({ length: n }, (_, i) => [-0, 3.4e38, -3.4e38, 1e-45, 1.5][i % 5]!));
         expect(() => checkFinite('x', data, [n])).not.toThrow();
       }
     }
@@ -204,7 +204,7 @@ describe('checkFinite: the screen over typed arrays finds every non-finite value
       for (let n = 1; n <= 9; n++) {
         for (let at = 0; at < n; at++) {
           for (const v of bad) {
-            const data = Ctor.from({ length: n }, (_, i) => (i === at ? v : i + 0.5));
+            const data = new Ctor(Array.from({ length: n }, (_, i) => (i === at ? v : i + 0.5)));
             expect(() => checkFinite('x', data, [n])).toThrow(new RegExp(`non-finite value ${String(v)} at \\[${at}\\]$`));
           }
         }
