@@ -41,7 +41,8 @@ export interface ChunkStatistics {
  * @example
  * ```ts
  * import { emptyChunkStatistics } from '@marginkit/core';
- * console.log(emptyChunkStatistics(2).max); // Float64Array(2) [ -Infinity, -Infinity ]
+ * const none = emptyChunkStatistics(2);
+ * console.log(none.max[0] === -Infinity, none.sumExp[0], none.cosTarget.length); // true 0 2
  * ```
  */
 export function emptyChunkStatistics(batch: number, withSlope = false): ChunkStatistics {
@@ -69,7 +70,7 @@ export function emptyChunkStatistics(batch: number, withSlope = false): ChunkSta
  * const a = { max: Float64Array.of(1), sumExp: Float64Array.of(1), cosTarget: Float64Array.of(0.5) };
  * const b = { max: Float64Array.of(3), sumExp: Float64Array.of(1 + Math.exp(-1)), cosTarget: Float64Array.of(0) };
  * const m = mergeChunkStatistics(a, b);
- * console.log(m.max[0], m.sumExp[0]!.toFixed(4), m.cosTarget[0]); // 3 1.5032 0.5
+ * console.log(m.max[0], m.sumExp[0]!.toFixed(4), m.cosTarget[0]); // 3 '1.5032' 0.5
  * ```
  */
 export function mergeChunkStatistics(a: ChunkStatistics, b: ChunkStatistics): ChunkStatistics {
@@ -126,7 +127,7 @@ export interface SoftmaxRows {
  * import { softmaxRows } from '@marginkit/core';
  * // Logits [2, 0, 0] with the label on class 0: ℓ = log(1 + 2e⁻²).
  * const rows = softmaxRows({ max: Float64Array.of(0), sumExp: Float64Array.of(2), cosTarget: Float64Array.of(1) }, [2]);
- * console.log(rows.loss[0]!.toFixed(6), Math.log(1 + 2 * Math.exp(-2)).toFixed(6)); // '0.239012' '0.239012'
+ * console.log(rows.loss[0]!.toFixed(6), Math.log(1 + 2 * Math.exp(-2)).toFixed(6)); // '0.239545' '0.239545'
  * ```
  */
 export function softmaxRows(stats: ChunkStatistics, targetLogits: ArrayLike<number>): SoftmaxRows {

@@ -71,7 +71,15 @@ export interface ChunkedMarginStep<T> {
   /** The reduction of `loss`. */
   readonly reduction: 'mean' | 'sum';
   /** The initial state of the margin for `classes` classes, as plain values (shape and row-major data). */
-  initialState(classes: number): Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
+  initialState(classes: number): Record<
+    string,
+    {
+      /** The entry's dimensions. */
+      readonly shape: readonly number[];
+      /** Its initial values, row-major. */
+      readonly data: Float32Array;
+    }
+  >;
 }
 
 /** One call's checked arguments. */
@@ -240,10 +248,10 @@ async function backward<T>(
  * const w = tf.randomNormal([10, 8], 0, 1, 'float32', 2);
  * const chunks = tf.split(w, [4, 4, 2]); // 10 classes in chunks of 4
  * const step = chunkedMarginSoftmaxStep(backend, { margin: arcface(), scale: 16, classChunk: 4 });
- * const grads: number[][] = [];
- * const out = await step(x, chunks, [0, 5, 9, 3], { onCentersGradient: (k, g) => void (grads[k] = g.length) });
+ * const sizes: number[] = []; // an optimizer would apply each chunk's gradient here, then drop it
+ * const out = await step(x, chunks, [0, 5, 9, 3], { onCentersGradient: (k, g) => void sizes.push(g.length) });
  * const whole = marginSoftmaxStep(backend, { margin: arcface(), scale: 16 })(x, w, [0, 5, 9, 3]);
- * console.log(Math.abs(out.loss - whole.loss.dataSync()[0]!) < 1e-5, grads); // true [32, 32, 16]
+ * console.log(Math.abs(out.loss - whole.loss.dataSync()[0]!) < 1e-5, sizes); // true [32, 32, 16]
  * ```
  */
 export function chunkedMarginSoftmaxStep<T>(backend: Backend<T>, options: ChunkedMarginStepOptions): ChunkedMarginStep<T> {
