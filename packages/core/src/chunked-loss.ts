@@ -92,19 +92,23 @@ interface Call<T> {
   readonly centers: readonly T[];
 }
 
-/** Runs `fn` with float32 inputs labels − (chunk k's first class), released afterwards. */
-async function withLocalLabels<T, R>(c: Call<T>, k: number, fn: (local: T) => Promise<R>): Promise<R> {
-  const local = hostInputs(c.s.r.ops);
+/**
+ * Runs `fn` with the input labels − (chunk k's first class) and a host for the chunk's other fed
+ * inputs (probes), all released when it ends, so per-chunk inputs never pile up over the chunks.
+ */
+async function withLocalLabels<T, R>(c: Call<T>, k: number, fn: (local: T, host: HostInputs<T>) => Promise<R>): Promise<R> {
+  const host = hostInputs(c.s.r.ops);
   try {
     const start = c.layout.starts[k]!;
     return await fn(
-      local.input(
+      host.input(
         Float64Array.from(c.labels, (y) => Math.max(y, 0) - start),
         [c.layout.batch],
       ),
+      host,
     );
   } finally {
-    local.release();
+    host.release();
   }
 }
 
@@ -121,7 +125,8 @@ async function statistics<T>(c: Call<T>, gradients: boolean): Promise<{ stats: C
       const [t] = await withLocalLabels(
         c,
         k,
-        async (local) => (await evaluate<T>(ops, host, () => ({ outputs: [targetCosines(s, c.x, c.centers[k]!, local)] }), [], [b], false)).outputs,
+        async (local, chunkHost) =>
+          (await evaluate<T>(ops, chunkHost, () => ({ outputs: [targetCosines(s, c.x, c.centers[k]!, local)] }), [], [b], false)).outputs,
       );
       for (const [i, v] of t!.entries()) sum[i]! += v;
     }
@@ -130,8 +135,8 @@ async function statistics<T>(c: Call<T>, gradients: boolean): Promise<{ stats: C
   const slopes = s.classLocal && gradients;
   let stats = emptyChunkStatistics(layout.batch, slopes);
   for (let k = 0; k < c.centers.length; k++) {
-    const out = await withLocalLabels(c, k, (local) =>
-      evaluate<T>(ops, host, (ct) => chunkStatisticsOf(s, c.x, c.centers[k]!, local, ct ?? given), given === undefined ? [] : [given], [b, b, b], slopes),
+    const out = await withLocalLabels(c, k, (local, chunkHost) =>
+      evaluate<T>(ops, chunkHost, (ct) => chunkStatisticsOf(s, c.x, c.centers[k]!, local, ct ?? given), given === undefined ? [] : [given], [b, b, b], slopes),
     );
     const [max, sumExp, cosTarget] = out.outputs as [Float64Array, Float64Array, Float64Array];
     for (let i = 0; i < max.length; i++) if (sumExp[i] === 0) max[i] = Number.NEGATIVE_INFINITY;
