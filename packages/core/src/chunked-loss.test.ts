@@ -175,20 +175,21 @@ describe('chunkedMarginSoftmaxStep: bad input gets a typed error naming the argu
   const labels = [0, 4, 10, 3, 9, 7, 5];
   const step = chunkedMarginSoftmaxStep(ref, { margin: arcface(), classChunk: 4 });
   it.each([0, -2, 1.5, Number.NaN, undefined, '4'])('classChunk %s', (classChunk) => {
-    expectTypedError(() => chunkedMarginSoftmaxStep(ref, { margin: arcface(), classChunk: classChunk as number }), {
+    expectTypedError(() => Reflect.apply(chunkedMarginSoftmaxStep, undefined, [ref, { margin: arcface(), classChunk }]), {
       error: InvalidArgumentError,
       argument: 'chunkedMarginSoftmaxStep.classChunk',
     });
   });
   it("reduction 'none' (per-sample losses are always returned)", () => {
-    expectTypedError(() => chunkedMarginSoftmaxStep(ref, { margin: arcface(), classChunk: 4, reduction: 'none' as 'sum' }), {
+    expectTypedError(() => Reflect.apply(chunkedMarginSoftmaxStep, undefined, [ref, { margin: arcface(), classChunk: 4, reduction: 'none' }]), {
       error: InvalidArgumentError,
       argument: 'chunkedMarginSoftmaxStep.reduction',
     });
   });
   it('centres that are not a non-empty array of chunks', async () => {
     await expectTypedRejection(() => step(x, [], labels), { error: InvalidArgumentError, argument: 'centers', message: /non-empty array/ });
-    await expectTypedRejection(() => step(x, w as unknown as RefTensor[], labels), { error: InvalidArgumentError, argument: 'centers' });
+    // Untyped callers (JavaScript) may pass one tensor: Reflect.apply skips the types.
+    await expectTypedRejection(() => Reflect.apply(step, undefined, [x, w, labels]), { error: InvalidArgumentError, argument: 'centers' });
   });
   it('a chunk of the wrong size, dimension or dtype, naming the chunk', async () => {
     await expectTypedRejection(() => step(x, [rowsOf(w, 0, 4), rowsOf(w, 4, 7), rowsOf(w, 7, 11)], labels), {
@@ -241,7 +242,10 @@ describe('chunkedMarginSoftmaxStep: bad input gets a typed error naming the argu
     });
   });
   it('unknown call options, state of the wrong shape, missing per-step inputs', async () => {
-    await expectTypedRejection(() => step(x, split(w, 4), labels, { trainng: true } as object), { error: InvalidArgumentError, argument: 'options.trainng' });
+    await expectTypedRejection(() => Reflect.apply(step, undefined, [x, split(w, 4), labels, { trainng: true }]), {
+      error: InvalidArgumentError,
+      argument: 'options.trainng',
+    });
     const stateful = defineMargin({
       type: 'stateful',
       params: {},
@@ -258,4 +262,21 @@ describe('chunkedMarginSoftmaxStep: bad input gets a typed error naming the argu
     const out = await s(x, split(w, 4), labels, { inputs: { m: new Float32Array(B).fill(0.3) } });
     expect(Array.from(out.state['t']!)).toEqual([0, 0]);
   });
+});
+
+describe('Margin.classLocal: declared by defineMargin, carried by composeMargins', () => {
+  it('defineMargin takes a boolean and composeMargins is class-local only when every part is class-local or one-line', () => {
+    expect(tilted.classLocal).toBe(true);
+    expect(normAware.classLocal).toBeUndefined();
+    expect(composeMargins(arcface(), tilted).classLocal).toBe(true);
+    expect(composeMargins(arcface(), cosface()).classLocal).toBeUndefined();
+    expect(composeMargins(normAware, tilted).classLocal).toBeUndefined();
+    const definition = { type: 'x', params: {}, classLocal: 'yes', transform: <T>({ cosTarget }: { cosTarget: T }) => ({ target: cosTarget }) };
+    expectTypedError(() => Reflect.apply(defineMargin, undefined, [definition]), {
+      error: InvalidArgumentError,
+      argument: 'definition.classLocal',
+    });
+  });
+  it('a composition with a target-only wide part needs no declaration: it does not touch the cosines', () =>
+    expectParity({ margin: composeMargins(normAware, cosface()), classChunk: 3 }));
 });

@@ -10,9 +10,12 @@ import {
   sphereface,
 } from '@marginkit/core';
 import { compareNormwise } from '@marginkit/core/testing';
+import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ortBackend } from '../../backend-ort/src/backend.js';
+import { tfjsBackend } from '../../backend-tfjs/src/backend.js';
+import { useTfBackend } from '../../backend-tfjs/test/tf-variants.js';
 import { expectTfjsParity } from '../test/chunked-parity.js';
 
 /** Class-local whole-row logits that depend on c_y differentiably, and a row scale from ‖x‖. */
@@ -49,6 +52,48 @@ describe('chunkedMarginSoftmaxStep on tfjs cpu: values and gradients equal the u
     expectTfjsParity({ margin: arcface(), classChunk: 4, scale: 512, labels: [1, 1, 1, 1, 1, 1, 1, 1] }));
   it('well-classified rows (the series range of the unchunked loss): embeddings on their centres at scale 64', () =>
     expectTfjsParity({ margin: cosface({ m: 0.05 }), classChunk: 2, scale: 64, nearCenters: 0.01, classes: 5, labels: [0, 1, 2, 3, 4, 0, 1, 2] }));
+});
+
+describe('chunkedMarginSoftmaxStep hands out centre gradients chunk by chunk', () => {
+  it('awaits each callback before the next chunk: an async optimizer may update chunk k in place', async () => {
+    await useTfBackend('cpu');
+    const backend = tfjsBackend(tf);
+    const x = tf.randomNormal([6, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([10, 5], 0, 1, 'float32', 2);
+    const labels = [0, 3, 9, 5, 7, 1];
+    const chunks = tf.split(w, [4, 4, 2]).map((t) => tf.variable(t));
+    const start = chunks.map((v) => Array.from(v.dataSync()));
+    const seen: string[] = [];
+    const parts: Float32Array[] = [];
+    const step = chunkedMarginSoftmaxStep(backend, { margin: tilted, scale: 16, classChunk: 4 });
+    const out = await step(x, chunks, labels, {
+      onCentersGradient: async (k, g) => {
+        seen.push(`start ${k}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        chunks[k]!.assign(tf.tidy(() => chunks[k]!.sub(tf.tensor(g, chunks[k]!.shape).mul(0.5))));
+        parts.push(g);
+        seen.push(`end ${k}`);
+      },
+    });
+    expect(seen).toEqual(['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
+    expect(chunks.every((v, k) => Array.from(v.dataSync()).some((value, i) => value !== start[k]![i]))).toBe(true);
+    // The gradients are those at the centres before any update.
+    const whole = marginSoftmaxStep(backend, { margin: tilted, scale: 16 });
+    const grads = tf.tidy(() =>
+      tf
+        .grads((a: tf.Tensor, b: tf.Tensor) => whole(a, b, labels).loss)([x, w])
+        .map((t) => t.dataSync()),
+    );
+    expect(compareNormwise(out.embeddingsGradient!, grads[0]!, 1e-5)).toBeUndefined();
+    const gw = new Float32Array(50);
+    let at = 0;
+    for (const p of parts) {
+      gw.set(p, at);
+      at += p.length;
+    }
+    expect(compareNormwise(gw, grads[1]!, 1e-5)).toBeUndefined();
+    tf.dispose([x, w, ...chunks]);
+  });
 });
 
 describe('chunkedMarginSoftmaxStep on ONNX Runtime (onnxruntime-node)', () => {
