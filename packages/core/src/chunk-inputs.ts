@@ -50,7 +50,10 @@ export function checkChunks<T>(r: MarginResolved<T>, classChunk: number, embeddi
     starts.push(starts[i]! + rows / k);
   });
   checkFiniteValues(r, 'embeddings', embeddings, [batch, dim]);
-  return { batch, dim, starts, classes: starts[starts.length - 1]! };
+  const classes = starts[starts.length - 1]!;
+  // Labels are fed as float32 (a bound input on ORT, not a constant), exact up to 2²⁴.
+  if (classes > 2 ** 24) throw new InvalidArgumentError('centers', `hold ${classes} classes; the chunked loss takes at most 2²⁴ = 16,777,216`);
+  return { batch, dim, starts, classes };
 }
 
 /** Checks the labels and returns their values. @internal */
