@@ -12,7 +12,8 @@ import type { Margin, MarginContext, MarginResult, TargetContext } from './margi
  * logit as `cosTarget` and, when the previous one returned a whole logit matrix, that matrix as
  * `cosines`. So ArcFace then CosFace is cos(θ_y + m2) − m3, the combined margin. Each margin keeps its
  * own gradient policy and its own state entries (names must not collide); auxiliary losses add up;
- * a later scale replaces an earlier one. The composition scales by ‖x‖ if any part does.
+ * a later scale replaces an earlier one. The composition scales by ‖x‖ if any part does, and is
+ * `classLocal` when some part is and every other part is class-local or one-line.
  *
  * @param margins - one or more margins, applied first to last.
  * @returns the composed margin, whose config is `{ type: 'compose', margins: [...] }`.
@@ -43,6 +44,8 @@ export function composeMargins(...margins: readonly Margin[]): Margin {
   const targets = margins.map((m) => m.targetLogit);
   const oneLine = targets.every((t) => t !== undefined);
   const checks = margins.flatMap((m) => (m.checkLossOptions ? [m.checkLossOptions] : []));
+  // Class-local when some part is and every other part is class-local or one-line (see Margin.classLocal).
+  const classLocal = margins.some((m) => m.classLocal === true) && margins.every((m) => m.classLocal === true || m.targetLogit !== undefined);
   const composed: Margin = {
     type: 'compose',
     ...(checks.length === 0
@@ -54,6 +57,7 @@ export function composeMargins(...margins: readonly Margin[]): Margin {
         }),
     config: { type: 'compose', margins: margins.map((m) => m.config) },
     featureScale: margins.some((m) => m.featureScale === 'norm') ? 'norm' : 'fixed',
+    ...(classLocal ? { classLocal } : {}),
     ...(state === undefined ? {} : { state }),
     ...(inputs === undefined ? {} : { inputs }),
     transform: <T>(context: MarginContext<T>): MarginResult<T> => composeTransforms(margins, context),

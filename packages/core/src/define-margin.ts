@@ -53,6 +53,8 @@ export interface MarginDefinition<P extends Readonly<Record<string, JsonValue>>>
   readonly inputs?: Readonly<Record<string, MarginInputSpec>>;
   /** `'norm'` to scale logits by ‖x‖; default `'fixed'`. */
   readonly featureScale?: FeatureScale;
+  /** Wide form only: the margin's logits are class-local (see {@link Margin.classLocal}); default false. */
+  readonly classLocal?: boolean;
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -130,6 +132,9 @@ export function defineMargin<P extends Readonly<Record<string, JsonValue>>>(defi
   if (transform !== undefined && typeof transform !== 'function') {
     throw new InvalidArgumentError('definition.transform', 'must be a function (context, params) => { target } | { logits }');
   }
+  if (definition.classLocal !== undefined && typeof definition.classLocal !== 'boolean') {
+    throw new InvalidArgumentError('definition.classLocal', `must be a boolean, got ${typeof definition.classLocal}`);
+  }
   if (targetLogit !== undefined && (definition.state !== undefined || definition.inputs !== undefined)) {
     throw new InvalidArgumentError('definition.state', 'state and inputs need the wide form: use transform instead of targetLogit');
   }
@@ -152,6 +157,7 @@ export function defineMargin<P extends Readonly<Record<string, JsonValue>>>(defi
     featureScale,
     ...(definition.state === undefined ? {} : { state: definition.state }),
     ...(definition.inputs === undefined ? {} : { inputs: definition.inputs }),
+    ...(definition.classLocal === true ? { classLocal: true } : {}),
     transform: <T>(context: MarginContext<T>): MarginResult<T> => wide(context, params),
   };
 }

@@ -61,6 +61,15 @@ export {
 export { cosineLogits } from './cosines.js';
 export { marginLogits, marginSoftmaxLoss, marginSoftmaxStep } from './loss.js';
 export {
+  type ChunkedMarginStep,
+  type ChunkedMarginStepOptions,
+  type ChunkedStepCallOptions,
+  type ChunkedStepResult,
+  chunkedMarginSoftmaxStep,
+} from './chunked-loss.js';
+export type { ChunkValue } from './chunk-inputs.js';
+export { type ChunkStatistics, type SoftmaxRows, emptyChunkStatistics, mergeChunkStatistics, softmaxRows } from './chunk-statistics.js';
+export {
   type CosineLogitsOptions,
   DEFAULT_EPSILON,
   type Labels,

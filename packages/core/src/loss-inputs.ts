@@ -10,8 +10,8 @@ import { type Dims, type PairShape, checkDType, checkEmbeddingsAndCenters, check
 import type { MarginResolved, Resolved } from './loss-options.js';
 import type { Labels } from './loss-types.js';
 
-/** Checks that `x` is a live float32 tensor and returns its shape. */
-function checkFloatTensor<T>(r: Resolved<T>, argument: string, x: T, what: string): Dims {
+/** Checks that `x` is a live float32 tensor and returns its shape. @internal */
+export function checkFloatTensor<T>(r: Resolved<T>, argument: string, x: T, what: string): Dims {
   const { backend } = r.ops;
   checkTensor(backend, argument, x, ` ${what}`);
   checkDType(argument, dtypeOfTensor(backend, argument, x, 'float32'), 'float32');
@@ -22,9 +22,9 @@ function checkFloatTensor<T>(r: Resolved<T>, argument: string, x: T, what: strin
  * With `validate: 'full'` on a backend that reads values synchronously, checks that `x` is finite:
  * on the device first, as one scalar Σ 0·x (NaN exactly when some entry is not finite), so a GPU
  * backend downloads 4 bytes instead of the whole tensor every step; only when that fails are the
- * values read, for the message naming the first bad entry.
+ * values read, for the message naming the first bad entry. @internal
  */
-function checkFiniteValues<T>(r: Resolved<T>, argument: string, x: T, shape: Dims): void {
+export function checkFiniteValues<T>(r: Resolved<T>, argument: string, x: T, shape: Dims): void {
   const { ops } = r;
   const { backend } = ops;
   if (r.validate !== 'full' || !backend.supports.eagerValues || !backend.readSync) return;

@@ -146,6 +146,18 @@ export interface Margin {
    * bound depends on the scale s); throws a typed error naming the margin's parameter.
    */
   readonly checkLossOptions?: (options: { readonly scale: number }) => void;
+  /**
+   * Declares that the margin runs exactly over class chunks ({@link chunkedMarginSoftmaxStep})
+   * although its transform reads `cosines` or `oneHot` or returns `logits` or `scale`: the logit
+   * it gives class j depends only on c_j, oneHot_j and row-level values (cosTarget, norms, labels,
+   * valid, state, inputs), elementwise, never on other classes' cosines; and its target, scale
+   * (a scalar or [B, 1]), auxiliary loss and next state depend on row-level values only.
+   * CurricularFace (c_j·(t + c_j) for hard negatives) and AdaFace (clipped cosines) declare it;
+   * AdaCos, whose scale needs Σ over every class of exp(s·c_j), cannot. Margins whose transform
+   * uses neither the cosines nor the one-hot and returns only a target (every one-line margin,
+   * MagFace, ElasticFace) need no declaration.
+   */
+  readonly classLocal?: boolean;
   /** One-line margins only: maps the target cosines c_y [B] to target logits [B]. */
   readonly targetLogit?: <T>(cosTarget: T, context: TargetContext<T>) => T;
 }

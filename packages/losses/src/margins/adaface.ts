@@ -54,6 +54,8 @@ export function adafaceFrom(options: unknown): Margin {
     type: 'adaface',
     config: { type: 'adaface', m, h, tAlpha, epsilon: eps },
     featureScale: 'fixed',
+    // Its logits are the clipped cosines, class by class: it runs over class chunks (chunkedMarginSoftmaxStep).
+    classLocal: true,
     state: {
       batchMean: { shape: [], initial: () => [20] },
       batchStd: { shape: [], initial: () => [100] },

@@ -42,6 +42,8 @@ export function curricularfaceFrom(options: unknown): Margin {
     type: 'curricularface',
     config: { type: 'curricularface', m, momentum },
     featureScale: 'fixed',
+    // A hard negative's logit c_j·(t + c_j) depends on c_j, c_y and t only: it runs over class chunks (chunkedMarginSoftmaxStep).
+    classLocal: true,
     state: { t: { shape: [], initial: () => [0] } },
     transform<T>(context: MarginContext<T>): MarginResult<T> {
       const { ops, cosines, cosTarget, valid, state, training } = context;
