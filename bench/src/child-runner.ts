@@ -22,11 +22,14 @@ export type PytorchResult =
   | { readonly error: string };
 
 const failure = (what: string, r: ReturnType<typeof spawnSync>): { error: string } => {
-  const stderr = String(r.stderr ?? '')
+  const lines = String(r.stderr ?? '')
     .trim()
     .split('\n')
-    .slice(-3)
-    .join(' | ');
+    .filter((l) => !/^\s+at /.test(l) && l.length < 300);
+  // The error's own line (e.g. tfjs-backend-wasm's "RuntimeError: Aborted()" when its 4 GB heap is
+  // exhausted), else the last lines.
+  const errorLine = lines.filter((l) => /Error|Aborted/.test(l)).slice(-1);
+  const stderr = (errorLine.length > 0 ? errorLine : lines.slice(-3)).join(' | ');
   return { error: `${what} ${r.error ? r.error.message : `exited with ${r.status ?? r.signal}`}: ${stderr}` };
 };
 

@@ -19,6 +19,11 @@ export interface BenchRow extends StepSizes {
   readonly ratioToPytorch?: number;
   /** Median step / median floor. */
   readonly overFloor?: number;
+  /**
+   * Median floor / median PyTorch step: where the runtime's bare matmuls alone take longer than a
+   * target ratio to PyTorch, no formulation of the loss can meet it on that runtime.
+   */
+  readonly floorToPytorch?: number;
   /** The step's matmul FLOPs over its median time. */
   readonly gflops?: number;
   /** The child process's peak RSS (both passes, step and floor). */
@@ -27,13 +32,14 @@ export interface BenchRow extends StepSizes {
 }
 
 /** A row with its derived columns filled in. */
-export function benchRow(base: Omit<BenchRow, 'ratioToPytorch' | 'overFloor' | 'gflops'>): BenchRow {
+export function benchRow(base: Omit<BenchRow, 'ratioToPytorch' | 'overFloor' | 'floorToPytorch' | 'gflops'>): BenchRow {
   const { step, floor, pytorch } = base;
   if (!step) return base;
   return {
     ...base,
     ...(pytorch ? { ratioToPytorch: step.median / pytorch.median } : {}),
     ...(floor ? { overFloor: step.median / floor.median } : {}),
+    ...(floor && pytorch ? { floorToPytorch: floor.median / pytorch.median } : {}),
     gflops: stepFlops(base, base.pass) / step.median / 1e9,
   };
 }
@@ -43,10 +49,10 @@ const fixed = (v: number | undefined, digits: number) => (v === undefined ? '' :
 
 /** The rows as an aligned text table (Markdown-compatible). */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const head = ['B', 'C', 'pass', 'runtime', 'thr', 'median s', 'min–max s', '× PyTorch', '× floor', 'floor s', 'GFLOP/s', 'peak RSS MB'];
+  const head = ['B', 'C', 'pass', 'runtime', 'thr', 'median s', 'min–max s', '× PyTorch', '× floor', 'floor s', 'floor × PyTorch', 'GFLOP/s', 'peak RSS MB'];
   const body = rows.map((r) =>
     r.error || !r.step
-      ? [String(r.B), r.C.toLocaleString('en'), r.pass, r.runtime, String(r.threads), `failed: ${r.error ?? 'no result'}`, '', '', '', '', '', '']
+      ? [String(r.B), r.C.toLocaleString('en'), r.pass, r.runtime, String(r.threads), `failed: ${r.error ?? 'no result'}`, '', '', '', '', '', '', '']
       : [
           String(r.B),
           r.C.toLocaleString('en'),
@@ -58,6 +64,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
           fixed(r.ratioToPytorch, 2),
           fixed(r.overFloor, 2),
           r.floor ? seconds(r.floor.median) : '',
+          fixed(r.floorToPytorch, 2),
           fixed(r.gflops, 1),
           fixed(r.peakRssMB, 0),
         ],
