@@ -259,6 +259,7 @@ export class ChunkedHeadTrainer<T> {
     const lr = this.#learningRate;
     let applied = 0;
     try {
+      this.#checkEmbeddings(embeddings);
       const inputs = this.#sample(embeddings, training ? this.#random : NOISELESS);
       const result = await this.#step(embeddings, this.#store.tensors, labels, {
         state: this.#state,
@@ -286,6 +287,15 @@ export class ChunkedHeadTrainer<T> {
     } finally {
       if (!training) this.#random = seededGenerator(saved);
       this.#busy = false;
+    }
+  }
+
+  /** [B, D] with the trainer's D (else core would blame the centres, which the caller never passed). */
+  #checkEmbeddings(embeddings: T): void {
+    if (!this.backend.isTensor(embeddings)) return; // core's checks say what it should be
+    const shape = this.backend.shape(embeddings);
+    if (shape.length !== 2 || (shape[1]! >= 0 && shape[1] !== this.config.embeddingSize)) {
+      throw new ShapeError('embeddings', `expected [B, ${this.config.embeddingSize}] (the trainer's embeddingSize), got [${shape.join(', ')}]`);
     }
   }
 
