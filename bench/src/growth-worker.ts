@@ -3,7 +3,7 @@
  * SGD-momentum) at one C on onnxruntime-node, and its floor, in one process; prints one line
  * `RESULT <json>` with the timings, the loss and this process's peak RSS.
  *
- *   growth-worker.ts <B> <D> <C> <classChunk> <threads> <repeats as JSON>
+ *   growth-worker.ts <B> <D> <C> <classChunk> <threads> <arena 1|0> <repeats as JSON>
  *
  * The floor: for each chunk k in turn, one session run of the step's three bare matmuls over the
  * chunk's centres W_k [Cc, D] (z = x·W_kᵀ, z·W_k, zᵀ·x), each output summed inside the graph, fed
@@ -20,11 +20,12 @@ import { TRAIN_SGD } from './inputs.js';
 import { timeRepeats } from './stats.js';
 import { ARCFACE } from './step-case.js';
 
-const [B, D, C, classChunk, threads] = process.argv.slice(2, 7).map(Number) as [number, number, number, number, number];
-const repeats = JSON.parse(process.argv[7]!);
+const [B, D, C, classChunk, threads, arena] = process.argv.slice(2, 8).map(Number) as [number, number, number, number, number, number];
+const repeats = JSON.parse(process.argv[8]!);
 const mb = (bytes: number) => bytes / 2 ** 20;
 
-const backend = ortBackend(ort, { sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 }, validate: 'shapes' });
+const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, ...(arena === 1 ? {} : { enableCpuMemArena: false }) };
+const backend = ortBackend(ort, { sessionOptions, validate: 'shapes' });
 const baseRssMB = mb(process.memoryUsage().rss);
 const rng = seededRandom(1);
 const xv = Float32Array.from({ length: B * D }, () => rng.normal());

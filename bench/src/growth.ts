@@ -24,12 +24,15 @@ export interface GrowthPlan {
   readonly repeats: Repeats;
   readonly pytorch: boolean;
   readonly hugePages: boolean;
+  /** ONNX Runtime's CPU memory arena (default on); `--no-arena` frees each run's intermediates. */
+  readonly arena: boolean;
   readonly json: string;
   readonly svg: string;
 }
 
-export const GROWTH_USAGE = `npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 65536] [--batch 256] [--threads 2] [--quick] [--no-pytorch] [--no-hugepages] [--json PATH] [--svg PATH]
-  --quick: C in {10000, 100000}, 1 warm-up and 2 runs each.`;
+export const GROWTH_USAGE = `npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 65536] [--batch 256] [--threads 2] [--quick] [--no-pytorch] [--no-hugepages] [--no-arena] [--json PATH] [--svg PATH]
+  --quick: C in {10000, 100000}, 1 warm-up and 2 runs each.
+  --no-arena: sessions without ONNX Runtime's CPU memory arena (enableCpuMemArena: false).`;
 
 const FULL: Repeats = { warmup: 1, minRuns: 3, maxRuns: 5, budgetSeconds: 20 };
 const QUICK: Repeats = { warmup: 1, minRuns: 2, maxRuns: 2, budgetSeconds: 0 };
@@ -44,7 +47,7 @@ const positive = (v: string | undefined, flag: string): number => {
 export function parseGrowth(argv: readonly string[], reports: string): GrowthPlan {
   let classes = [10_000, 100_000, 300_000, 1_000_000];
   let [batch, classChunk, threads] = [256, 65_536, 2];
-  let [quick, pytorch, hugePages] = [false, true, true];
+  let [quick, pytorch, hugePages, arena] = [false, true, true, true];
   let json = join(reports, 'growth.json');
   let svg = join(reports, 'growth.svg');
   for (let i = 0; i < argv.length; i++) {
@@ -56,13 +59,14 @@ export function parseGrowth(argv: readonly string[], reports: string): GrowthPla
     else if (a === '--quick') quick = true;
     else if (a === '--no-pytorch') pytorch = false;
     else if (a === '--no-hugepages') hugePages = false;
+    else if (a === '--no-arena') arena = false;
     else if (a === '--json') json = argv[++i] ?? '';
     else if (a === '--svg') svg = argv[++i] ?? '';
     else throw new Error(`unknown argument ${a}\n${GROWTH_USAGE}`);
   }
   if (!json || !svg) throw new Error(`--json and --svg need a path\n${GROWTH_USAGE}`);
   if (quick) classes = classes.filter((c) => c <= 100_000).slice(0, 2);
-  return { classes, batch, dim: 512, classChunk, threads, repeats: quick ? QUICK : FULL, pytorch, hugePages, json, svg };
+  return { classes, batch, dim: 512, classChunk, threads, repeats: quick ? QUICK : FULL, pytorch, hugePages, arena, json, svg };
 }
 
 /**
@@ -89,8 +93,15 @@ function runPytorchAt(plan: GrowthPlan, C: number, measured: readonly GrowthRow[
 
 function runChunked(plan: GrowthPlan, C: number, env: NodeJS.ProcessEnv): Omit<GrowthRow, 'pytorch'> {
   const base = { B: plan.batch, D: plan.dim, C, classChunk: plan.classChunk, memoryFloor: memoryFloor(plan.batch, plan.dim, C, plan.classChunk) };
-  const sizes = [plan.batch, plan.dim, C, plan.classChunk, plan.threads].map(String);
-  const args = ['--conditions=@marginkit/source', '--import', 'tsx', join(dirname(fileURLToPath(import.meta.url)), 'growth-worker.ts'), ...sizes, JSON.stringify(plan.repeats)];
+  const sizes = [plan.batch, plan.dim, C, plan.classChunk, plan.threads, plan.arena ? 1 : 0].map(String);
+  const args = [
+    '--conditions=@marginkit/source',
+    '--import',
+    'tsx',
+    join(dirname(fileURLToPath(import.meta.url)), 'growth-worker.ts'),
+    ...sizes,
+    JSON.stringify(plan.repeats),
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26, env });
   const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
   if (r.status !== 0 || !line) {
