@@ -212,7 +212,12 @@ describe('ChunkedHeadTrainer: typed errors name the argument', () => {
         InvalidArgumentError,
         'options.optimizer.momentum',
       ],
-      ['unknown option', () => Reflect.apply(ChunkedHeadTrainer.create, ChunkedHeadTrainer, [backend, { ...good, chunk: 4 }]), InvalidArgumentError, 'options.chunk'],
+      [
+        'unknown option',
+        () => Reflect.apply(ChunkedHeadTrainer.create, ChunkedHeadTrainer, [backend, { ...good, chunk: 4 }]),
+        InvalidArgumentError,
+        'options.chunk',
+      ],
       [
         'no margin',
         () => Reflect.apply(ChunkedHeadTrainer.create, ChunkedHeadTrainer, [backend, { ...good, margin: undefined }]),
