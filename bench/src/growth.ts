@@ -30,7 +30,7 @@ export interface GrowthPlan {
   readonly svg: string;
 }
 
-export const GROWTH_USAGE = `npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 65536] [--batch 256] [--threads 2] [--quick] [--no-pytorch] [--no-hugepages] [--no-arena] [--json PATH] [--svg PATH]
+export const GROWTH_USAGE = `npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 16384] [--batch 256] [--threads 2] [--quick] [--no-pytorch] [--no-hugepages] [--no-arena] [--json PATH] [--svg PATH]
   --quick: C in {10000, 100000}, 1 warm-up and 2 runs each.
   --no-arena: sessions without ONNX Runtime's CPU memory arena (enableCpuMemArena: false).`;
 
@@ -46,7 +46,7 @@ const positive = (v: string | undefined, flag: string): number => {
 /** Reads the arguments after `growth`; throws with the usage on anything unknown. */
 export function parseGrowth(argv: readonly string[], reports: string): GrowthPlan {
   let classes = [10_000, 100_000, 300_000, 1_000_000];
-  let [batch, classChunk, threads] = [256, 65_536, 2];
+  let [batch, classChunk, threads] = [256, 16_384, 2];
   let [quick, pytorch, hugePages, arena] = [false, true, true, true];
   let json = join(reports, 'growth.json');
   let svg = join(reports, 'growth.svg');

@@ -6,7 +6,7 @@
  *   npm run bench -- --quick            (B=128, C=2,000, 3 runs: about 1-2 minutes)
  *   npm run bench -- loss | ort | eval  (the tfjs runtimes, the ONNX Runtime ones, the eval part)
  *   npm run bench -- --runtime ort-node-2t --classes 100000 --batch 256 --json out.json
- *   npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 65536]
+ *   npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 16384]
  *                           (the chunked training step against C; see growth.ts)
  *
  * The ArcFace step (B in {128, 256}, D = 512, C in {2,000, 10,000, 100,000}; tfjs cpu at 2,000
