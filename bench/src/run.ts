@@ -6,6 +6,8 @@
  *   npm run bench -- --quick            (B=128, C=2,000, 3 runs: about 1-2 minutes)
  *   npm run bench -- loss | ort | eval  (the tfjs runtimes, the ONNX Runtime ones, the eval part)
  *   npm run bench -- --runtime ort-node-2t --classes 100000 --batch 256 --json out.json
+ *   npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 16384]
+ *                           (the chunked training step against C; see growth.ts)
  *
  * The ArcFace step (B in {128, 256}, D = 512, C in {2,000, 10,000, 100,000}; tfjs cpu at 2,000
  * only), forward and forward + backward, on tfjs cpu and wasm, onnxruntime-web wasm and
@@ -18,11 +20,13 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evalBench } from './eval-bench.js';
+import { growthMain } from './growth-main.js';
 import { type BenchPlan, parsePlan } from './matrix.js';
 import { stepMatrix } from './step-matrix.js';
 import { formatTable } from './table.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+if (process.argv[2] === 'growth') process.exit(growthMain(process.argv.slice(3), resolve(root, 'reports')));
 let plan: BenchPlan;
 try {
   plan = parsePlan(process.argv.slice(2), resolve(root, 'reports', 'bench.json'));

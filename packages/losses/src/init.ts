@@ -32,14 +32,18 @@ export function readInit(argument: string, value: unknown): CenterInit {
   return { kind: 'normal', std: readNumber(`${argument}.std`, o['std'], 0.01, { min: Number.MIN_VALUE, max: Number.MAX_VALUE, text: '(0, ∞)' }) };
 }
 
-/** Draws [rows, dim] centres, row-major. @internal */
-export function initialCenters(init: CenterInit, rows: number, dim: number, random: SeededGenerator): Float32Array {
+/**
+ * Draws [rows, dim] centres, row-major. `fanRows` is the row count of the whole matrix when these
+ * rows are one chunk of it (Xavier's bound depends on it); drawing the chunks in order gives the
+ * same values as drawing the whole matrix at once. @internal
+ */
+export function initialCenters(init: CenterInit, rows: number, dim: number, random: SeededGenerator, fanRows = rows): Float32Array {
   const out = new Float32Array(rows * dim);
   if (init.kind === 'normal') {
     const std = init.std ?? 0.01;
     for (let i = 0; i < out.length; i++) out[i] = std * random.normal();
   } else {
-    const bound = Math.sqrt(6 / (dim + rows));
+    const bound = Math.sqrt(6 / (dim + fanRows));
     for (let i = 0; i < out.length; i++) out[i] = bound * (2 * random.uniform() - 1);
   }
   return out;

@@ -1,0 +1,133 @@
+/**
+ * The growth benchmark (`npm run bench -- growth`): the chunked ArcFace training step
+ * (ChunkedHeadTrainer from @marginkit/losses, SGD-momentum, m = 0.5, s = 64) on onnxruntime-node
+ * at C from 10k to 1M (B = 256, D = 512), each C in a child process of its own (peak RSS), beside
+ * its floor (the step's three bare matmuls, chunk by chunk in ORT, measured in the same child) and
+ * PyTorch's training step with the same threads where it fits in memory. Writes JSON and an SVG
+ * of time and memory against C.
+ */
+import { spawnSync } from 'node:child_process';
+import { freemem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { childEnv, hasTorch, runPytorch } from './child-runner.js';
+import { type GrowthRow, type PytorchGrowth, growthSvg, growthTable, memoryFloor } from './growth-report.js';
+import type { Repeats } from './stats.js';
+
+/** What `npm run bench -- growth` runs. */
+export interface GrowthPlan {
+  readonly classes: readonly number[];
+  readonly batch: number;
+  readonly dim: number;
+  readonly classChunk: number;
+  readonly threads: number;
+  readonly repeats: Repeats;
+  readonly pytorch: boolean;
+  readonly hugePages: boolean;
+  /** ONNX Runtime's CPU memory arena (default on); `--no-arena` frees each run's intermediates. */
+  readonly arena: boolean;
+  readonly json: string;
+  readonly svg: string;
+}
+
+export const GROWTH_USAGE = `npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 16384] [--batch 256] [--threads 2] [--quick] [--no-pytorch] [--no-hugepages] [--no-arena] [--json PATH] [--svg PATH]
+  --quick: C in {10000, 100000}, 1 warm-up and 2 runs each.
+  --no-arena: sessions without ONNX Runtime's CPU memory arena (enableCpuMemArena: false).`;
+
+const FULL: Repeats = { warmup: 1, minRuns: 3, maxRuns: 5, budgetSeconds: 20 };
+const QUICK: Repeats = { warmup: 1, minRuns: 2, maxRuns: 2, budgetSeconds: 0 };
+
+const positive = (v: string | undefined, flag: string): number => {
+  const n = Number((v ?? '').replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: ${v} is not a positive integer\n${GROWTH_USAGE}`);
+  return n;
+};
+
+/** Reads the arguments after `growth`; throws with the usage on anything unknown. */
+export function parseGrowth(argv: readonly string[], reports: string): GrowthPlan {
+  let classes = [10_000, 100_000, 300_000, 1_000_000];
+  let [batch, classChunk, threads] = [256, 16_384, 2];
+  let [quick, pytorch, hugePages, arena] = [false, true, true, true];
+  let json = join(reports, 'growth.json');
+  let svg = join(reports, 'growth.svg');
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--classes') classes = (argv[++i] ?? '').split(',').map((v) => positive(v, a));
+    else if (a === '--chunk') classChunk = positive(argv[++i], a);
+    else if (a === '--batch') batch = positive(argv[++i], a);
+    else if (a === '--threads') threads = positive(argv[++i], a);
+    else if (a === '--quick') quick = true;
+    else if (a === '--no-pytorch') pytorch = false;
+    else if (a === '--no-hugepages') hugePages = false;
+    else if (a === '--no-arena') arena = false;
+    else if (a === '--json') json = argv[++i] ?? '';
+    else if (a === '--svg') svg = argv[++i] ?? '';
+    else throw new Error(`unknown argument ${a}\n${GROWTH_USAGE}`);
+  }
+  if (!json || !svg) throw new Error(`--json and --svg need a path\n${GROWTH_USAGE}`);
+  if (quick) classes = classes.filter((c) => c <= 100_000).slice(0, 2);
+  return { classes, batch, dim: 512, classChunk, threads, repeats: quick ? QUICK : FULL, pytorch, hugePages, arena, json, svg };
+}
+
+/**
+ * PyTorch's peak at C: linear in C from the largest C measured so far, else 5·C·D·4 (weights,
+ * normalised copy, two gradients, momentum) plus eight [B, C] float32 matrices.
+ */
+function pytorchBytes(plan: GrowthPlan, C: number, measured: readonly GrowthRow[]): number {
+  const last = [...measured].reverse().find((r) => 'step' in r.pytorch);
+  if (last && 'step' in last.pytorch) return (last.pytorch.peakRssMB * 2 ** 20 * C) / last.C;
+  return 5 * C * plan.dim * 4 + 8 * plan.batch * C * 4;
+}
+
+function runPytorchAt(plan: GrowthPlan, C: number, measured: readonly GrowthRow[], env: NodeJS.ProcessEnv): PytorchGrowth {
+  const need = pytorchBytes(plan, C, measured);
+  // Leave room: the machine has no swap, and an out-of-memory kill may pick another process.
+  if (need > 0.6 * freemem()) {
+    return { skipped: `needs ~${(need / 2 ** 30).toFixed(1)} GiB (estimated), more than 60% of the ${(freemem() / 2 ** 30).toFixed(1)} GiB free` };
+  }
+  const r = runPytorch(plan.threads, { B: plan.batch, D: plan.dim, C }, plan.repeats, ['train'], env);
+  if ('error' in r) return { error: r.error };
+  const train = r.passes.train!;
+  return { step: train.timing, loss: train.loss, peakRssMB: r.peakRssMB };
+}
+
+function runChunked(plan: GrowthPlan, C: number, env: NodeJS.ProcessEnv): Omit<GrowthRow, 'pytorch'> {
+  const base = { B: plan.batch, D: plan.dim, C, classChunk: plan.classChunk, memoryFloor: memoryFloor(plan.batch, plan.dim, C, plan.classChunk) };
+  const sizes = [plan.batch, plan.dim, C, plan.classChunk, plan.threads, plan.arena ? 1 : 0].map(String);
+  const args = [
+    '--conditions=@marginkit/source',
+    '--import',
+    'tsx',
+    join(dirname(fileURLToPath(import.meta.url)), 'growth-worker.ts'),
+    ...sizes,
+    JSON.stringify(plan.repeats),
+  ];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26, env });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) {
+    const tail = String(r.stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ');
+    return { ...base, error: `exited with ${r.status ?? r.signal}: ${tail}` };
+  }
+  const out = JSON.parse(line.slice(7));
+  return { ...base, ...out, overFloor: out.step.median / out.floor.median, excessMB: out.peakRssMB - out.baseRssMB - base.memoryFloor.totalMB };
+}
+
+/** Runs the plan: per C, PyTorch first (when it fits), then the chunked step's child. */
+export function growthBench(plan: GrowthPlan): { rows: GrowthRow[]; svg: string } {
+  const env = childEnv(plan.hugePages);
+  const torch = plan.pytorch && hasTorch();
+  if (plan.pytorch && !torch) console.log('  (PyTorch reference unavailable: apt-get install python3-torch)');
+  const rows: GrowthRow[] = [];
+  for (const C of plan.classes) {
+    const start = performance.now();
+    const pytorch: PytorchGrowth = torch ? runPytorchAt(plan, C, rows, env) : { skipped: plan.pytorch ? 'torch not installed' : '--no-pytorch' };
+    const row: GrowthRow = { ...runChunked(plan, C, env), pytorch };
+    rows.push(row);
+    console.log(`${growthTable([row]).split('\n')[2]}   (${((performance.now() - start) / 1000).toFixed(0)} s)`);
+  }
+  return { rows, svg: growthSvg(rows, plan.threads) };
+}
