@@ -129,6 +129,23 @@ describe.each(ORT_VARIANTS)('ort-%s: compile, cache, dispose', (variant) => {
     expect(() => backend.placeholder('z', [1])).toThrow(/disposed/);
   });
 
+  it('valueAndGradients gives f and its gradients (Σ x·w and its hand-derived gradients), each call in arrays of its own', async () => {
+    backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const f = (a: ReturnType<OrtBackend['placeholder']>, b: ReturnType<OrtBackend['placeholder']>) => o.sum(o.sum(o.mul(a, b), 1), 0);
+    const xv = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const wv = Float32Array.from([0.5, -1, 2, 0, 3, -2]);
+    const first = await backend.valueAndGradients!((a, b) => f(a!, b!), [backend.tensor(xv, [2, 3]), backend.tensor(wv, [2, 3])]);
+    expect(first.value).toBe(xv.reduce((t, v, i) => t + v * wv[i]!, 0));
+    expect(Array.from(first.gradients[0]!)).toEqual(Array.from(wv)); // d/dx Σ x·w = w
+    expect(Array.from(first.gradients[1]!)).toEqual(Array.from(xv)); // d/dw Σ x·w = x
+    const second = await backend.valueAndGradients!((a, b) => f(a!, b!), [backend.tensor(wv, [2, 3]), backend.tensor(wv, [2, 3])]);
+    expect(Array.from(second.gradients[1]!)).toEqual(Array.from(wv));
+    // The first call's arrays are not reused by the second.
+    expect(Array.from(first.gradients[1]!)).toEqual(Array.from(xv));
+    expect(first.gradients[0]).toBeInstanceOf(Float32Array);
+  });
+
   it('common subexpressions are merged before lowering', async () => {
     backend = ortBackend(ortModule(variant));
     const o = backend.tensorOps;
