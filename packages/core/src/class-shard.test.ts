@@ -203,3 +203,25 @@ describe('classShard: bad input gets a typed error naming the argument', () => {
     });
   });
 });
+
+describe('what crosses between shards per step does not depend on C (the sizes the shards guide tabulates)', () => {
+  it('B = 256, D = 512: statistics 3 × 8·B bytes, coefficients 4 × 8·B, at C = 8 and C = 24', async () => {
+    const [b, d] = [256, 512];
+    const x = matrix(b, d, 5);
+    const sizes = [];
+    for (const classes of [8, 24]) {
+      const w = matrix(classes, d, 6);
+      const y = Array.from({ length: b }, (_, i) => i % classes);
+      const half = classes / 2;
+      const shards = [0, half].map((offset) => classShard(ref, { margin: cosface(), classChunk: half, classes, offset }));
+      const stats = await Promise.all(shards.map((s, r) => s.statistics(x, [rowsOf(w, r * half, (r + 1) * half)], y)));
+      const rows = await shards[0]!.rows(x, y, mergeChunkStatistics(stats[0]!, stats[1]!));
+      const bytes = (o: object) => Object.values(o).reduce((n: number, v) => n + (v as Float64Array).byteLength, 0);
+      sizes.push([bytes(stats[0]!), bytes(rows.coefficients)]);
+    }
+    expect(sizes).toEqual([
+      [6144, 8192],
+      [6144, 8192],
+    ]);
+  });
+});
