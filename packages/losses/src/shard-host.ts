@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { type Backend, type ChunkStatistics, type ClassShard, classShard, emptyChunkStatistics, mergeChunkStatistics } from '@marginkit/core';
+import { type Backend, type ChunkStatistics, type ClassShard, InternalError, classShard, emptyChunkStatistics, mergeChunkStatistics } from '@marginkit/core';
 import type { HeadConfig } from './head.js';
 import { createLossRegistry } from './registry.js';
 
@@ -154,7 +154,7 @@ export class ShardHost<T> {
   }
 
   private active(): { readonly step: StepInputs; readonly x: T; readonly chunks: T[] } {
-    if (this.current === undefined) throw new Error('shard: no step in progress (begin first)');
+    if (this.current === undefined) throw new InternalError('shard: no step in progress (begin first)');
     return this.current;
   }
 

@@ -6,12 +6,13 @@
  * @packageDocumentation
  */
 import { parentPort } from 'node:worker_threads';
+import { InternalError } from '@marginkit/core';
 import { type OrtModule, ortBackend } from '@marginkit/backend-ort';
 import type { OrtTensor } from '@marginkit/backend-ort';
 import { type FromShard, ShardHost, type ToShard } from './shard-host.js';
 
 const port = parentPort;
-if (port === null) throw new Error('shard-worker: run me as a worker thread (shardedHeadTrainer does)');
+if (port === null) throw new InternalError('shard-worker: run me as a worker thread (shardedHeadTrainer does)');
 
 let host: ShardHost<OrtTensor> | undefined;
 let queue: Promise<void> = Promise.resolve();
@@ -24,7 +25,7 @@ async function handle(message: ToShard): Promise<FromShard> {
     host = new ShardHost(backend, message.init);
     return { kind: 'ready' };
   }
-  if (host === undefined) throw new Error('shard-worker: not initialised');
+  if (host === undefined) throw new InternalError('shard-worker: not initialised');
   switch (message.kind) {
     case 'begin':
       return host.begin({ ...message.step, x: new Float32Array(message.buffer, 0, message.dims[0] * message.dims[1]) });
