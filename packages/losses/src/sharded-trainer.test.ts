@@ -46,9 +46,10 @@ function referenceTrainer(checkpoint: HeadCheckpoint) {
   let state: Record<string, Float32Array> = Object.fromEntries(Object.entries(checkpoint.state).map(([k, v]) => [k, Float32Array.from(v.data)]));
   return {
     centers,
-    async step(x: Float32Array, y: Int32Array) {
+    async step(x: Float32Array, y: Int32Array, inputs: Record<string, Float32Array> = {}) {
       const out = await step(backend.tensor(x, [B, D]), [backend.tensor(centers, [C, D])], y, {
         state,
+        inputs,
         onCentersGradient: (_, g) => {
           for (let i = 0; i < g.length; i++) {
             velocity[i] = MU * velocity[i]! + g[i]!;
@@ -80,8 +81,9 @@ async function expectSameTraining(margin: Record<string, unknown>, shards: numbe
     await withTrainer({ checkpoint, shards, learningRate: LR, momentum: MU }, async (trainer) => {
       expect(trainer.shards).toBe(shards);
       for (let s = 0; s < 3; s++) {
-        const got = await trainer.step(embeddings(s), labels(s));
-        const want = await reference.step(embeddings(s), labels(s));
+        const inputs = margin['type'] === 'elasticface' ? { margins: Float32Array.from({ length: B }, (_, i) => 0.3 + 0.02 * Math.sin(s + i)) } : {};
+        const got = await trainer.step(embeddings(s), labels(s), { inputs });
+        const want = await reference.step(embeddings(s), labels(s), inputs);
         expect(compareNormwise([got.loss], [want.loss], 1e-5), `step ${s} loss`).toBeUndefined();
         expect(compareNormwise(got.perSample, want.perSample, 1e-5), `step ${s} per-sample`).toBeUndefined();
         expect(compareNormwise(got.embeddingsGradient, want.embeddingsGradient!, 1e-5), `step ${s} embedding gradient`).toBeUndefined();
@@ -99,6 +101,7 @@ async function expectSameTraining(margin: Record<string, unknown>, shards: numbe
 describe('shardedHeadTrainer (worker threads, onnxruntime-node) equals one process: chunkedMarginSoftmaxStep + SGD-momentum', () => {
   it.each([1, 2, 3])('CosFace over %i shards of 29 classes', (shards) => expectSameTraining({ type: 'cosface', m: 0.35 }, shards));
   it('CurricularFace (class-local, with state t) over 2 shards', () => expectSameTraining({ type: 'curricularface', m: 0.5 }, 2));
+  it('ElasticFace (per-step random margins, given to step) over 2 shards', () => expectSameTraining({ type: 'elasticface', variant: 'cos' }, 2));
 });
 
 describe('shardedHeadTrainer checkpoints: the losses split/merge format', () => {
