@@ -21,6 +21,7 @@ export const ENTRY_POINTS: Record<string, string> = {
   '@marginkit/core': 'packages/core/src/index.ts',
   '@marginkit/core/testing': 'packages/core/src/testing/index.ts',
   '@marginkit/losses': 'packages/losses/src/index.ts',
+  '@marginkit/losses/node': 'packages/losses/src/node.ts',
   '@marginkit/backend-tfjs': 'packages/backend-tfjs/src/index.ts',
   '@marginkit/backend-ort': 'packages/backend-ort/src/index.ts',
   '@marginkit/eval': 'packages/eval/src/index.ts',

@@ -5,10 +5,9 @@
  * @packageDocumentation
  */
 import type { Backend } from './backend.js';
-import { type ChunkSetup, chunkStatisticsOf, embeddingNorms, rowTerms, surrogate, targetCosines } from './chunk-graphs.js';
-import { type ChunkLayout, type ChunkValue, checkChunks, chunkSetup, readLabels } from './chunk-inputs.js';
-import { type HostInputs, evaluate, hostInputs } from './chunk-run.js';
-import { type ChunkStatistics, type SoftmaxRows, emptyChunkStatistics, mergeChunkStatistics, softmaxRows } from './chunk-statistics.js';
+import { type ChunkValue, checkChunks, chunkSetup, readLabels } from './chunk-inputs.js';
+import { type Call, backwardPass, gatherTargetCosines, rowLosses, rowPass, statisticsOver } from './chunk-passes.js';
+import { hostInputs } from './chunk-run.js';
 import { InvalidArgumentError, InvalidBackendError } from './errors.js';
 import { checkNumber } from './input-checks.js';
 import { resolveMargin } from './loss-options.js';
@@ -82,139 +81,6 @@ export interface ChunkedMarginStep<T> {
   >;
 }
 
-/** One call's checked arguments. */
-interface Call<T> {
-  readonly s: ChunkSetup<T>;
-  readonly host: HostInputs<T>;
-  readonly layout: ChunkLayout;
-  readonly labels: Int32Array;
-  readonly x: T;
-  readonly centers: readonly T[];
-}
-
-/**
- * Runs `fn` with the input labels − (chunk k's first class) and a host for the chunk's other fed
- * inputs (probes), all released when it ends, so per-chunk inputs never pile up over the chunks.
- */
-async function withLocalLabels<T, R>(c: Call<T>, k: number, fn: (local: T, host: HostInputs<T>) => Promise<R>): Promise<R> {
-  const host = hostInputs(c.s.r.ops);
-  try {
-    const start = c.layout.starts[k]!;
-    return await fn(
-      host.input(
-        Float64Array.from(c.labels, (y) => Math.max(y, 0) - start),
-        [c.layout.batch],
-      ),
-      host,
-    );
-  } finally {
-    host.release();
-  }
-}
-
-/** Passes 0 and 1: the merged statistics (and the target cosines as a fed input). */
-async function statistics<T>(c: Call<T>, gradients: boolean): Promise<{ stats: ChunkStatistics; cosTarget: T }> {
-  const { s, host, layout } = c;
-  const { ops } = s.r;
-  const b = [layout.batch];
-  let given: T | undefined;
-  if (s.classLocal) {
-    // Class-local logits may depend on c_y: it is gathered first (pass 0).
-    const sum = new Float64Array(layout.batch);
-    for (let k = 0; k < c.centers.length; k++) {
-      const [t] = await withLocalLabels(
-        c,
-        k,
-        async (local, chunkHost) =>
-          (await evaluate<T>(ops, chunkHost, () => ({ outputs: [targetCosines(s, c.x, c.centers[k]!, local)] }), [], [b], false)).outputs,
-      );
-      for (const [i, v] of t!.entries()) sum[i]! += v;
-    }
-    given = host.input(sum, b);
-  }
-  const slopes = s.classLocal && gradients;
-  let stats = emptyChunkStatistics(layout.batch, slopes);
-  for (let k = 0; k < c.centers.length; k++) {
-    const out = await withLocalLabels(c, k, (local, chunkHost) =>
-      evaluate<T>(ops, chunkHost, (ct) => chunkStatisticsOf(s, c.x, c.centers[k]!, local, ct ?? given), given === undefined ? [] : [given], [b, b, b], slopes),
-    );
-    const [max, sumExp, cosTarget] = out.outputs as [Float64Array, Float64Array, Float64Array];
-    for (let i = 0; i < max.length; i++) if (sumExp[i] === 0) max[i] = Number.NEGATIVE_INFINITY;
-    const slope = slopes ? Float64Array.from(out.gradients[0]!, (d, i) => d * sumExp[i]!) : undefined;
-    stats = mergeChunkStatistics(stats, { max, sumExp, cosTarget, ...(slope === undefined ? {} : { slope }) });
-  }
-  return { stats, cosTarget: given ?? host.input(stats.cosTarget, b) };
-}
-
-/** The row pass: z_y, the auxiliary loss and the next state, from the merged target cosines. */
-async function rows<T>(c: Call<T>, cosTarget: T): Promise<{ targetLogit: Float64Array; aux?: Float64Array; state: Record<string, Float32Array> }> {
-  const { s, layout } = c;
-  const { ops, margin } = s.r;
-  const specs = Object.entries(margin.state ?? {});
-  let hasAux = false;
-  const out = await evaluate<T>(
-    ops,
-    c.host,
-    () => {
-      const r = rowTerms(s, cosTarget, embeddingNorms(s, c.x));
-      if (r.wide && !s.classLocal) throw notChunkable(margin);
-      hasAux = r.auxiliaryLoss !== undefined;
-      return { outputs: [r.targetLogit, r.auxiliaryLoss ?? ops.constant(0, [layout.batch]), ...specs.map(([key]) => r.state[key]!)] };
-    },
-    [],
-    [[layout.batch], [layout.batch], ...specs.map(([, spec]) => spec.shape)],
-    false,
-  );
-  const state = Object.fromEntries(specs.map(([key], i) => [key, Float32Array.from(out.outputs[2 + i]!)]));
-  return { targetLogit: out.outputs[0]!, ...(hasAux ? { aux: out.outputs[1]! } : {}), state };
-}
-
-function notChunkable(margin: Margin): InvalidArgumentError {
-  return new InvalidArgumentError(
-    'chunkedMarginSoftmaxStep.margin',
-    `margin '${margin.type}' cannot run over class chunks: its transform uses the cosines or the one-hot of the row, or returns logits or a scale, ` +
-      'and does not declare classLocal. A margin whose row statistics span every class (AdaCos: its scale needs Σ_j exp(s·c_j) over all classes) ' +
-      'has no exact chunked form; one whose logit for class j depends only on c_j and row-level values can set classLocal: true',
-  );
-}
-
-/** Pass 2: each chunk's surrogate gradient; the centre gradients go to `emit`, the embedding gradient is summed. */
-async function backward<T>(
-  c: Call<T>,
-  cosTarget: T,
-  merged: ChunkStatistics,
-  soft: SoftmaxRows,
-  weight: Float64Array,
-  emit: NonNullable<ChunkedStepCallOptions<T>['onCentersGradient']>,
-): Promise<Float32Array> {
-  const { s, host, layout } = c;
-  const { backend } = s.r.ops;
-  const b = [layout.batch];
-  const f32 = (f: (i: number) => number) =>
-    host.input(
-      Float64Array.from({ length: layout.batch }, (_, i) => f(i)),
-      b,
-    );
-  const coefficients = {
-    cosTarget,
-    logSumExp: f32((i) => soft.logSumExp[i]!),
-    weight: f32((i) => weight[i]!),
-    target: f32((i) => -weight[i]! * soft.notTarget[i]!),
-    ...(merged.slope === undefined
-      ? {}
-      : { slope: f32((i) => (merged.sumExp[i]! === 0 ? 0 : (weight[i]! * soft.notTarget[i]! * merged.slope![i]!) / merged.sumExp[i]!)) }),
-  };
-  const gx = new Float64Array(layout.batch * layout.dim);
-  for (let k = 0; k < c.centers.length; k++) {
-    const { gradients } = await withLocalLabels(c, k, (local) =>
-      backend.valueAndGradients!((x, w) => surrogate(s, x!, w!, local, coefficients), [c.x, c.centers[k]!]),
-    );
-    for (const [i, v] of gradients[0]!.entries()) gx[i]! += v;
-    await emit(k, gradients[1]!);
-  }
-  return Float32Array.from(gx);
-}
-
 /**
  * The margin softmax loss over class chunks: the same loss, per-sample losses, next state and
  * gradients as {@link marginSoftmaxStep} (to float32 rounding), while no tensor larger than one
@@ -281,18 +147,17 @@ export function chunkedMarginSoftmaxStep<T>(backend: Backend<T>, options: Chunke
     const host = hostInputs(r.ops);
     try {
       const s = chunkSetup(r, host, layout, values, { state: o['state'], inputs: o['inputs'], training: callOptions.training ?? true });
-      const c: Call<T> = { s, host, layout, labels: values, x: embeddings, centers };
-
-      const { stats, cosTarget } = await statistics(c, onCentersGradient !== undefined);
-      const row = await rows(c, cosTarget);
-      const soft = softmaxRows(stats, row.targetLogit);
-      const counted = values.reduce((n, y) => n + (y >= 0 ? 1 : 0), 0);
-      const weight = Float64Array.from(values, (y) => (y < 0 ? 0 : reduction === 'sum' ? 1 : 1 / Math.max(counted, 1)));
-      const perSample = Float64Array.from(soft.loss, (l, i) => (values[i]! < 0 ? 0 : l + (row.aux?.[i] ?? 0)));
-      const reduce = (v: ArrayLike<number>) => Array.from(v).reduce((sum, x, i) => sum + weight[i]! * x, 0);
-      const result = { loss: reduce(perSample), perSample, ...(row.aux ? { auxiliaryLoss: reduce(row.aux) } : {}), state: row.state };
+      const c: Call<T> = { owner, s, host, layout, labels: values, x: embeddings, centers };
+      const gradients = onCentersGradient !== undefined;
+      const gathered = s.classLocal ? await gatherTargetCosines(c) : undefined;
+      const given = gathered === undefined ? undefined : host.input(gathered, [layout.batch]);
+      const stats = await statisticsOver(c, given, s.classLocal && gradients);
+      const cosTarget = gathered ?? stats.cosTarget;
+      const row = await rowPass(c, host.input(cosTarget, [layout.batch]));
+      const { coefficients, ...losses } = rowLosses(values, reduction, stats, row, cosTarget);
+      const result = { ...losses, state: row.state };
       if (onCentersGradient === undefined) return result;
-      return { ...result, embeddingsGradient: await backward(c, cosTarget, stats, soft, weight, onCentersGradient) };
+      return { ...result, embeddingsGradient: await backwardPass(c, coefficients, onCentersGradient) };
     } finally {
       host.release();
     }

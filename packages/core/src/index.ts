@@ -68,6 +68,16 @@ export {
   chunkedMarginSoftmaxStep,
 } from './chunked-loss.js';
 export type { ChunkValue } from './chunk-inputs.js';
+export {
+  type ClassShard,
+  type ClassShardOptions,
+  type ShardCallOptions,
+  type ShardCoefficients,
+  type ShardRows,
+  type ShardStatisticsOptions,
+  classShard,
+  classShardRanges,
+} from './class-shard.js';
 export { type ChunkStatistics, type SoftmaxRows, emptyChunkStatistics, mergeChunkStatistics, softmaxRows } from './chunk-statistics.js';
 export {
   type CosineLogitsOptions,

@@ -1,0 +1,214 @@
+/**
+ * The passes of the class-chunked loss over the chunks of one call: gathering target cosines
+ * (pass 0), merging statistics (pass 1), the margin's row terms, and the surrogate gradients
+ * (pass 2). {@link chunkedMarginSoftmaxStep} runs them all in one call; a {@link ClassShard} runs
+ * them on its own class range, with the merge and the row terms in between done across shards.
+ *
+ * @packageDocumentation
+ */
+import { type ChunkSetup, chunkStatisticsOf, embeddingNorms, rowTerms, surrogate, targetCosines } from './chunk-graphs.js';
+import type { ChunkLayout } from './chunk-inputs.js';
+import { type HostInputs, evaluate, hostInputs } from './chunk-run.js';
+import { type ChunkStatistics, type SoftmaxRows, emptyChunkStatistics, mergeChunkStatistics, softmaxRows } from './chunk-statistics.js';
+import { InvalidArgumentError, ShapeError } from './errors.js';
+import type { Margin } from './margin-types.js';
+
+/** One call's checked arguments: `layout.starts` are global class indices. @internal */
+export interface Call<T> {
+  readonly owner: string;
+  readonly s: ChunkSetup<T>;
+  readonly host: HostInputs<T>;
+  readonly layout: ChunkLayout;
+  readonly labels: Int32Array;
+  readonly x: T;
+  readonly centers: readonly T[];
+}
+
+/**
+ * The per-row coefficients of the backward pass, [B] float64 each: what every shard needs, besides
+ * its own centres, the embeddings and the labels, to compute its share of the gradients. They come
+ * from the statistics merged over all classes and the margin's row terms
+ * ({@link ClassShard.rows}).
+ */
+export interface ShardCoefficients {
+  /** c_y, the merged target cosines. */
+  readonly cosTarget: Float64Array;
+  /** lse_b, the log-sum-exp over all classes: p_bj = e^{z_bj − lse_b}. */
+  readonly logSumExp: Float64Array;
+  /** w_b: 1/n (mean over n counted rows) or 1 (sum) for counted rows, 0 for ignored ones. */
+  readonly weight: Float64Array;
+  /** w_b·(p_y − 1), the weight of z_y in the row's gradient. */
+  readonly target: Float64Array;
+  /** w_b·(1 − p_y)·∂lse′/∂c_y for class-local margins (the merged slope over E); absent otherwise. */
+  readonly slope?: Float64Array;
+}
+
+/**
+ * Runs `fn` with the input labels − (chunk k's first class) and a host for the chunk's other fed
+ * inputs (probes), all released when it ends, so per-chunk inputs never pile up over the chunks.
+ */
+async function withLocalLabels<T, R>(c: Call<T>, k: number, fn: (local: T, host: HostInputs<T>) => Promise<R>): Promise<R> {
+  const host = hostInputs(c.s.r.ops);
+  try {
+    const start = c.layout.starts[k]!;
+    return await fn(
+      host.input(
+        Float64Array.from(c.labels, (y) => Math.max(y, 0) - start),
+        [c.layout.batch],
+      ),
+      host,
+    );
+  } finally {
+    host.release();
+  }
+}
+
+/** Pass 0: the target cosine of each row where one of the call's chunks holds its label, else 0. @internal */
+export async function gatherTargetCosines<T>(c: Call<T>): Promise<Float64Array> {
+  const b = [c.layout.batch];
+  const sum = new Float64Array(c.layout.batch);
+  for (let k = 0; k < c.centers.length; k++) {
+    const [t] = await withLocalLabels(
+      c,
+      k,
+      async (local, chunkHost) =>
+        (await evaluate<T>(c.s.r.ops, chunkHost, () => ({ outputs: [targetCosines(c.s, c.x, c.centers[k]!, local)] }), [], [b], false)).outputs,
+    );
+    for (const [i, v] of t!.entries()) sum[i]! += v;
+  }
+  return sum;
+}
+
+/**
+ * Pass 1: the statistics of the call's chunks, merged. `given` (class-local margins) are the true
+ * target cosines, fed to the chunks' logits; `slopes` asks for the slopes (gradients of a class-local margin).
+ * @internal
+ */
+export async function statisticsOver<T>(c: Call<T>, given: T | undefined, slopes: boolean): Promise<ChunkStatistics> {
+  const b = [c.layout.batch];
+  let stats = emptyChunkStatistics(c.layout.batch, slopes);
+  for (let k = 0; k < c.centers.length; k++) {
+    const out = await withLocalLabels(c, k, (local, chunkHost) =>
+      evaluate<T>(
+        c.s.r.ops,
+        chunkHost,
+        (ct) => chunkStatisticsOf(c.s, c.x, c.centers[k]!, local, ct ?? given),
+        given === undefined ? [] : [given],
+        [b, b, b],
+        slopes,
+      ),
+    );
+    const [max, sumExp, cosTarget] = out.outputs as [Float64Array, Float64Array, Float64Array];
+    for (let i = 0; i < max.length; i++) if (sumExp[i] === 0) max[i] = Number.NEGATIVE_INFINITY;
+    const slope = slopes ? Float64Array.from(out.gradients[0]!, (d, i) => d * sumExp[i]!) : undefined;
+    stats = mergeChunkStatistics(stats, { max, sumExp, cosTarget, ...(slope === undefined ? {} : { slope }) });
+  }
+  return stats;
+}
+
+/** The margin's row terms read into JavaScript. @internal */
+export interface RowPass {
+  readonly targetLogit: Float64Array;
+  readonly aux?: Float64Array;
+  readonly state: Record<string, Float32Array>;
+}
+
+/** The row pass: z_y, the auxiliary loss and the next state, from the merged target cosines. @internal */
+export async function rowPass<T>(c: Call<T>, cosTarget: T): Promise<RowPass> {
+  const { s, layout } = c;
+  const { ops, margin } = s.r;
+  const specs = Object.entries(margin.state ?? {});
+  let hasAux = false;
+  const out = await evaluate<T>(
+    ops,
+    c.host,
+    () => {
+      const r = rowTerms(s, cosTarget, embeddingNorms(s, c.x));
+      if (r.wide && !s.classLocal) throw notChunkable(c.owner, margin);
+      hasAux = r.auxiliaryLoss !== undefined;
+      return { outputs: [r.targetLogit, r.auxiliaryLoss ?? ops.constant(0, [layout.batch]), ...specs.map(([key]) => r.state[key]!)] };
+    },
+    [],
+    [[layout.batch], [layout.batch], ...specs.map(([, spec]) => spec.shape)],
+    false,
+  );
+  const state = Object.fromEntries(specs.map(([key], i) => [key, Float32Array.from(out.outputs[2 + i]!)]));
+  return { targetLogit: out.outputs[0]!, ...(hasAux ? { aux: out.outputs[1]! } : {}), state };
+}
+
+/** The typed error for a margin without a chunked form. @internal */
+export function notChunkable(owner: string, margin: Margin): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `${owner}.margin`,
+    `margin '${margin.type}' cannot run over class chunks: its transform uses the cosines or the one-hot of the row, or returns logits or a scale, ` +
+      'and does not declare classLocal. A margin whose row statistics span every class (AdaCos: its scale needs Σ_j exp(s·c_j) over all classes) ' +
+      'has no exact chunked form; one whose logit for class j depends only on c_j and row-level values can set classLocal: true',
+  );
+}
+
+/** The loss of the rows and the backward coefficients, from the merged statistics and the row terms. @internal */
+export interface RowLosses {
+  readonly loss: number;
+  readonly perSample: Float64Array;
+  readonly auxiliaryLoss?: number;
+  readonly coefficients: ShardCoefficients;
+}
+
+/** Row weights, losses and coefficients (float64 host algebra, no tensors); `cosTarget` as fed to the row pass. @internal */
+export function rowLosses(labels: Int32Array, reduction: 'mean' | 'sum', merged: ChunkStatistics, row: RowPass, cosTarget: Float64Array): RowLosses {
+  const soft: SoftmaxRows = softmaxRows(merged, row.targetLogit);
+  const counted = labels.reduce((n, y) => n + (y >= 0 ? 1 : 0), 0);
+  const weight = Float64Array.from(labels, (y) => (y < 0 ? 0 : reduction === 'sum' ? 1 : 1 / Math.max(counted, 1)));
+  const perSample = Float64Array.from(soft.loss, (l, i) => (labels[i]! < 0 ? 0 : l + (row.aux?.[i] ?? 0)));
+  const reduce = (v: ArrayLike<number>) => Array.from(v).reduce((sum, x, i) => sum + weight[i]! * x, 0);
+  const { slope, sumExp } = merged;
+  const coefficients: ShardCoefficients = {
+    cosTarget: Float64Array.from(cosTarget),
+    logSumExp: soft.logSumExp,
+    weight,
+    target: Float64Array.from(weight, (w, i) => -w * soft.notTarget[i]!),
+    ...(slope === undefined ? {} : { slope: Float64Array.from(weight, (w, i) => (sumExp[i]! === 0 ? 0 : (w * soft.notTarget[i]! * slope[i]!) / sumExp[i]!)) }),
+  };
+  return { loss: reduce(perSample), perSample, ...(row.aux ? { auxiliaryLoss: reduce(row.aux) } : {}), coefficients };
+}
+
+/** Checks coefficients received from elsewhere: [B] float64 arrays. @internal */
+export function checkCoefficients(argument: string, value: unknown, batch: number): ShardCoefficients {
+  if (typeof value !== 'object' || value === null)
+    throw new InvalidArgumentError(argument, 'expected { cosTarget, logSumExp, weight, target, slope? } ([B] Float64Arrays)');
+  const k = value as Record<string, unknown>;
+  for (const key of ['cosTarget', 'logSumExp', 'weight', 'target', 'slope']) {
+    const v = k[key];
+    if (v === undefined && key === 'slope') continue;
+    if (!(v instanceof Float64Array)) throw new InvalidArgumentError(`${argument}.${key}`, 'expected a Float64Array');
+    if (v.length !== batch) throw new ShapeError(`${argument}.${key}`, `has ${v.length} rows, expected ${batch} (as the embeddings)`);
+  }
+  return value as ShardCoefficients;
+}
+
+/** Pass 2: each chunk's surrogate gradient; the centre gradients go to `emit`, the embedding gradient is summed. @internal */
+export async function backwardPass<T>(
+  c: Call<T>,
+  k: ShardCoefficients,
+  emit: (chunk: number, gradient: Float32Array) => void | Promise<void>,
+): Promise<Float32Array> {
+  const { s, host, layout } = c;
+  const { backend } = s.r.ops;
+  const b = [layout.batch];
+  const coefficients = {
+    cosTarget: host.input(k.cosTarget, b),
+    logSumExp: host.input(k.logSumExp, b),
+    weight: host.input(k.weight, b),
+    target: host.input(k.target, b),
+    ...(k.slope === undefined ? {} : { slope: host.input(k.slope, b) }),
+  };
+  const gx = new Float64Array(layout.batch * layout.dim);
+  for (let j = 0; j < c.centers.length; j++) {
+    const { gradients } = await withLocalLabels(c, j, (local) =>
+      backend.valueAndGradients!((x, w) => surrogate(s, x!, w!, local, coefficients), [c.x, c.centers[j]!]),
+    );
+    for (const [i, v] of gradients[0]!.entries()) gx[i]! += v;
+    await emit(j, gradients[1]!);
+  }
+  return Float32Array.from(gx);
+}
