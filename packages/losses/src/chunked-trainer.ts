@@ -215,6 +215,7 @@ export class ChunkedHeadTrainer<T> {
     return this.#learningRate;
   }
 
+  /** Sets η for the next steps; a value that is not finite and > 0 is an InvalidArgumentError naming `learningRate`. */
   set learningRate(value: number) {
     this.#learningRate = inRange('learningRate', value, undefined, 0, INF, true, true);
   }
