@@ -4,7 +4,18 @@ import { ortBackend } from '@marginkit/backend-ort';
 import * as tfjsApi from '@marginkit/backend-tfjs';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
 import * as coreApi from '@marginkit/core';
-import { type Backend, InvalidArgumentError, InvalidBackendError, type Margin, ShapeError, arcface, cosface, marginSoftmaxStep } from '@marginkit/core';
+import {
+  type Backend,
+  InvalidArgumentError,
+  InvalidBackendError,
+  type Margin,
+  NonFiniteError,
+  ShapeError,
+  arcface,
+  cosface,
+  defineMargin,
+  marginSoftmaxStep,
+} from '@marginkit/core';
 import { compareNormwise, expectTypedError, expectTypedRejection, seededRandom } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -228,6 +239,18 @@ describe('ChunkedHeadTrainer: typed errors name the argument', () => {
       ['backend without gradients', () => ChunkedHeadTrainer.create(withoutGradients, good), InvalidBackendError, 'backend'],
     ];
     for (const [what, f, error, argument] of cases) await expectTypedRejection(f, { error, argument, what });
+  });
+  it('a non-finite chunk gradient is not applied: NonFiniteError naming the chunk, nothing changed', async () => {
+    // c_y / 0: the target logit is ±Infinity or NaN, so every gradient is NaN.
+    const broken = defineMargin({ type: 'broken', params: {}, targetLogit: (c, { ops }) => ops.div(c, ops.scalar(0)) });
+    const trainer = await ChunkedHeadTrainer.create(backend, options(4, sgd, broken));
+    const before = Array.from(trainer.centers());
+    const x = tf.tensor(normals(1, B * D), [B, D]);
+    await expectTypedRejection(() => trainer.step(x, LABELS), { error: NonFiniteError, argument: 'step.centersGradient[0]', what: 'NaN gradient' });
+    expect(Array.from(trainer.centers())).toEqual(before);
+    expect(trainer.steps).toBe(0);
+    x.dispose();
+    trainer.dispose();
   });
   it('bad calls and checkpoints; a failed load changes nothing', async () => {
     const trainer = await ChunkedHeadTrainer.create(backend, options(4, sgd));

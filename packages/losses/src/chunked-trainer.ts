@@ -235,6 +235,11 @@ export class ChunkedHeadTrainer<T> {
    * gradient arrives. Returns the loss, per-sample losses, the margin's next state (kept) and the
    * embedding gradient [B, D] to backpropagate through your network.
    *
+   * A chunk gradient with a NaN or ±Infinity is not applied: the step throws a `NonFiniteError`
+   * (argument `step.centersGradient[k]`) before chunk k changes, and `steps` and the margin's state
+   * do not advance. Since the gradient is applied chunk by chunk (it never exists whole), chunks
+   * before k keep their update; save a checkpoint first where that matters.
+   *
    * @param embeddings - float32 [B, D].
    * @param labels - [B] global class indices (−1 ignored unless `ignoreIndex: null`).
    * @returns the chunked step's result.
@@ -272,6 +277,8 @@ export class ChunkedHeadTrainer<T> {
         ...(training
           ? {
               onCentersGradient: (k: number, g: Float32Array) => {
+                // A non-finite gradient is never applied: the step throws before this chunk changes.
+                checkFinite(`step.centersGradient[${k}]`, g, [g.length / this.config.embeddingSize, this.config.embeddingSize]);
                 denseUpdate(this.optimizer, lr, t, g, this.#store.values[k]!, this.#moments[k]!);
                 refreshChunk(this.backend, this.#store, k);
                 applied++;
