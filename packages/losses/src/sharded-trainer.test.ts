@@ -17,10 +17,11 @@ const MU = 0.9;
 const embeddings = (step: number) => Float32Array.from({ length: B * D }, (_, i) => Math.sin(step * 97 + i * 1.3) * 1.5);
 const labels = (step: number) => Int32Array.from({ length: B }, (_, i) => (i === 3 ? -1 : (i * 7 + step * 5) % C));
 
-async function checkpointOf(margin: Record<string, unknown>): Promise<HeadCheckpoint> {
+async function checkpointOf(margin: Record<string, unknown>, subCenters = 1): Promise<HeadCheckpoint> {
   const head = createHead(tfjsBackend(tf), {
     margin: { type: 'cosface', ...margin } as { type: string },
     numClasses: C,
+    subCenters,
     embeddingSize: D,
     scale: 16,
     seed: 3,
@@ -38,6 +39,7 @@ function referenceTrainer(checkpoint: HeadCheckpoint) {
   const step = chunkedMarginSoftmaxStep(backend, {
     margin: createLossRegistry().margin(c.margin),
     scale: c.scale,
+    subCenters: c.subCenters,
     classChunk: C,
     ignoreIndex: -1,
   });
@@ -47,7 +49,7 @@ function referenceTrainer(checkpoint: HeadCheckpoint) {
   return {
     centers,
     async step(x: Float32Array, y: Int32Array, inputs: Record<string, Float32Array> = {}) {
-      const out = await step(backend.tensor(x, [B, D]), [backend.tensor(centers, [C, D])], y, {
+      const out = await step(backend.tensor(x, [B, D]), [backend.tensor(centers, [C * c.subCenters, D])], y, {
         state,
         inputs,
         onCentersGradient: (_, g) => {
@@ -74,11 +76,17 @@ async function withTrainer<R>(options: Parameters<typeof shardedHeadTrainer>[0],
 }
 
 /** Three steps sharded against the reference: loss, per-sample losses, embedding gradient, then the centres and state. */
-async function expectSameTraining(margin: Record<string, unknown>, shards: number): Promise<void> {
-  const checkpoint = await checkpointOf(margin);
+async function expectSameTraining(
+  margin: Record<string, unknown>,
+  shards: number,
+  { subCenters = 1, threadsPerShard, classChunk }: { subCenters?: number; threadsPerShard?: number; classChunk?: number } = {},
+): Promise<void> {
+  const checkpoint = await checkpointOf(margin, subCenters);
+  expect(checkpoint.centers.length).toBe(C * subCenters * D);
   const reference = referenceTrainer(checkpoint);
   try {
-    await withTrainer({ checkpoint, shards, learningRate: LR, momentum: MU }, async (trainer) => {
+    const extra = { ...(threadsPerShard === undefined ? {} : { threadsPerShard }), ...(classChunk === undefined ? {} : { classChunk }) };
+    await withTrainer({ checkpoint, shards, learningRate: LR, momentum: MU, ...extra }, async (trainer) => {
       expect(trainer.shards).toBe(shards);
       for (let s = 0; s < 3; s++) {
         const inputs = margin['type'] === 'elasticface' ? { margins: Float32Array.from({ length: B }, (_, i) => 0.3 + 0.02 * Math.sin(s + i)) } : {};
@@ -91,6 +99,8 @@ async function expectSameTraining(margin: Record<string, unknown>, shards: numbe
       }
       const saved = await trainer.save();
       expect(saved.checkpoint.classRange).toEqual([0, C]);
+      expect(saved.checkpoint.config.subCenters).toBe(subCenters);
+      expect(saved.checkpoint.centers.length).toBe(C * subCenters * D);
       expect(compareNormwise(saved.checkpoint.centers, reference.centers, 1e-5), 'centres after 3 steps').toBeUndefined();
     });
   } finally {
@@ -102,29 +112,71 @@ describe('shardedHeadTrainer (worker threads, onnxruntime-node) equals one proce
   it.each([1, 2, 3])('CosFace over %i shards of 29 classes', (shards) => expectSameTraining({ type: 'cosface', m: 0.35 }, shards));
   it('CurricularFace (class-local, with state t) over 2 shards', () => expectSameTraining({ type: 'curricularface', m: 0.5 }, 2));
   it('ElasticFace (per-step random margins, given to step) over 2 shards', () => expectSameTraining({ type: 'elasticface', variant: 'cos' }, 2));
+  it.each([2, 3])('sub-centre ArcFace (K = %i) over 2 shards of 29 classes (15 + 14)', (subCenters) =>
+    expectSameTraining({ type: 'arcface', m: 0.5 }, 2, { subCenters }),
+  );
+  it('sub-centre ArcFace (K = 3) over 2 shards in chunks of 4 classes (ragged last chunks)', () =>
+    expectSameTraining({ type: 'arcface', m: 0.5 }, 2, { subCenters: 3, classChunk: 4 }));
+  it('sub-centre CurricularFace (K = 3, class-local, with state t) over 3 shards', () =>
+    expectSameTraining({ type: 'curricularface', m: 0.5 }, 3, { subCenters: 3 }));
+  it('threadsPerShard: 2 (CosFace, and sub-centre ArcFace K = 2) over 2 shards', async () => {
+    await expectSameTraining({ type: 'cosface', m: 0.35 }, 2, { threadsPerShard: 2 });
+    await expectSameTraining({ type: 'arcface', m: 0.5 }, 2, { subCenters: 2, threadsPerShard: 2 });
+  });
 });
 
-describe('shardedHeadTrainer checkpoints: the losses split/merge format', () => {
-  it('a run saved with 3 shards resumes with 2 and takes the same next step', async () => {
-    const checkpoint = await checkpointOf({ type: 'arcface', m: 0.5 });
-    const options = { learningRate: LR, momentum: MU };
-    await withTrainer({ ...options, checkpoint, shards: 3 }, async (three) => {
-      await three.step(embeddings(0), labels(0));
-      await three.step(embeddings(1), labels(1));
-      const saved = await three.save();
-      expect(splitCheckpoint(saved.checkpoint, 3).map((s) => s.classRange)).toEqual(three.ranges);
-      const next = await three.step(embeddings(2), labels(2));
-      const after = await three.save();
-      await withTrainer({ ...options, ...saved, shards: 2 }, async (two) => {
-        const resumed = await two.step(embeddings(2), labels(2));
-        expect(compareNormwise([resumed.loss], [next.loss], 1e-6), 'loss').toBeUndefined();
-        expect(compareNormwise(resumed.embeddingsGradient, next.embeddingsGradient, 1e-5), 'embedding gradient').toBeUndefined();
-        const resumedAfter = await two.save();
-        expect(compareNormwise(resumedAfter.checkpoint.centers, after.checkpoint.centers, 1e-6), 'centres').toBeUndefined();
-        expect(compareNormwise(resumedAfter.velocity.centers, after.velocity.centers, 1e-5), 'velocity').toBeUndefined();
+describe('shardedHeadTrainer threadsPerShard: 2 takes the same steps as 1', () => {
+  it.each([1, 3])('ArcFace with K = %i sub-centres over 2 shards: loss, embedding gradient, centres and velocity', async (subCenters) => {
+    const checkpoint = await checkpointOf({ type: 'arcface', m: 0.5 }, subCenters);
+    const run = (threadsPerShard: number) =>
+      withTrainer({ checkpoint, shards: 2, learningRate: LR, momentum: MU, threadsPerShard }, async (trainer) => {
+        const steps = [];
+        for (let s = 0; s < 3; s++) steps.push(await trainer.step(embeddings(s), labels(s)));
+        return { steps, saved: await trainer.save() };
       });
+    const one = await run(1);
+    const two = await run(2);
+    for (let s = 0; s < 3; s++) {
+      expect(compareNormwise([two.steps[s]!.loss], [one.steps[s]!.loss], 1e-6), `step ${s} loss`).toBeUndefined();
+      expect(compareNormwise(two.steps[s]!.perSample, one.steps[s]!.perSample, 1e-6), `step ${s} per-sample`).toBeUndefined();
+      expect(compareNormwise(two.steps[s]!.embeddingsGradient, one.steps[s]!.embeddingsGradient, 1e-5), `step ${s} embedding gradient`).toBeUndefined();
+    }
+    expect(compareNormwise(two.saved.checkpoint.centers, one.saved.checkpoint.centers, 1e-6), 'centres').toBeUndefined();
+    expect(compareNormwise(two.saved.velocity.centers, one.saved.velocity.centers, 1e-5), 'velocity').toBeUndefined();
+  });
+});
+
+/** Two steps with `from` shards, save, then the third step with `from` and, resumed, with `to` shards: the same step, centres and velocity. */
+async function expectResume(margin: Record<string, unknown>, subCenters: number, from: number, to: number): Promise<void> {
+  const checkpoint = await checkpointOf(margin, subCenters);
+  const options = { learningRate: LR, momentum: MU };
+  await withTrainer({ ...options, checkpoint, shards: from }, async (before) => {
+    await before.step(embeddings(0), labels(0));
+    await before.step(embeddings(1), labels(1));
+    const saved = await before.save();
+    expect(saved.checkpoint.config.subCenters).toBe(subCenters);
+    expect(saved.velocity.centers.length).toBe(C * subCenters * D);
+    expect(splitCheckpoint(saved.checkpoint, from).map((s) => s.classRange)).toEqual(before.ranges);
+    const next = await before.step(embeddings(2), labels(2));
+    const after = await before.save();
+    await withTrainer({ ...options, ...saved, shards: to }, async (resumedTrainer) => {
+      const resumed = await resumedTrainer.step(embeddings(2), labels(2));
+      expect(compareNormwise([resumed.loss], [next.loss], 1e-6), 'loss').toBeUndefined();
+      expect(compareNormwise(resumed.embeddingsGradient, next.embeddingsGradient, 1e-5), 'embedding gradient').toBeUndefined();
+      const resumedAfter = await resumedTrainer.save();
+      expect(compareNormwise(resumedAfter.checkpoint.centers, after.checkpoint.centers, 1e-6), 'centres').toBeUndefined();
+      expect(compareNormwise(resumedAfter.velocity.centers, after.velocity.centers, 1e-5), 'velocity').toBeUndefined();
     });
   });
+}
+
+describe('shardedHeadTrainer checkpoints: the losses split/merge format', () => {
+  it('a run saved with 3 shards resumes with 2 and takes the same next step', () => expectResume({ type: 'arcface', m: 0.5 }, 1, 3, 2));
+  it('sub-centre ArcFace (K = 3): saved with 2 shards resumes with 3, and with 1', async () => {
+    await expectResume({ type: 'arcface', m: 0.5 }, 3, 2, 3);
+    await expectResume({ type: 'arcface', m: 0.5 }, 3, 2, 1);
+  });
+  it('sub-centre ArcFace (K = 2): saved with 3 shards resumes with 2', () => expectResume({ type: 'arcface', m: 0.5 }, 2, 3, 2));
 });
 
 describe('shardedHeadTrainer: bad input gets a typed error naming the argument', () => {
