@@ -10,17 +10,16 @@ import {
   ShapeError,
   checkFinite,
   chunkedMarginSoftmaxStep,
-  readChoice,
   readOptions,
 } from '@marginkit/core';
 import type { HeadCheckpoint } from './checkpoint.js';
 import { type ChunkedOptimizerCheckpoint, type ChunkedTrainerCheckpoint, gatherRows, readShards, scatterRows } from './chunked-checkpoint.js';
 import { type ChunkStore, chunkRows, createChunkStore, refreshChunk } from './chunk-store.js';
 import { type ChunkMoments, denseUpdate, momentNames } from './dense-update.js';
-import type { HeadConfig, HeadOptions } from './head.js';
-import { initialCenters, readInit } from './init.js';
+import { type HeadConfig, type HeadOptions, readHeadBasics } from './head.js';
+import { initialCenters } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
-import { INF, inRange, positiveInteger, readIgnoreIndex, readScaleAndEpsilons, readSeed } from './read.js';
+import { INF, inRange, positiveInteger } from './read.js';
 import { type SparseOptimizer, readOptimizer } from './sparse-optimizer.js';
 
 /** Options of {@link ChunkedHeadTrainer.create}: a head's options, its margin, the chunk size and the optimizer. */
@@ -161,33 +160,12 @@ export class ChunkedHeadTrainer<T> {
     }
     if (options === undefined) throw new InvalidArgumentError('options', 'are required: { margin, numClasses, embeddingSize, classChunk, optimizer }');
     const o = readOptions('options', options, KEYS);
-    const numClasses = positiveInteger('options.numClasses', o['numClasses']);
-    const embeddingSize = positiveInteger('options.embeddingSize', o['embeddingSize']);
-    const subCenters = positiveInteger('options.subCenters', o['subCenters'], 1);
     const classChunk = positiveInteger('options.classChunk', o['classChunk']);
     const optimizer = readOptimizer('options.optimizer', o['optimizer']);
-    const margin = o['margin'] as Margin | undefined;
-    if (typeof margin !== 'object' || margin === null || typeof margin.transform !== 'function') {
-      throw new InvalidArgumentError('options.margin', 'expected a margin such as arcface(), cosface() or defineMargin(...)');
-    }
-    const { scale, epsilon, normEpsilon } = readScaleAndEpsilons(o);
-    const ignoreIndex = readIgnoreIndex('options.ignoreIndex', o['ignoreIndex']);
-    const reduction = readChoice('options.reduction', o['reduction'], 'mean', ['mean', 'sum']);
-    const validate = readChoice('options.validate', o['validate'], 'full', ['full', 'shapes']);
-    const init = readInit('options.init', o['init']);
-    const random = seededGenerator(readSeed('options.seed', o['seed']), 'options.seed');
-    const step = chunkedMarginSoftmaxStep(backend, {
-      margin,
-      classChunk,
-      reduction,
-      subCenters,
-      scale,
-      epsilon,
-      normEpsilon,
-      validate,
-      ...(ignoreIndex === null ? {} : { ignoreIndex }),
-    });
-    const config: HeadConfig = { margin: margin.config, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex, epsilon, normEpsilon };
+    const { margin, config, loss, init, seed } = readHeadBasics(o);
+    const { numClasses, embeddingSize, subCenters } = config;
+    const random = seededGenerator(seed, 'options.seed');
+    const step = chunkedMarginSoftmaxStep(backend, { ...loss, classChunk });
     const total = numClasses * subCenters;
     const store = await createChunkStore(backend, chunkRows(total, Math.min(classChunk, numClasses) * subCenters), embeddingSize, (_, rows) =>
       initialCenters(init, rows, embeddingSize, random, total),

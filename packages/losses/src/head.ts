@@ -76,6 +76,50 @@ export interface HeadConfig {
   readonly normEpsilon: number;
 }
 
+/** The options every head reads the same way, checked: see {@link readHeadBasics}. @internal */
+export interface HeadBasics {
+  readonly margin: Margin;
+  /** The head's JSON config. */
+  readonly config: HeadConfig;
+  /** The loss options for `marginSoftmaxStep` / `chunkedMarginSoftmaxStep` (without `classChunk`). */
+  readonly loss: {
+    readonly margin: Margin;
+    readonly reduction: 'mean' | 'sum';
+    readonly subCenters: number;
+    readonly scale: number;
+    readonly epsilon: number;
+    readonly normEpsilon: number;
+    readonly validate: 'full' | 'shapes';
+    readonly ignoreIndex?: -1;
+  };
+  readonly init: CenterInit;
+  readonly seed: number;
+}
+
+/**
+ * Reads the options a {@link MarginHead} and a chunked trainer share (numClasses, embeddingSize,
+ * subCenters, seed, margin, scale, epsilons, ignoreIndex, reduction, init, validate), each checked
+ * with a typed error naming `options.<key>`. @internal
+ */
+export function readHeadBasics(o: Readonly<Record<string, unknown>>): HeadBasics {
+  const numClasses = positiveInteger('options.numClasses', o['numClasses']);
+  const embeddingSize = positiveInteger('options.embeddingSize', o['embeddingSize']);
+  const subCenters = positiveInteger('options.subCenters', o['subCenters'], 1);
+  const seed = readSeed('options.seed', o['seed']);
+  const margin = o['margin'] as Margin | undefined;
+  if (typeof margin !== 'object' || margin === null || typeof margin.transform !== 'function') {
+    throw new InvalidArgumentError('options.margin', 'expected a margin such as arcface(), adaface() or defineMargin(...)');
+  }
+  const { scale, epsilon, normEpsilon } = readScaleAndEpsilons(o);
+  const ignoreIndex = readIgnoreIndex('options.ignoreIndex', o['ignoreIndex']);
+  const reduction = readChoice('options.reduction', o['reduction'], 'mean', ['mean', 'sum']);
+  const init = readInit('options.init', o['init']);
+  const validate = readChoice('options.validate', o['validate'], 'full', ['full', 'shapes']);
+  const config: HeadConfig = { margin: margin.config, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex, epsilon, normEpsilon };
+  const loss = { margin, reduction, subCenters, scale, epsilon, normEpsilon, validate, ...(ignoreIndex === null ? {} : { ignoreIndex }) };
+  return { margin, config, loss, init, seed };
+}
+
 /** Options of one call of a head. */
 export interface HeadCallOptions {
   /**
@@ -152,34 +196,14 @@ export class MarginHead<T, S extends T = T> {
    */
   constructor(backend: Backend<T, S>, options: MarginHeadOptions) {
     const o = readOptions('options', options, ['margin', ...HEAD_KEYS]);
-    const numClasses = positiveInteger('options.numClasses', o['numClasses']);
-    const embeddingSize = positiveInteger('options.embeddingSize', o['embeddingSize']);
-    const subCenters = positiveInteger('options.subCenters', o['subCenters'], 1);
-    const seed = readSeed('options.seed', o['seed']);
-    const margin = o['margin'] as Margin | undefined;
-    if (typeof margin !== 'object' || margin === null || typeof margin.transform !== 'function') {
-      throw new InvalidArgumentError('options.margin', 'expected a margin such as arcface(), adaface() or defineMargin(...)');
-    }
-    const { scale, epsilon, normEpsilon } = readScaleAndEpsilons(o);
-    const ignoreIndex = readIgnoreIndex('options.ignoreIndex', o['ignoreIndex']);
-    const reduction = readChoice('options.reduction', o['reduction'], 'mean', ['mean', 'sum']);
-    const init = readInit('options.init', o['init']);
-    const validate = readChoice('options.validate', o['validate'], 'full', ['full', 'shapes']);
-    this.#step = marginSoftmaxStep(backend, {
-      margin,
-      reduction,
-      subCenters,
-      scale,
-      epsilon,
-      normEpsilon,
-      validate,
-      ...(ignoreIndex === null ? {} : { ignoreIndex }),
-    });
+    const { margin, config, loss, init, seed } = readHeadBasics(o);
+    const { numClasses, embeddingSize, subCenters } = config;
+    this.#step = marginSoftmaxStep(backend, loss);
     this.backend = backend;
     this.margin = margin;
     this.#ops = createOps(backend);
-    this.#cosines = cosineLogits(backend, { subCenters, normEpsilon, validate });
-    this.config = { margin: margin.config, numClasses, embeddingSize, subCenters, scale, reduction, ignoreIndex, epsilon, normEpsilon };
+    this.#cosines = cosineLogits(backend, { subCenters, normEpsilon: loss.normEpsilon, validate: loss.validate });
+    this.config = config;
     this.#random = seededGenerator(seed, 'options.seed');
     this.#centers = this.#tensor(initialCenters(init, numClasses * subCenters, embeddingSize, this.#random));
     this.#state = Object.fromEntries(Object.entries(this.#step.initialState(numClasses)).map(([k, v]) => [k, v.data]));
