@@ -16,6 +16,7 @@ import {
   noMargin,
   sphereface,
 } from './index.js';
+import { matrix, rowsOf, tilted } from '../test/chunk-fixtures.js';
 import { RefTensor, compareNormwise, expectTypedError, expectTypedRejection, referenceBackend, seededRandom } from './testing/index.js';
 
 const ref = referenceBackend();
@@ -23,17 +24,6 @@ const B = 7;
 const D = 5;
 const C = 11;
 
-const matrix = (rows: number, cols: number, seed: number, spread = 1): RefTensor => {
-  const r = seededRandom(seed);
-  return new RefTensor(
-    [rows, cols],
-    'float32',
-    Float64Array.from({ length: rows * cols }, () => spread * r.normal()),
-  );
-};
-/** Rows [from, to) of a [R, D] matrix. */
-const rowsOf = (w: RefTensor, from: number, to: number): RefTensor =>
-  new RefTensor([to - from, w.shape[1]!], 'float32', w.data.slice(from * w.shape[1]!, to * w.shape[1]!));
 /** The centres [C·K, D] split into chunks of `classChunk` classes. */
 const split = (w: RefTensor, classChunk: number, k = 1): RefTensor[] => {
   const out: RefTensor[] = [];
@@ -49,17 +39,6 @@ const normAware = defineMargin({
     const grow = ops.minimum(ops.div(ops.reshape(norms, [-1]), ops.scalar(3)), ops.scalar(1));
     return { target: ops.sub(cosTarget, ops.mul(grow, ops.scalar(m))) };
   },
-});
-/** A class-local whole-row margin whose non-target logits depend on c_y (differentiably) and a row scale. */
-const tilted = defineMargin({
-  type: 'tilted',
-  params: { a: 0.3 },
-  classLocal: true,
-  transform: ({ ops, cosines, cosTarget, norms }, { a }) => ({
-    target: ops.sub(cosTarget, ops.scalar(0.2)),
-    logits: ops.mul(cosines, ops.add(ops.scalar(1), ops.mul(ops.reshape(cosTarget, [-1, 1]), ops.scalar(a)))),
-    scale: ops.add(ops.scalar(4), ops.mul(ops.clip(norms, 0, 10), ops.scalar(0.5))),
-  }),
 });
 
 const MARGINS: readonly (readonly [string, Margin])[] = [

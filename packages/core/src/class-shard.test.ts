@@ -17,7 +17,8 @@ import {
   mergeChunkStatistics,
   sphereface,
 } from './index.js';
-import { RefTensor, compareNormwise, expectTypedError, expectTypedRejection, referenceBackend, seededRandom } from './testing/index.js';
+import { matrix, rowsOf, tilted } from '../test/chunk-fixtures.js';
+import { RefTensor, compareNormwise, expectTypedError, expectTypedRejection, referenceBackend } from './testing/index.js';
 
 // The simulation of N shards in one process: the classes split at random cut points, each shard
 // chunked at random, merging through the exported functions only, against the unchunked
@@ -29,28 +30,6 @@ const B = 7;
 const D = 5;
 const C = 23;
 
-const matrix = (rows: number, cols: number, seed: number): RefTensor => {
-  const r = seededRandom(seed);
-  return new RefTensor(
-    [rows, cols],
-    'float32',
-    Float64Array.from({ length: rows * cols }, () => r.normal()),
-  );
-};
-const rowsOf = (w: RefTensor, from: number, to: number): RefTensor =>
-  new RefTensor([to - from, w.shape[1]!], 'float32', w.data.slice(from * w.shape[1]!, to * w.shape[1]!));
-
-/** A class-local whole-row margin whose non-target logits depend on c_y and a row scale. */
-const tilted = defineMargin({
-  type: 'tilted',
-  params: { a: 0.3 },
-  classLocal: true,
-  transform: ({ ops, cosines, cosTarget, norms }, { a }) => ({
-    target: ops.sub(cosTarget, ops.scalar(0.2)),
-    logits: ops.mul(cosines, ops.add(ops.scalar(1), ops.mul(ops.reshape(cosTarget, [-1, 1]), ops.scalar(a)))),
-    scale: ops.add(ops.scalar(4), ops.mul(ops.clip(norms, 0, 10), ops.scalar(0.5))),
-  }),
-});
 /** A stateful margin with a per-step input: its state follows the batch's mean target cosine. */
 const drifting = defineMargin({
   type: 'drifting',

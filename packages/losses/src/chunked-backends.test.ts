@@ -1,14 +1,4 @@
-import {
-  type Margin,
-  arcface,
-  chunkedMarginSoftmaxStep,
-  combinedMargin,
-  cosface,
-  defineMargin,
-  marginSoftmaxStep,
-  noMargin,
-  sphereface,
-} from '@marginkit/core';
+import { type Margin, arcface, chunkedMarginSoftmaxStep, combinedMargin, cosface, marginSoftmaxStep, noMargin, sphereface } from '@marginkit/core';
 import { compareNormwise } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -16,19 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ortBackend } from '../../backend-ort/src/backend.js';
 import { tfjsBackend } from '../../backend-tfjs/src/backend.js';
 import { useTfBackend } from '../../backend-tfjs/test/tf-variants.js';
+import { tilted } from '../../core/test/chunk-fixtures.js';
 import { expectTfjsParity } from '../test/chunked-parity.js';
-
-/** Class-local whole-row logits that depend on c_y differentiably, and a row scale from ‖x‖. */
-const tilted = defineMargin({
-  type: 'tilted',
-  params: { a: 0.3 },
-  classLocal: true,
-  transform: ({ ops, cosines, cosTarget, norms }, { a }) => ({
-    target: ops.sub(cosTarget, ops.scalar(0.2)),
-    logits: ops.mul(cosines, ops.add(ops.scalar(1), ops.mul(ops.reshape(cosTarget, [-1, 1]), ops.scalar(a)))),
-    scale: ops.add(ops.scalar(4), ops.mul(ops.clip(norms, 0, 10), ops.scalar(0.5))),
-  }),
-});
 
 const MARGINS: readonly (readonly [string, Margin])[] = [
   ['arcface', arcface()],
