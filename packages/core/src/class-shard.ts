@@ -15,22 +15,19 @@ import { InvalidArgumentError, InvalidBackendError, ShapeError } from './errors.
 import { checkMatrixShape, checkNumber } from './input-checks.js';
 import { checkFiniteValues, checkFloatTensor } from './loss-inputs.js';
 import { type MarginResolved, resolveMargin } from './loss-options.js';
-import type { Labels, MarginLogitsOptions } from './loss-types.js';
+import type { ChunkedMarginStepOptions } from './chunked-loss.js';
+import type { Labels } from './loss-types.js';
 import { readChoice, readOptions } from './margin-options.js';
 import type { Margin } from './margin-types.js';
 
 export type { ShardCoefficients } from './chunk-passes.js';
 
 /** Options of {@link classShard}. */
-export interface ClassShardOptions extends MarginLogitsOptions {
+export interface ClassShardOptions extends ChunkedMarginStepOptions {
   /** C, the number of classes over all shards (labels are global indices in [0, C)). */
   readonly classes: number;
   /** The first class this shard owns; it owns [offset, offset + its centres' classes). */
   readonly offset: number;
-  /** Cc, the classes per chunk within the shard (as {@link chunkedMarginSoftmaxStep}). */
-  readonly classChunk: number;
-  /** `'mean'` over the counted rows of the whole batch (default) or `'sum'`. */
-  readonly reduction?: 'mean' | 'sum';
 }
 
 /** Per-call options of a {@link ClassShard}'s passes: the same on every shard within a step. */
