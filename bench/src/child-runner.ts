@@ -46,12 +46,20 @@ export function childEnv(hugePages: boolean): NodeJS.ProcessEnv {
   return { ...process.env, GLIBC_TUNABLES: tunables };
 }
 
+/**
+ * Runs the TypeScript worker `script` (a file beside this one) in a child Node with `args` and
+ * `env`; returns the JSON of its `RESULT <json>` line, or the reason it failed, named `what`.
+ */
+export function runWorker<R>(what: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv): R | { readonly error: string } {
+  const argv = ['--conditions=@marginkit/source', '--import', 'tsx', join(here, script), ...args];
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 26, env });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  return r.status === 0 && line ? (JSON.parse(line.slice(7)) as R) : failure(what, r);
+}
+
 /** Runs `worker.ts` for `runtime` at `size`. */
 export function runRuntime(runtime: string, size: StepSizes, repeats: Repeats, env: NodeJS.ProcessEnv): ChildResult {
-  const args = ['--conditions=@marginkit/source', '--import', 'tsx', join(here, 'worker.ts'), runtime, String(size.B), String(size.D), String(size.C)];
-  const r = spawnSync(process.execPath, [...args, JSON.stringify(repeats)], { encoding: 'utf8', maxBuffer: 1 << 26, env });
-  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
-  return r.status === 0 && line ? JSON.parse(line.slice(7)) : failure(runtime, r);
+  return runWorker(runtime, 'worker.ts', [runtime, String(size.B), String(size.D), String(size.C), JSON.stringify(repeats)], env);
 }
 
 /** Whether Debian's python3 has torch (install: apt-get install python3-torch). */

@@ -1,18 +1,20 @@
-/**
- * The growth benchmark (`npm run bench -- growth`): the chunked ArcFace training step
- * (ChunkedHeadTrainer from @marginkit/losses, SGD-momentum, m = 0.5, s = 64) on onnxruntime-node
- * at C from 10k to 1M (B = 256, D = 512), each C in a child process of its own (peak RSS), beside
- * its floor (the step's three bare matmuls, chunk by chunk in ORT, measured in the same child) and
- * PyTorch's training step with the same threads where it fits in memory. Writes JSON and an SVG
- * of time and memory against C.
- */
-import { spawnSync } from 'node:child_process';
 import { freemem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { childEnv, hasTorch, runPytorch } from './child-runner.js';
+import { join } from 'node:path';
+import { childEnv, hasTorch, runPytorch, runWorker } from './child-runner.js';
 import { type GrowthRow, type PytorchGrowth, growthSvg, growthTable, memoryFloor } from './growth-report.js';
-import type { Repeats } from './stats.js';
+import type { Repeats, Timing } from './stats.js';
+
+/** What growth-worker.ts prints as its RESULT line. */
+interface GrowthWorkerResult {
+  readonly chunks: number;
+  readonly setupSeconds: number;
+  readonly step: Timing;
+  readonly loss: number;
+  readonly floor: Timing;
+  readonly floorValue: number;
+  readonly baseRssMB: number;
+  readonly peakRssMB: number;
+}
 
 /** What `npm run bench -- growth` runs. */
 export interface GrowthPlan {
@@ -94,25 +96,8 @@ function runPytorchAt(plan: GrowthPlan, C: number, measured: readonly GrowthRow[
 function runChunked(plan: GrowthPlan, C: number, env: NodeJS.ProcessEnv): Omit<GrowthRow, 'pytorch'> {
   const base = { B: plan.batch, D: plan.dim, C, classChunk: plan.classChunk, memoryFloor: memoryFloor(plan.batch, plan.dim, C, plan.classChunk) };
   const sizes = [plan.batch, plan.dim, C, plan.classChunk, plan.threads, plan.arena ? 1 : 0].map(String);
-  const args = [
-    '--conditions=@marginkit/source',
-    '--import',
-    'tsx',
-    join(dirname(fileURLToPath(import.meta.url)), 'growth-worker.ts'),
-    ...sizes,
-    JSON.stringify(plan.repeats),
-  ];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26, env });
-  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
-  if (r.status !== 0 || !line) {
-    const tail = String(r.stderr ?? '')
-      .trim()
-      .split('\n')
-      .slice(-3)
-      .join(' | ');
-    return { ...base, error: `exited with ${r.status ?? r.signal}: ${tail}` };
-  }
-  const out = JSON.parse(line.slice(7));
+  const out = runWorker<GrowthWorkerResult>(`C = ${C}`, 'growth-worker.ts', [...sizes, JSON.stringify(plan.repeats)], env);
+  if ('error' in out) return { ...base, error: out.error };
   return { ...base, ...out, overFloor: out.step.median / out.floor.median, excessMB: out.peakRssMB - out.baseRssMB - base.memoryFloor.totalMB };
 }
 
