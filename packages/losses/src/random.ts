@@ -51,3 +51,26 @@ export function seededGenerator(seed: number | readonly number[], argument = 'se
     state: () => [...rng.getState()],
   };
 }
+
+/**
+ * Independent streams for `count` consumers from one saved generator state (xoroshiro128+, as
+ * {@link seededGenerator} keeps it): stream r is the state jumped r times, and `next` is the state
+ * jumped `count` times, where the following call starts. A jump moves 2⁶⁴ draws ahead, so streams
+ * handed out by successive calls are disjoint stretches of one sequence and never overlap in any
+ * realistic use, however `count` changes from call to call. Each stream is a state to give
+ * {@link seededGenerator}.
+ *
+ * @param state - a generator state, four 32-bit integers (checked by the caller).
+ * @param count - the number of streams, ≥ 1.
+ * @returns the streams and the next state.
+ * @internal
+ */
+export function jumpedStreams(state: readonly number[], count: number): { streams: number[][]; next: number[] } {
+  const rng = xoroshiro128plusFromState(state);
+  const streams: number[][] = [];
+  for (let r = 0; r < count; r++) {
+    streams.push([...rng.getState()]);
+    rng.jump();
+  }
+  return { streams, next: [...rng.getState()] };
+}

@@ -9,7 +9,8 @@ import { parentPort } from 'node:worker_threads';
 import { InternalError } from '@marginkit/core';
 import { type OrtModule, ortBackend } from '@marginkit/backend-ort';
 import type { OrtTensor } from '@marginkit/backend-ort';
-import { type FromShard, ShardHost, type ToShard } from './shard-host.js';
+import { ShardHost } from './shard-host.js';
+import type { FromShard, ToShard } from './shard-messages.js';
 
 const port = parentPort;
 if (port === null) throw new InternalError('shard-worker: run me as a worker thread (shardedHeadTrainer does)');
@@ -28,7 +29,7 @@ async function handle(message: ToShard): Promise<FromShard> {
   if (host === undefined) throw new InternalError('shard-worker: not initialised');
   switch (message.kind) {
     case 'begin':
-      return host.begin({ ...message.step, x: new Float32Array(message.buffer, 0, message.dims[0] * message.dims[1]) });
+      return host.begin({ ...message.step, x: new Float32Array(message.buffer, 0, message.dims[0] * message.dims[1]) }, message.random);
     case 'statistics':
       return host.statistics(message.cosTarget);
     case 'finish':
@@ -38,11 +39,17 @@ async function handle(message: ToShard): Promise<FromShard> {
   }
 }
 
+/** The buffers a reply hands over instead of copying: the gradient share and the sampled classes. */
+function transferables(reply: FromShard): ArrayBuffer[] {
+  if (reply.kind !== 'finished') return [];
+  return [reply.gradient.buffer as ArrayBuffer, ...(reply.sampled === undefined ? [] : [reply.sampled.buffer as ArrayBuffer])];
+}
+
 port.on('message', (message: ToShard) => {
   queue = queue.then(async () => {
     try {
       const reply = await handle(message);
-      port.postMessage(reply, reply.kind === 'finished' ? [reply.gradient.buffer as ArrayBuffer] : []);
+      port.postMessage(reply, transferables(reply));
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       port.postMessage({ kind: 'error', name: error.name, message: error.message } satisfies FromShard);

@@ -4,22 +4,12 @@
  *
  * @packageDocumentation
  */
-import { availableParallelism } from 'node:os';
 import { type Transferable, Worker } from 'node:worker_threads';
-import {
-  BackendError,
-  type ChunkStatistics,
-  InvalidArgumentError,
-  checkFinite,
-  checkLabelValues,
-  checkLabelsShape,
-  checkNumber,
-  checkTypedArray,
-  classShardRanges,
-} from '@marginkit/core';
-import { type HeadCheckpoint, checkCheckpoint, mergeCheckpoints, splitCheckpoint } from './checkpoint.js';
-import { createLossRegistry } from './registry.js';
-import type { FromShard, RowReport, ShardInit, StepInputs, ToShard } from './shard-host.js';
+import { BackendError, type ChunkStatistics, classShardRanges } from '@marginkit/core';
+import { type HeadCheckpoint, mergeCheckpoints, splitCheckpoint } from './checkpoint.js';
+import { jumpedStreams } from './random.js';
+import type { FromShard, RowReport, ShardInit, StepInputs, ToShard } from './shard-messages.js';
+import { type Plan, checkStep, plan } from './sharded-plan.js';
 
 /** Options of {@link shardedHeadTrainer}. */
 export interface ShardedHeadTrainerOptions {
@@ -43,13 +33,28 @@ export interface ShardedHeadTrainerOptions {
   readonly threadsPerShard?: number;
   /** The module specifier each worker imports ONNX Runtime from; default `'onnxruntime-node'`. */
   readonly ort?: string;
+  /**
+   * Partial FC's sampling rate r in (0, 1]; default 1, no sampling (the full softmax). Below 1,
+   * each training step every shard samples its own class range [start, end) as insightface's
+   * model-parallel `PartialFC_V2` does on each rank: the classes of the batch's labels in its
+   * range plus classes drawn uniformly from the rest of it, min(n, max(2, ⌊r·n⌋)) in all for
+   * n = end − start (all of the positives when there are more); the softmax is over the union
+   * of the shards' samples, and only the sampled rows' centres and velocity are updated (the
+   * rest keep their bits: no momentum decay). The margin must carry no state and no per-step
+   * inputs (as for `PartialFCLoss`). Evaluation steps (`training: false`) do not sample.
+   */
+  readonly sampleRate?: number;
 }
 
 /** Per-step options of {@link ShardedHeadTrainer.step}. */
 export interface ShardedStepOptions {
   /** The margin's per-step inputs ([B] each), for margins that have them (ElasticFace). */
   readonly inputs?: Readonly<Record<string, Float32Array>>;
-  /** A training step (the margin's state advances, the centres are updated); default true. */
+  /**
+   * A training step (the margin's state advances, the centres are updated); default true. An
+   * evaluation step (`false`) takes the loss over every class even with `sampleRate` < 1, updates
+   * nothing and does not advance the sampling generator.
+   */
   readonly training?: boolean;
 }
 
@@ -63,11 +68,19 @@ export interface ShardedStepResult {
   readonly auxiliaryLoss?: number;
   /** d loss / d embeddings [B, D], the sum of the shards' shares. */
   readonly embeddingsGradient: Float32Array;
+  /**
+   * Training steps with `sampleRate` < 1: the classes whose centres took part (and were updated),
+   * every shard's sample, in global numbering, sorted ascending. Absent otherwise (every class took part).
+   */
+  readonly sampled?: Int32Array;
 }
 
 /** What {@link ShardedHeadTrainer.save} returns: both in the losses package's checkpoint format. */
 export interface ShardedSave {
-  /** The head: centres of every class, the margin's state, the config. */
+  /**
+   * The head: centres of every class, the margin's state, the config, and in `random` the state
+   * of the trainer's generator (with `sampleRate` < 1, where the next step's sampling continues).
+   */
   readonly checkpoint: HeadCheckpoint;
   /** The SGD velocity, as a checkpoint whose `centers` hold the velocities (same classes, config and state). */
   readonly velocity: HeadCheckpoint;
@@ -82,8 +95,10 @@ export interface ShardedHeadTrainer {
   /** Steps taken. */
   readonly steps: number;
   /**
-   * One step: the loss over every class, the embedding gradient, and each shard's SGD-momentum
-   * update of its centres. Embeddings and labels are checked here, before any worker sees them.
+   * One step: the loss over every class (on training steps with `sampleRate` < 1, over the
+   * classes the shards sampled, reported as `sampled`), the embedding gradient, and each shard's
+   * SGD-momentum update of its centres (of its sampled rows only, when sampling). Embeddings and
+   * labels are checked here, before any worker sees them.
    * @param embeddings - [B, D] row-major float32.
    * @param labels - [B] class indices (−1 ignored when the config's `ignoreIndex` is −1).
    */
@@ -142,54 +157,6 @@ function spawn(): Worker {
   return new Worker(code, { eval: true, execArgv: ['--conditions=@marginkit/source'] });
 }
 
-/** The checked options. */
-interface Plan {
-  readonly checkpoint: HeadCheckpoint;
-  readonly velocity: HeadCheckpoint | undefined;
-  readonly shards: number;
-  readonly classChunk: number;
-  readonly learningRate: number;
-  readonly momentum: number;
-  readonly threads: number;
-  readonly ort: string;
-}
-
-function plan(options: ShardedHeadTrainerOptions): Plan {
-  const owner = 'shardedHeadTrainer';
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${owner}.options`, 'expected { checkpoint, learningRate, ... }');
-  const known = ['checkpoint', 'velocity', 'shards', 'classChunk', 'learningRate', 'momentum', 'threadsPerShard', 'ort'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new InvalidArgumentError(`${owner}.${key}`, `is not an option (${known.join(', ')})`);
-  const checkpoint = checkCheckpoint(`${owner}.checkpoint`, options.checkpoint);
-  const classes = checkpoint.config.numClasses;
-  if (checkpoint.classRange[0] !== 0 || checkpoint.classRange[1] !== classes) {
-    throw new InvalidArgumentError(
-      `${owner}.checkpoint`,
-      `holds classes [${checkpoint.classRange.join(', ')}), expected all ${classes}: merge the shards first (mergeCheckpoints)`,
-    );
-  }
-  const velocity = options.velocity === undefined ? undefined : checkCheckpoint(`${owner}.velocity`, options.velocity);
-  if (velocity !== undefined && (velocity.centers.length !== checkpoint.centers.length || velocity.classRange.join() !== checkpoint.classRange.join())) {
-    throw new InvalidArgumentError(
-      `${owner}.velocity`,
-      `holds ${velocity.centers.length} values for classes [${velocity.classRange.join(', ')}), expected ${checkpoint.centers.length} for every class`,
-    );
-  }
-  const shards = checkNumber(`${owner}.shards`, options.shards ?? Math.min(availableParallelism(), classes), { min: 1, max: classes, integer: true });
-  const widest = Math.ceil(classes / shards);
-  const ort = options.ort ?? 'onnxruntime-node';
-  if (typeof ort !== 'string' || ort.length === 0) throw new InvalidArgumentError(`${owner}.ort`, 'expected a module specifier such as "onnxruntime-node"');
-  return {
-    checkpoint,
-    velocity,
-    shards,
-    classChunk: checkNumber(`${owner}.classChunk`, options.classChunk ?? widest, { min: 1, integer: true }),
-    learningRate: checkNumber(`${owner}.learningRate`, options.learningRate, { min: 0, max: 1e6 }),
-    momentum: checkNumber(`${owner}.momentum`, options.momentum ?? 0.9, { min: 0, max: 1, maxOpen: true }),
-    threads: checkNumber(`${owner}.threadsPerShard`, options.threadsPerShard ?? 1, { min: 1, max: 1024, integer: true }),
-    ort,
-  };
-}
-
 /** Spawns and initialises the shards; on any failure every worker is terminated. */
 async function startShards(p: Plan): Promise<ShardThread[]> {
   const parts = splitCheckpoint(p.checkpoint, p.shards);
@@ -207,6 +174,7 @@ async function startShards(p: Plan): Promise<ShardThread[]> {
           velocity,
           classChunk: p.classChunk,
           optimizer: { learningRate: p.learningRate, momentum: p.momentum },
+          sampleRate: p.sampleRate,
         };
         return t.request({ kind: 'init', init, ort: p.ort, threads: p.threads }, 'ready', [part.centers.buffer as ArrayBuffer, velocity.buffer as ArrayBuffer]);
       }),
@@ -218,40 +186,52 @@ async function startShards(p: Plan): Promise<ShardThread[]> {
   return threads;
 }
 
-/** Checks a step's embeddings and labels against the config. */
-function checkStep(p: Plan, embeddings: unknown, labels: unknown): { x: Float32Array; y: Int32Array } {
-  const { embeddingSize: d, numClasses, ignoreIndex } = p.checkpoint.config;
-  const x = checkTypedArray('embeddings', embeddings, 'float32');
-  if (x.length === 0 || x.length % d !== 0) throw new InvalidArgumentError('embeddings', `has ${x.length} values, expected B × ${d} with B ≥ 1`);
-  const batch = x.length / d;
-  checkFinite('embeddings', x, [batch, d]);
-  if (!(labels instanceof Int32Array) && !Array.isArray(labels))
-    throw new InvalidArgumentError('labels', 'expected an Int32Array or an array of class indices');
-  checkLabelsShape('labels', [labels.length], batch);
-  checkLabelValues('labels', labels, numClasses, { classesFrom: 'the checkpoint', ...(ignoreIndex === -1 ? { ignoreIndex: -1 as const } : {}) });
-  return { x, y: Int32Array.from(labels) };
-}
-
-/** One step over the shards: (target cosines,) statistics, then every shard merges, runs the rows and its backward. */
-async function stepShards(threads: readonly ShardThread[], classLocal: boolean, x: Float32Array, step: Omit<StepInputs, 'x'>) {
+/**
+ * One step over the shards: (target cosines,) statistics, then every shard merges, runs the rows
+ * and its backward. With `streams` (Partial FC), shard r samples its classes from `streams[r]`
+ * and reports them; their concatenation in shard order is sorted, as the ranges are.
+ */
+async function stepShards(
+  threads: readonly ShardThread[],
+  classLocal: boolean,
+  x: Float32Array,
+  step: Omit<StepInputs, 'x'>,
+  streams: readonly (readonly number[])[] | undefined,
+) {
   const buffer = new SharedArrayBuffer(x.byteLength);
   new Float32Array(buffer).set(x);
   const dims = [step.labels.length, x.length / step.labels.length] as const;
-  const begin: ToShard = { kind: 'begin', step: { ...step, x: new Float32Array(0) }, buffer, dims };
+  const shared = { kind: 'begin', step: { ...step, x: new Float32Array(0) }, buffer, dims } as const;
+  const begin = (r: number): ToShard => (streams === undefined ? shared : { ...shared, random: streams[r]! });
   let cosTarget: Float64Array | undefined;
   let statistics: ChunkStatistics[];
   if (classLocal) {
-    const targets = await Promise.all(threads.map((t) => t.request(begin, 'targets')));
+    const targets = await Promise.all(threads.map((t, r) => t.request(begin(r), 'targets')));
     cosTarget = new Float64Array(step.labels.length);
     for (const { values } of targets) for (let i = 0; i < values.length; i++) cosTarget[i]! += values[i]!;
     statistics = (await Promise.all(threads.map((t) => t.request({ kind: 'statistics', cosTarget }, 'statistics')))).map((m) => m.statistics);
   } else {
-    statistics = (await Promise.all(threads.map((t) => t.request(begin, 'statistics')))).map((m) => m.statistics);
+    statistics = (await Promise.all(threads.map((t, r) => t.request(begin(r), 'statistics')))).map((m) => m.statistics);
   }
   const finished = await Promise.all(threads.map((t) => t.request({ kind: 'finish', statistics, cosTarget }, 'finished')));
   const gradient = new Float64Array(x.length);
   for (const f of finished) for (let i = 0; i < gradient.length; i++) gradient[i]! += f.gradient[i]!;
-  return { rows: finished[0]!.rows as RowReport, gradient: Float32Array.from(gradient) };
+  return { rows: finished[0]!.rows as RowReport, gradient: Float32Array.from(gradient), sampled: streams && concatSamples(finished) };
+}
+
+/** The shards' samples, in shard order (so sorted): the step's `sampled`. */
+function concatSamples(finished: readonly Extract<FromShard, { kind: 'finished' }>[]): Int32Array {
+  const parts = finished.map((f, r) => {
+    if (f.sampled === undefined) throw new BackendError(`shards[${r}]`, 'finished a sampling step without reporting its sample');
+    return f.sampled;
+  });
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -265,7 +245,22 @@ async function stepShards(threads: readonly ShardThread[], classLocal: boolean, 
  * {@link @marginkit/core!index.chunkedMarginSoftmaxStep | chunkedMarginSoftmaxStep}'s with the same chunks. `save()` returns the
  * head and the velocity in the checkpoint format, merged: a run saved with 4 shards resumes with 2.
  *
- * @param options - the checkpoint to start from, the optimizer, S, threads; see {@link ShardedHeadTrainerOptions}.
+ * Partial FC (`sampleRate` r < 1) is sampled per shard, as insightface's model-parallel
+ * `PartialFC_V2.sample` does per rank (deepinsight/insightface `recognition/arcface_torch/partial_fc_v2.py`,
+ * read at 7fadd420c2351d0ffa8cac403421c1a3ed733365, last changed in 4f227ba5b4157df0a995a33bbd25c2e4036a82d5):
+ * each training step, each shard draws from its own range its positives plus uniformly drawn
+ * other classes, gathers their centre rows and runs the same passes over them with the labels of
+ * its range relabelled to their position in its sample (the others' labels stay: they fall
+ * outside its sample's range anyway, so no extra message is needed). The loss is the margin
+ * softmax over the union of the samples; only the sampled rows' centres and velocity are
+ * updated, by the same SGD-momentum rule. Randomness: the trainer holds one xoroshiro128+ state
+ * (the checkpoint's `random`); at each sampling step shard r draws from that state jumped r
+ * times (2⁶⁴·r draws ahead) and the state moves S jumps on; `save()` stores it, so a run resumed
+ * with the same S samples exactly as an uninterrupted one. Resumed with another S the ranges,
+ * and so the samples, differ (the training is as valid, not the same draws). Evaluation steps do
+ * not sample.
+ *
+ * @param options - the checkpoint to start from, the optimizer, S, threads, the sampling rate; see {@link ShardedHeadTrainerOptions}.
  * @returns the trainer; `terminate()` it when done (workers keep the process alive).
  *
  * @example
@@ -286,13 +281,35 @@ async function stepShards(threads: readonly ShardThread[], classLocal: boolean, 
  *   await trainer.terminate();
  * }
  * ```
+ *
+ * @example
+ * ```ts
+ * // Partial FC per shard: each of 2 shards of 50 classes samples 10 per step (its positives first).
+ * import * as tf from '@tensorflow/tfjs';
+ * import { tfjsBackend } from '@marginkit/backend-tfjs';
+ * import { ArcFaceLoss } from '@marginkit/losses';
+ * import { shardedHeadTrainer } from '@marginkit/losses/node';
+ * const head = new ArcFaceLoss(tfjsBackend(tf), { numClasses: 100, embeddingSize: 4, scale: 16, seed: 1 });
+ * const trainer = await shardedHeadTrainer({ checkpoint: await head.save(), shards: 2, learningRate: 0.1, sampleRate: 0.2 });
+ * try {
+ *   const x = Float32Array.from({ length: 4 * 4 }, (_, i) => Math.cos(i));
+ *   const { sampled } = await trainer.step(x, [3, 42, 57, 99]);
+ *   console.log(sampled!.length, [3, 42, 57, 99].every((c) => sampled!.includes(c))); // 20 true
+ *   const evaluation = await trainer.step(x, [3, 42, 57, 99], { training: false });
+ *   console.log(evaluation.sampled); // undefined
+ * } finally {
+ *   await trainer.terminate();
+ * }
+ * ```
  */
 export async function shardedHeadTrainer(options: ShardedHeadTrainerOptions): Promise<ShardedHeadTrainer> {
   const p = plan(options);
-  const classLocal = createLossRegistry().margin(p.checkpoint.config.margin).classLocal === true;
+  const classLocal = p.margin.classLocal === true;
   const threads = await startShards(p);
   const base = p.checkpoint;
   let state: Record<string, Float32Array> = Object.fromEntries(Object.entries(base.state).map(([k, v]) => [k, Float32Array.from(v.data)]));
+  // The coordinator's generator (xoroshiro128+ state), advanced only by training steps that sample.
+  let random: readonly number[] = [...base.random];
   let steps = 0;
   let terminated = false;
   let queue: Promise<unknown> = Promise.resolve();
@@ -315,16 +332,20 @@ export async function shardedHeadTrainer(options: ShardedHeadTrainerOptions): Pr
         const { x, y } = checkStep(p, embeddings, labels);
         const training = stepOptions.training ?? true;
         const inputs = stepOptions.inputs ?? {};
-        const { rows, gradient } = await stepShards(threads, classLocal, x, { labels: y, state, inputs, training });
+        // Shard r samples from the coordinator's state jumped r times; the next step starts S jumps on.
+        const draw = training && p.sampleRate < 1 ? jumpedStreams(random, p.shards) : undefined;
+        const { rows, gradient, sampled } = await stepShards(threads, classLocal, x, { labels: y, state, inputs, training }, draw?.streams);
         if (training) {
           state = { ...rows.state };
           steps++;
         }
+        if (draw !== undefined) random = draw.next;
         return {
           loss: rows.loss,
           perSample: rows.perSample,
           ...(rows.auxiliaryLoss === undefined ? {} : { auxiliaryLoss: rows.auxiliaryLoss }),
           embeddingsGradient: gradient,
+          ...(sampled === undefined ? {} : { sampled }),
         };
       }),
     state: () => Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.slice()])),
@@ -333,7 +354,13 @@ export async function shardedHeadTrainer(options: ShardedHeadTrainerOptions): Pr
         const saved = await Promise.all(threads.map((t) => t.request({ kind: 'save' }, 'saved')));
         const ranges = classShardRanges(base.config.numClasses, p.shards);
         const stateOut = Object.fromEntries(Object.entries(base.state).map(([k, v]) => [k, { shape: v.shape, data: Array.from(state[k]!) }]));
-        const shard = (r: number, centers: Float32Array): HeadCheckpoint => ({ ...base, state: stateOut, classRange: ranges[r]!, centers });
+        const shard = (r: number, centers: Float32Array): HeadCheckpoint => ({
+          ...base,
+          state: stateOut,
+          random: [...random],
+          classRange: ranges[r]!,
+          centers,
+        });
         return {
           checkpoint: mergeCheckpoints(saved.map((s, r) => shard(r, s.centers))),
           velocity: mergeCheckpoints(saved.map((s, r) => shard(r, s.velocity))),
