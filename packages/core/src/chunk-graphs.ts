@@ -48,10 +48,13 @@ interface ChunkView<T> {
   readonly oneHot: T;
 }
 
-/** @param local - label − (the chunk's first class), float32 [B]. */
-function chunkView<T>(s: ChunkSetup<T>, x: T, w: T, local: T): ChunkView<T> {
+/**
+ * @param local - label − (the chunk's first class), float32 [B].
+ * @param norms - the centres' reciprocal norms [1, Cc·K] when taken on the host (chunk-norms.ts).
+ */
+function chunkView<T>(s: ChunkSetup<T>, x: T, w: T, local: T, norms: T | undefined): ChunkView<T> {
   const { ops } = s.r;
-  const { cos, norm } = cosines(s.r, x, w, s.r.subCenters);
+  const { cos, norm } = cosines(s.r, x, w, s.r.subCenters, norms);
   const width = ops.shape(cos)[1]!;
   const above = ops.cast(ops.greater(local, ops.scalar(-0.5)), 'float32');
   const below = ops.cast(ops.less(local, ops.scalar(width - 0.5)), 'float32');
@@ -162,9 +165,9 @@ export function embeddingNorms<T>(s: ChunkSetup<T>, x: T): T {
 }
 
 /** Pass 0: the target cosine where the chunk holds the label, else 0, [B]. @internal */
-export function targetCosines<T>(s: ChunkSetup<T>, x: T, w: T, local: T): T {
+export function targetCosines<T>(s: ChunkSetup<T>, x: T, w: T, local: T, norms?: T): T {
   const { ops } = s.r;
-  const view = chunkView(s, x, w, local);
+  const view = chunkView(s, x, w, local, norms);
   return ops.sum(ops.mul(view.cos, view.oneHot), 1);
 }
 
@@ -174,9 +177,9 @@ export function targetCosines<T>(s: ChunkSetup<T>, x: T, w: T, local: T): T {
  * whose gradient with respect to `cosTarget` gives the slopes.
  * @internal
  */
-export function chunkStatisticsOf<T>(s: ChunkSetup<T>, x: T, w: T, local: T, cosTarget: T | undefined): { outputs: T[]; objective: T } {
+export function chunkStatisticsOf<T>(s: ChunkSetup<T>, x: T, w: T, local: T, cosTarget: T | undefined, norms?: T): { outputs: T[]; objective: T } {
   const { ops } = s.r;
-  const view = chunkView(s, x, w, local);
+  const view = chunkView(s, x, w, local, norms);
   const z = chunkLogits(s, view, cosTarget);
   const masked = ops.sub(z, ops.mul(view.oneHot, ops.scalar(MASKED)));
   const max = ops.stopGradient(ops.max(masked, 1, true));
@@ -205,11 +208,13 @@ export interface SurrogateCoefficients<T> {
  * Pass 2: a scalar whose gradient with respect to (embeddings, the chunk's centres) is the chunk's
  * share of the loss's gradient: Σ_{b, j in chunk, j ≠ y} sg(w_b·p_bj)·z_bj over non-target classes,
  * plus, for rows whose label the chunk holds, w_b·(p_y − 1)·z_y + w_b·aux_b + sg(slope_b)·c_y with
- * z_y, aux_b and c_y differentiable. @internal
+ * z_y, aux_b and c_y differentiable. With `norms` (host reciprocal norms ρ plus a zero probe u,
+ * [1, Cc·K]) the norms are constants of the graph: the gradient with respect to u is
+ * Σ_b ∂L/∂cos_bj·(x̂_b·w_j), from which the caller adds the norm's term (chunk-norms.ts). @internal
  */
-export function surrogate<T>(s: ChunkSetup<T>, x: T, w: T, local: T, k: SurrogateCoefficients<T>): T {
+export function surrogate<T>(s: ChunkSetup<T>, x: T, w: T, local: T, k: SurrogateCoefficients<T>, norms?: T): T {
   const { ops } = s.r;
-  const view = chunkView(s, x, w, local);
+  const view = chunkView(s, x, w, local, norms);
   const z = chunkLogits(s, view, k.cosTarget);
   const col = (v: T) => ops.reshape(v, [-1, 1]);
   const others = ops.sub(ops.scalar(1), view.oneHot);

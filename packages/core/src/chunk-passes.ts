@@ -8,6 +8,7 @@
  */
 import { type ChunkSetup, chunkStatisticsOf, embeddingNorms, rowTerms, surrogate, targetCosines } from './chunk-graphs.js';
 import type { ChunkLayout } from './chunk-inputs.js';
+import { type ChunkNorms, addNormTerm, normCoefficients } from './chunk-norms.js';
 import { type HostInputs, evaluate, hostInputs } from './chunk-run.js';
 import { type ChunkStatistics, type SoftmaxRows, emptyChunkStatistics, mergeChunkStatistics, softmaxRows } from './chunk-statistics.js';
 import { InvalidArgumentError, ShapeError } from './errors.js';
@@ -22,6 +23,19 @@ export interface Call<T> {
   readonly labels: Int32Array;
   readonly x: T;
   readonly centers: readonly T[];
+  /** The centres' norms taken on the host, per chunk, when given or the backend allows it (chunk-norms.ts). */
+  readonly norms?: readonly ChunkNorms[] | undefined;
+  /** Hand the norm's term to the gradient callback (`normTerm: 'defer'`) instead of adding it here. */
+  readonly deferNormTerm?: boolean;
+}
+
+/** Receives chunk k's centre gradient; with deferred norm terms, also c: the full gradient is g_j − c_j·w_j. @internal */
+export type GradientSink = (chunk: number, gradient: Float32Array, normCoefficients?: Float64Array) => void | Promise<void>;
+
+/** Chunk k's reciprocal norms as a fed [1, Cc·K] input of `host`, or undefined (the graph takes the norms). */
+function normsInput<T>(c: Call<T>, k: number, host: HostInputs<T>): T | undefined {
+  const n = c.norms?.[k];
+  return n === undefined ? undefined : host.input(n.reciprocal, [1, n.reciprocal.length]);
 }
 
 /**
@@ -72,7 +86,16 @@ export async function gatherTargetCosines<T>(c: Call<T>): Promise<Float64Array> 
       c,
       k,
       async (local, chunkHost) =>
-        (await evaluate<T>(c.s.r.ops, chunkHost, () => ({ outputs: [targetCosines(c.s, c.x, c.centers[k]!, local)] }), [], [b], false)).outputs,
+        (
+          await evaluate<T>(
+            c.s.r.ops,
+            chunkHost,
+            () => ({ outputs: [targetCosines(c.s, c.x, c.centers[k]!, local, normsInput(c, k, chunkHost))] }),
+            [],
+            [b],
+            false,
+          )
+        ).outputs,
     );
     for (const [i, v] of t!.entries()) sum[i]! += v;
   }
@@ -92,7 +115,7 @@ export async function statisticsOver<T>(c: Call<T>, given: T | undefined, slopes
       evaluate<T>(
         c.s.r.ops,
         chunkHost,
-        (ct) => chunkStatisticsOf(c.s, c.x, c.centers[k]!, local, ct ?? given),
+        (ct) => chunkStatisticsOf(c.s, c.x, c.centers[k]!, local, ct ?? given, normsInput(c, k, chunkHost)),
         given === undefined ? [] : [given],
         [b, b, b],
         slopes,
@@ -187,11 +210,7 @@ export function checkCoefficients(argument: string, value: unknown, batch: numbe
 }
 
 /** Pass 2: each chunk's surrogate gradient; the centre gradients go to `emit`, the embedding gradient is summed. @internal */
-export async function backwardPass<T>(
-  c: Call<T>,
-  k: ShardCoefficients,
-  emit: (chunk: number, gradient: Float32Array) => void | Promise<void>,
-): Promise<Float32Array> {
+export async function backwardPass<T>(c: Call<T>, k: ShardCoefficients, emit: GradientSink): Promise<Float32Array> {
   const { s, host, layout } = c;
   const { backend } = s.r.ops;
   const b = [layout.batch];
@@ -204,11 +223,22 @@ export async function backwardPass<T>(
   };
   const gx = new Float64Array(layout.batch * layout.dim);
   for (let j = 0; j < c.centers.length; j++) {
-    const { gradients } = await withLocalLabels(c, j, (local) =>
-      backend.valueAndGradients!((x, w) => surrogate(s, x!, w!, local, coefficients), [c.x, c.centers[j]!]),
-    );
-    for (const [i, v] of gradients[0]!.entries()) gx[i]! += v;
-    await emit(j, gradients[1]!);
+    const norms = c.norms?.[j];
+    const { gradients } = await withLocalLabels(c, j, (local, chunkHost) => {
+      if (norms === undefined) return backend.valueAndGradients!((x, w) => surrogate(s, x!, w!, local, coefficients), [c.x, c.centers[j]!]);
+      // Host norms: ρ is a constant of the graph and u a zero probe beside it, whose gradient gives the norm's term.
+      const rho = chunkHost.input(norms.reciprocal, [1, norms.reciprocal.length]);
+      const probe = chunkHost.input(new Float32Array(norms.reciprocal.length), [1, norms.reciprocal.length]);
+      return backend.valueAndGradients!((x, w, u) => surrogate(s, x!, w!, local, coefficients, s.r.ops.add(rho, u!)), [c.x, c.centers[j]!, probe]);
+    });
+    const gxj = gradients[0]!;
+    for (let i = 0; i < gxj.length; i++) gx[i]! += gxj[i]!;
+    if (norms === undefined) await emit(j, gradients[1]!);
+    else {
+      const coefficients = normCoefficients(gradients[2]!, norms);
+      if (c.deferNormTerm) await emit(j, gradients[1]!, coefficients);
+      else await emit(j, addNormTerm(gradients[1]!, coefficients, norms.values!, layout.dim));
+    }
   }
   return Float32Array.from(gx);
 }

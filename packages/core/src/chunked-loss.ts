@@ -7,6 +7,7 @@
 import type { Backend } from './backend.js';
 import { type ChunkValue, checkChunks, chunkSetup, readLabels } from './chunk-inputs.js';
 import { type Call, backwardPass, gatherTargetCosines, rowLosses, rowPass, statisticsOver } from './chunk-passes.js';
+import { resolveNorms } from './chunk-norms.js';
 import { hostInputs } from './chunk-run.js';
 import { InvalidArgumentError, InvalidBackendError } from './errors.js';
 import { checkNumber } from './input-checks.js';
@@ -38,7 +39,24 @@ export interface ChunkedStepCallOptions<T> {
    * gradient is computed; an optimizer can update chunk k in place and drop the array. The
    * embedding gradient comes back in the result. Without it no gradient is computed.
    */
-  readonly onCentersGradient?: (chunk: number, gradient: Float32Array) => void | Promise<void>;
+  readonly onCentersGradient?: (chunk: number, gradient: Float32Array, normCoefficients?: Float64Array) => void | Promise<void>;
+  /**
+   * The L2 norm ‖w_j‖ of every centre row, one Float64Array per chunk ([Cc·K] each), for a caller
+   * that keeps them (a trainer computes them as it updates the centres). The chunk graphs then take
+   * the norms as an input instead of four passes over [Cc·K, D] each (three more backward). They
+   * must be the norms of the values the chunks hold now: they are checked for shape, finiteness and
+   * sign only. Without them, on backends whose chunks are host memory (ONNX Runtime), the norms are
+   * taken in one float64 pass here; elsewhere (tfjs) inside the graphs. Norms above 10³⁰ or in
+   * (0, 10⁻³⁰) fall back to the graphs' overflow-safe norm.
+   */
+  readonly centerNorms?: readonly Float64Array[];
+  /**
+   * `'apply'` (default): `onCentersGradient` gets the full gradient. `'defer'`: when the norms were
+   * taken on the host it gets g and c ([Cc·K] float64) with the full gradient g_j − c_j·w_j (w the
+   * chunk's centres before any update), so an optimizer that passes over the chunk anyway can fold
+   * the term in; when the graphs took the norms, c is undefined and g is the full gradient.
+   */
+  readonly normTerm?: 'apply' | 'defer';
 }
 
 /** What a {@link ChunkedMarginStep} returns, read into JavaScript. */
@@ -131,7 +149,8 @@ export function chunkedMarginSoftmaxStep<T>(backend: Backend<T>, options: Chunke
   const classChunk = checkNumber(`${owner}.classChunk`, o['classChunk'], { min: 1, integer: true });
   const reduction = readChoice(`${owner}.reduction`, o['reduction'], 'mean', ['mean', 'sum']);
   const step = async (embeddings: T, centers: readonly T[], labels: Labels<T>, callOptions: ChunkedStepCallOptions<T> = {}): Promise<ChunkedStepResult> => {
-    const o = readOptions('options', callOptions, ['state', 'inputs', 'training', 'onCentersGradient']);
+    const o = readOptions('options', callOptions, ['state', 'inputs', 'training', 'onCentersGradient', 'centerNorms', 'normTerm']);
+    const normTerm = readChoice('options.normTerm', o['normTerm'], 'apply', ['apply', 'defer']);
     if (o['training'] !== undefined && typeof o['training'] !== 'boolean') {
       throw new InvalidArgumentError('options.training', `must be a boolean, got ${typeof o['training']}`);
     }
@@ -147,7 +166,10 @@ export function chunkedMarginSoftmaxStep<T>(backend: Backend<T>, options: Chunke
     const host = hostInputs(r.ops);
     try {
       const s = chunkSetup(r, host, layout, values, { state: o['state'], inputs: o['inputs'], training: callOptions.training ?? true });
-      const c: Call<T> = { owner, s, host, layout, labels: values, x: embeddings, centers };
+      const rows = layout.starts.slice(1).map((end, k) => (end - layout.starts[k]!) * r.subCenters);
+      const apply = normTerm === 'apply' && onCentersGradient !== undefined;
+      const norms = await resolveNorms({ backend, centers, rows, dim: layout.dim, eps: r.normEpsilon, given: o['centerNorms'], apply });
+      const c: Call<T> = { owner, s, host, layout, labels: values, x: embeddings, centers, norms, deferNormTerm: normTerm === 'defer' };
       const gradients = onCentersGradient !== undefined;
       const gathered = s.classLocal ? await gatherTargetCosines(c) : undefined;
       const given = gathered === undefined ? undefined : host.input(gathered, [layout.batch]);

@@ -7,6 +7,7 @@
  */
 import type { Backend } from './backend.js';
 import type { ChunkSetup } from './chunk-graphs.js';
+import { resolveNorms } from './chunk-norms.js';
 import { type ChunkLayout, type ChunkValue, checkChunks, chunkSetup, readLabels } from './chunk-inputs.js';
 import { type Call, type ShardCoefficients, backwardPass, checkCoefficients, gatherTargetCosines, rowLosses, rowPass, statisticsOver } from './chunk-passes.js';
 import { type HostInputs, hostInputs } from './chunk-run.js';
@@ -131,7 +132,10 @@ async function withCall<T, R>(
   try {
     const training = (o['training'] as boolean | undefined) ?? true;
     const s: ChunkSetup<T> = chunkSetup(z.r, host, layout, labels, { state: o['state'], inputs: o['inputs'], training });
-    return await f({ owner: z.owner, s, host, layout, labels, x: args.x, centers: args.centers ?? [] }, o);
+    const centers = args.centers ?? [];
+    const rows = layout.starts.slice(1).map((end, k) => (end - layout.starts[k]!) * z.r.subCenters);
+    const norms = await resolveNorms({ backend: z.r.ops.backend, centers, rows, dim: layout.dim, eps: z.r.normEpsilon, given: undefined, apply: true });
+    return await f({ owner: z.owner, s, host, layout, labels, x: args.x, centers, norms }, o);
   } finally {
     host.release();
   }

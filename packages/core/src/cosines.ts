@@ -55,14 +55,21 @@ function normalizeRows<T>(ops: Ops<T>, x: T, eps: number): { readonly unit: T; r
  * matmul's gradient, the term of ‖y‖² (a product, and its addition) and the division by m. The
  * column scale and its gradient (g ⊙ (1/ny)ᵀ, and Σ_i g_ij·(x̂_i·y_j) for the scale) are passes
  * over [B, C] instead, which has fewer elements than [C, D] when the batch B is below the
- * embedding size D. @internal
+ * embedding size D. `reciprocalNorms` [1, C·K], when given, are 1/max(‖w_j‖, eps) computed
+ * elsewhere (the host, for chunks in host memory): no pass over [C, D] then but the product. @internal
  */
-export function cosines<T>(r: Resolved<T>, embeddings: T, centers: T, subCenters = 1): { readonly cos: T; readonly norm: T } {
+export function cosines<T>(r: Resolved<T>, embeddings: T, centers: T, subCenters = 1, reciprocalNorms?: T): { readonly cos: T; readonly norm: T } {
   const { ops } = r;
   const x = normalizeRows(ops, embeddings, r.normEpsilon);
-  const w = scaledRows(ops, centers, r.normEpsilon);
-  const columns = ops.reshape(ops.div(ops.scalar(1), w.ny), [1, -1]);
-  const all = ops.mul(ops.matmul(x.unit, w.y, { transposeB: true }), columns);
+  let all: T;
+  if (reciprocalNorms === undefined) {
+    const w = scaledRows(ops, centers, r.normEpsilon);
+    const columns = ops.reshape(ops.div(ops.scalar(1), w.ny), [1, -1]);
+    all = ops.mul(ops.matmul(x.unit, w.y, { transposeB: true }), columns);
+  } else {
+    // Norms taken on the host (chunk-norms.ts): the raw centres go into the product, [1, C·K] scales its columns.
+    all = ops.mul(ops.matmul(x.unit, centers, { transposeB: true }), reciprocalNorms);
+  }
   if (subCenters === 1) return { cos: all, norm: x.norm };
   const classes = ops.shape(centers)[0]! / subCenters;
   return { cos: ops.max(ops.reshape(all, [-1, classes, subCenters]), 2), norm: x.norm };

@@ -68,6 +68,7 @@ export {
   chunkedMarginSoftmaxStep,
 } from './chunked-loss.js';
 export type { ChunkValue } from './chunk-inputs.js';
+export { centerNorms } from './chunk-norms.js';
 export {
   type ClassShard,
   type ClassShardOptions,

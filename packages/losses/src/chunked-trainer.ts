@@ -8,6 +8,7 @@ import {
   type Margin,
   type RandomSource,
   ShapeError,
+  centerNorms,
   checkFinite,
   chunkedMarginSoftmaxStep,
   readOptions,
@@ -116,6 +117,8 @@ export class ChunkedHeadTrainer<T> {
   readonly #step: ChunkedMarginStep<T>;
   readonly #store: ChunkStore<T>;
   #moments: ChunkMoments[];
+  /** ‖w_j‖ of every row per chunk, kept up to date by each update and fed to the loss (no norm passes in its graphs). */
+  readonly #norms: Float64Array[];
   #state: Record<string, Float32Array>;
   #random: SeededGenerator;
   #learningRate: number;
@@ -132,6 +135,7 @@ export class ChunkedHeadTrainer<T> {
     this.#random = p.random;
     this.#learningRate = p.optimizer.learningRate;
     this.#moments = p.store.rows.map((n) => zeroMoments(p.optimizer, n * p.config.embeddingSize));
+    this.#norms = p.store.values.map((v) => centerNorms(v, p.config.embeddingSize));
     this.#state = Object.fromEntries(Object.entries(p.step.initialState(p.config.numClasses)).map(([k, v]) => [k, v.data]));
   }
 
@@ -248,16 +252,20 @@ export class ChunkedHeadTrainer<T> {
     try {
       this.#checkEmbeddings(embeddings);
       const inputs = this.#sample(embeddings, training ? this.#random : NOISELESS);
+      const dim = this.config.embeddingSize;
       const result = await this.#step(embeddings, this.#store.tensors, labels, {
         state: this.#state,
         inputs,
         training,
+        centerNorms: this.#norms,
         ...(training
           ? {
-              onCentersGradient: (k: number, g: Float32Array) => {
+              normTerm: 'defer' as const,
+              onCentersGradient: (k: number, g: Float32Array, coefficients?: Float64Array) => {
                 // A non-finite gradient is never applied: the step throws before this chunk changes.
-                checkFinite(`step.centersGradient[${k}]`, g, [g.length / this.config.embeddingSize, this.config.embeddingSize]);
-                denseUpdate(this.optimizer, lr, t, g, this.#store.values[k]!, this.#moments[k]!);
+                checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
+                if (coefficients !== undefined) checkFinite(`step.centersGradient[${k}]`, coefficients, [coefficients.length]);
+                denseUpdate(this.optimizer, lr, t, { g, coefficients, dim, norms: this.#norms[k]! }, this.#store.values[k]!, this.#moments[k]!);
                 refreshChunk(this.backend, this.#store, k);
                 applied++;
               },
@@ -373,7 +381,10 @@ export class ChunkedHeadTrainer<T> {
         scatterRows(this.#store, target, first, optimizer?.moments[name] ?? new Float32Array(head.centers.length));
       }
     }
-    for (let c = 0; c < this.numChunks; c++) refreshChunk(this.backend, this.#store, c);
+    for (let c = 0; c < this.numChunks; c++) {
+      refreshChunk(this.backend, this.#store, c);
+      this.#norms[c] = centerNorms(this.#store.values[c]!, this.config.embeddingSize);
+    }
     const o = shards[0]!.optimizer;
     this.#state = state;
     this.#random = random;
