@@ -163,7 +163,10 @@ function reciprocals(norms: Float64Array, eps: number): Omit<ChunkNorms, 'values
  * g_direct,j − c_j·w_j. @internal
  */
 export function normCoefficients(u: Float32Array, norms: ChunkNorms): Float64Array {
-  return Float64Array.from(norms.cube, (c, j) => c * u[j]!);
+  const { cube } = norms;
+  const out = new Float64Array(cube.length);
+  for (let j = 0; j < out.length; j++) out[j] = cube[j]! * u[j]!;
+  return out;
 }
 
 /** g_direct − c_j·w_j, written into `direct` in place. @internal */
