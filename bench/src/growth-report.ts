@@ -42,6 +42,8 @@ export interface GrowthRow {
   readonly chunks?: number;
   /** The chunked training step (ChunkedHeadTrainer, SGD-momentum), onnxruntime-node. */
   readonly step?: Timing;
+  /** The median time of the step's optimizer update (ChunkedTrainerStepResult.updateSeconds). */
+  readonly updateSeconds?: number;
   /** The three bare matmuls of the step's shapes, chunk by chunk in ORT, outputs summed in-graph. */
   readonly floor?: Timing;
   readonly overFloor?: number;
@@ -61,15 +63,28 @@ const s = (v: number) => (v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toF
 
 /** The rows as a Markdown table. */
 export function growthTable(rows: readonly GrowthRow[]): string {
-  const head = ['C', 'chunks', 'step s (min–max)', 'floor s', '× floor', 'peak RSS MB', 'floor MB (+base)', 'excess MB', 'PyTorch step s', 'PyTorch RSS MB'];
+  const head = [
+    'C',
+    'chunks',
+    'step s (min–max)',
+    'of which update s',
+    'floor s',
+    '× floor',
+    'peak RSS MB',
+    'floor MB (+base)',
+    'excess MB',
+    'PyTorch step s',
+    'PyTorch RSS MB',
+  ];
   const body = rows.map((r) => {
     const p = r.pytorch;
     const torch = 'step' in p ? [s(p.step.median), p.peakRssMB.toFixed(0)] : ['skipped' in p ? `skipped: ${p.skipped}` : `failed: ${p.error}`, ''];
-    if (r.error || !r.step || !r.floor) return [r.C.toLocaleString('en'), '', `failed: ${r.error ?? 'no result'}`, '', '', '', '', '', ...torch];
+    if (r.error || !r.step || !r.floor) return [r.C.toLocaleString('en'), '', `failed: ${r.error ?? 'no result'}`, '', '', '', '', '', '', ...torch];
     return [
       r.C.toLocaleString('en'),
       String(r.chunks),
       `${s(r.step.median)} (${s(r.step.min)}–${s(r.step.max)})`,
+      r.updateSeconds === undefined ? '' : s(r.updateSeconds),
       s(r.floor.median),
       (r.step.median / r.floor.median).toFixed(2),
       r.peakRssMB!.toFixed(0),

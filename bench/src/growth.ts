@@ -9,6 +9,8 @@ interface GrowthWorkerResult {
   readonly chunks: number;
   readonly setupSeconds: number;
   readonly step: Timing;
+  /** The median of the steps' `updateSeconds` (the optimizer's share, in JavaScript). */
+  readonly updateSeconds: number;
   readonly loss: number;
   readonly floor: Timing;
   readonly floorValue: number;

@@ -105,6 +105,18 @@ describe('ChunkedHeadTrainer on tfjs cpu equals marginSoftmaxStep + the optimize
   }
   it('cosface, sub-centres absent, chunks of 1 class', () =>
     expectParity(backend, (v, s) => tf.tensor(v, s), whole(cosface()), 1, OPTIMIZERS[0]![1], cosface()));
+  it('reports the time its update took: within the call, zero when evaluating', async () => {
+    const trainer = await ChunkedHeadTrainer.create(backend, options(4, OPTIMIZERS[0]![1]));
+    const x = tf.tensor(normals(1, B * D), [B, D]);
+    const start = performance.now();
+    const stepped = await trainer.step(x, LABELS);
+    const wall = (performance.now() - start) / 1000;
+    expect(stepped.updateSeconds).toBeGreaterThan(0);
+    expect(stepped.updateSeconds).toBeLessThanOrEqual(wall);
+    expect((await trainer.evaluate(x, LABELS)).updateSeconds).toBe(0);
+    trainer.dispose();
+    x.dispose();
+  });
   it('leaks no tensor over steps', async () => {
     const trainer = await ChunkedHeadTrainer.create(backend, options(4, OPTIMIZERS[0]![1]));
     const x = tf.tensor(normals(1, B * D), [B, D]);

@@ -33,6 +33,17 @@ export interface ChunkedHeadTrainerOptions extends HeadOptions {
   readonly optimizer: SparseOptimizer;
 }
 
+/** What {@link ChunkedHeadTrainer.step} and {@link ChunkedHeadTrainer.evaluate} return: the chunked step's result and where the time went. */
+export interface ChunkedTrainerStepResult extends ChunkedStepResult {
+  /**
+   * Seconds spent applying the optimizer to the centres (checking each chunk's gradient, then its
+   * update, in JavaScript), within the call; 0 for `evaluate`. The rest of the call is the loss's
+   * passes. At large C the update is bound by memory: per step it reads and writes the centres and
+   * the optimizer state once and reads the gradient.
+   */
+  readonly updateSeconds: number;
+}
+
 const KEYS = [
   'margin',
   'classChunk',
@@ -226,7 +237,7 @@ export class ChunkedHeadTrainer<T> {
    * @param labels - [B] global class indices (−1 ignored unless `ignoreIndex: null`).
    * @returns the chunked step's result.
    */
-  async step(embeddings: T, labels: Labels<T>): Promise<ChunkedStepResult> {
+  async step(embeddings: T, labels: Labels<T>): Promise<ChunkedTrainerStepResult> {
     return this.#run(embeddings, labels, true);
   }
 
@@ -238,17 +249,18 @@ export class ChunkedHeadTrainer<T> {
    * @param labels - [B].
    * @returns the loss and per-sample losses (no gradients).
    */
-  async evaluate(embeddings: T, labels: Labels<T>): Promise<ChunkedStepResult> {
+  async evaluate(embeddings: T, labels: Labels<T>): Promise<ChunkedTrainerStepResult> {
     return this.#run(embeddings, labels, false);
   }
 
-  async #run(embeddings: T, labels: Labels<T>, training: boolean): Promise<ChunkedStepResult> {
+  async #run(embeddings: T, labels: Labels<T>, training: boolean): Promise<ChunkedTrainerStepResult> {
     if (this.#busy) throw new InvalidArgumentError('step', 'another call of this trainer is still running: await it before the next');
     this.#busy = true;
     const saved = this.#random.state();
     const t = this.#steps + 1;
     const lr = this.#learningRate;
     let applied = 0;
+    let updateMs = 0;
     try {
       this.#checkEmbeddings(embeddings);
       const inputs = this.#sample(embeddings, training ? this.#random : NOISELESS);
@@ -262,12 +274,14 @@ export class ChunkedHeadTrainer<T> {
           ? {
               normTerm: 'defer' as const,
               onCentersGradient: (k: number, g: Float32Array, coefficients?: Float64Array) => {
+                const start = performance.now();
                 // A non-finite gradient is never applied: the step throws before this chunk changes.
                 checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
                 if (coefficients !== undefined) checkFinite(`step.centersGradient[${k}]`, coefficients, [coefficients.length]);
                 denseUpdate(this.optimizer, lr, t, { g, coefficients, dim, norms: this.#norms[k]! }, this.#store.values[k]!, this.#moments[k]!);
                 refreshChunk(this.backend, this.#store, k);
                 applied++;
+                updateMs += performance.now() - start;
               },
             }
           : {}),
@@ -276,7 +290,7 @@ export class ChunkedHeadTrainer<T> {
         this.#steps = t;
         this.#state = { ...result.state };
       }
-      return result;
+      return { ...result, updateSeconds: updateMs / 1000 };
     } catch (e) {
       // Nothing was updated: the generator rewinds. (A failure between chunk updates leaves them applied.)
       if (applied === 0) this.#random = seededGenerator(saved);

@@ -20,7 +20,7 @@
  */
 export { type HeadCheckpoint, decodeCheckpoint, encodeCheckpoint, mergeCheckpoints, splitCheckpoint } from './checkpoint.js';
 export type { ChunkedOptimizerCheckpoint, ChunkedTrainerCheckpoint } from './chunked-checkpoint.js';
-export { ChunkedHeadTrainer, type ChunkedHeadTrainerOptions } from './chunked-trainer.js';
+export { ChunkedHeadTrainer, type ChunkedHeadTrainerOptions, type ChunkedTrainerStepResult } from './chunked-trainer.js';
 export { type HeadCallOptions, type HeadConfig, type HeadOptions, type HeadTrainerParts, MarginHead, type MarginHeadOptions } from './head.js';
 export {
   AdaCosLoss,
