@@ -11,7 +11,7 @@
  */
 import type { Backend } from './backend.js';
 import { InvalidArgumentError, ShapeError } from './errors.js';
-import { checkNumber } from './input-checks.js';
+import { checkFinite, checkNumber } from './input-checks.js';
 import type { ChunkedStepCallOptions } from './chunked-loss.js';
 
 /**
@@ -77,6 +77,9 @@ export async function resolveNorms<T>(q: NormRequest<T>): Promise<ChunkNorms[] |
   for (const [k, chunk] of q.centers.entries()) {
     const values = given === undefined || q.apply ? await q.backend.read!(chunk) : undefined;
     const norms = given?.[k] ?? rowNorms(values!, q.dim);
+    // A float64 sum of float32 squares cannot overflow: a non-finite norm is a non-finite value,
+    // which this names exactly (also where the backend does not check its feeds).
+    if (given === undefined && !norms.every(Number.isFinite)) checkFinite(`centers[${k}]`, values!, [q.rows[k]!, q.dim]);
     const scales = reciprocals(norms, q.eps);
     if (scales === undefined) return undefined;
     out.push(values === undefined ? scales : { ...scales, values });

@@ -2,7 +2,18 @@
 // from the caller's `centerNorms` on any backend; the norm's gradient term applied in core or
 // handed to the caller (`normTerm: 'defer'`). Every case is checked against the unchunked step,
 // whose graphs take the norms themselves (overflow-safe), on the same backend.
-import { InvalidArgumentError, type Margin, ShapeError, arcface, centerNorms, chunkedMarginSoftmaxStep, cosface, marginSoftmaxStep } from '@marginkit/core';
+import {
+  InvalidArgumentError,
+  type Margin,
+  NonFiniteError,
+  ShapeError,
+  arcface,
+  centerNorms,
+  chunkedMarginSoftmaxStep,
+  classShard,
+  cosface,
+  marginSoftmaxStep,
+} from '@marginkit/core';
 import { compareNormwise, expectTypedError, expectTypedRejection } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -125,6 +136,25 @@ describe('centerNorms from the caller, normTerm apply or defer', () => {
     });
     expect(seen).toEqual([undefined, undefined, undefined]);
     tf.dispose([x, ...chunks]);
+  });
+});
+
+describe('a non-finite centre is named where the norms are taken', () => {
+  it.each([Number.NaN, Number.POSITIVE_INFINITY])('%s in chunk 1, on a backend that does not check its feeds', async (bad) => {
+    const backend = ortBackend(ort, { validate: 'shapes' });
+    try {
+      const w = centres(8);
+      w[5 * D + 2] = bad;
+      const chunks = split(w, 4).map((v) => backend.tensor(v, [v.length / D, D]));
+      const x = backend.tensor(wave(B * D, 1), [B, D]);
+      const labels = [0, 1, 2, 3, 4, 5, 6, 7];
+      const step = chunkedMarginSoftmaxStep(backend, { margin: arcface(), scale: 16, classChunk: 4 });
+      await expectTypedRejection(() => step(x, chunks, labels), { error: NonFiniteError, argument: 'centers[1]', message: /\[1, 2\]/ });
+      const shard = classShard(backend, { margin: arcface(), scale: 16, classChunk: 4, classes: 8, offset: 0 });
+      await expectTypedRejection(() => shard.statistics(x, chunks, labels), { error: NonFiniteError, argument: 'centers[1]' });
+    } finally {
+      await backend.dispose();
+    }
   });
 });
 
