@@ -16,7 +16,7 @@ import { InvalidArgumentError, InvalidBackendError, ShapeError } from './errors.
 import { checkMatrixShape, checkNumber } from './input-checks.js';
 import { checkFiniteValues, checkFloatTensor } from './loss-inputs.js';
 import { type MarginResolved, resolveMargin } from './loss-options.js';
-import type { ChunkedMarginStepOptions } from './chunked-loss.js';
+import type { ChunkedMarginStepOptions, ChunkedStepCallOptions } from './chunked-loss.js';
 import type { Labels } from './loss-types.js';
 import { readChoice, readOptions } from './margin-options.js';
 import type { Margin } from './margin-types.js';
@@ -39,6 +39,8 @@ export interface ShardCallOptions<T> {
   readonly inputs?: Readonly<Record<string, ChunkValue<T>>>;
   /** A training step; default true. */
   readonly training?: boolean;
+  /** The L2 norms of the shard's centre rows, one Float64Array per chunk, as {@link ChunkedStepCallOptions.centerNorms}. */
+  readonly centerNorms?: readonly Float64Array[];
 }
 
 /** Options of {@link ClassShard.statistics}. */
@@ -88,7 +90,11 @@ export interface ClassShard<T> {
     centers: readonly T[],
     labels: Labels<T>,
     coefficients: ShardCoefficients,
-    options?: ShardCallOptions<T> & { readonly onCentersGradient?: (chunk: number, gradient: Float32Array) => void | Promise<void> },
+    options?: ShardCallOptions<T> & {
+      readonly onCentersGradient?: (chunk: number, gradient: Float32Array, normCoefficients?: Float64Array) => void | Promise<void>;
+      /** As {@link ChunkedStepCallOptions.normTerm}. */
+      readonly normTerm?: 'apply' | 'defer';
+    },
   ): Promise<Float32Array>;
 }
 
@@ -122,7 +128,8 @@ async function withCall<T, R>(
   args: { x: T; centers: readonly T[] | undefined; labels: Labels<T>; options: unknown; extra: readonly string[] },
   f: (c: Call<T>, o: Readonly<Record<string, unknown>>) => Promise<R>,
 ): Promise<R> {
-  const o = readOptions('options', args.options ?? {}, ['state', 'inputs', 'training', ...args.extra]);
+  const o = readOptions('options', args.options ?? {}, ['state', 'inputs', 'training', 'centerNorms', ...args.extra]);
+  const normTerm = readChoice('options.normTerm', o['normTerm'], 'apply', ['apply', 'defer']);
   if (o['training'] !== undefined && typeof o['training'] !== 'boolean') {
     throw new InvalidArgumentError('options.training', `must be a boolean, got ${typeof o['training']}`);
   }
@@ -134,8 +141,10 @@ async function withCall<T, R>(
     const s: ChunkSetup<T> = chunkSetup(z.r, host, layout, labels, { state: o['state'], inputs: o['inputs'], training });
     const centers = args.centers ?? [];
     const rows = layout.starts.slice(1).map((end, k) => (end - layout.starts[k]!) * z.r.subCenters);
-    const norms = await resolveNorms({ backend: z.r.ops.backend, centers, rows, dim: layout.dim, eps: z.r.normEpsilon, given: undefined, apply: true });
-    return await f({ owner: z.owner, s, host, layout, labels, x: args.x, centers, norms }, o);
+    // The values are read only where the norm's term is added here (the backward pass, 'apply').
+    const apply = args.extra.includes('onCentersGradient') && normTerm === 'apply';
+    const norms = await resolveNorms({ backend: z.r.ops.backend, centers, rows, dim: layout.dim, eps: z.r.normEpsilon, given: o['centerNorms'], apply });
+    return await f({ owner: z.owner, s, host, layout, labels, x: args.x, centers, norms, deferNormTerm: normTerm === 'defer' }, o);
   } finally {
     host.release();
   }
@@ -235,14 +244,14 @@ export function classShard<T>(backend: Backend<T>, options: ClassShardOptions): 
         return { ...losses, state: row.state, coefficients };
       }),
     backward: (x, centers, labels, coefficients, options) =>
-      withCall(z, { x, centers, labels, options, extra: ['onCentersGradient'] }, (c, o) => {
+      withCall(z, { x, centers, labels, options, extra: ['onCentersGradient', 'normTerm'] }, (c, o) => {
         const emit = o['onCentersGradient'] ?? (() => {});
         if (typeof emit !== 'function') throw new InvalidArgumentError('options.onCentersGradient', 'must be a function (chunk, gradient) => void');
         const k = checkCoefficients('coefficients', coefficients, c.layout.batch);
         if (typeof backend.valueAndGradients !== 'function') {
           throw new InvalidBackendError('backend', `backend '${backend.name}' has no valueAndGradients(f, xs); the shard's backward pass needs it`);
         }
-        return backwardPass(c, k, emit as (k: number, g: Float32Array) => void);
+        return backwardPass(c, k, emit as (k: number, g: Float32Array, normCoefficients?: Float64Array) => void);
       }),
   };
 }

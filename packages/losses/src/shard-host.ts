@@ -6,11 +6,20 @@
  *
  * @packageDocumentation
  */
-import { type Backend, type ChunkStatistics, type ClassShard, InternalError, classShard, emptyChunkStatistics, mergeChunkStatistics } from '@marginkit/core';
+import {
+  type Backend,
+  type ChunkStatistics,
+  type ClassShard,
+  InternalError,
+  centerNorms,
+  classShard,
+  emptyChunkStatistics,
+  mergeChunkStatistics,
+} from '@marginkit/core';
 import { createLossRegistry } from './registry.js';
 import type { FromShard, ShardInit, StepInputs } from './shard-messages.js';
 import { type ShardSample, sampleShard } from './shard-sampling.js';
-import { momentumUpdate, sampledUpdate } from './shard-update.js';
+import { type ShardRows, momentumUpdate, sampledUpdate } from './shard-update.js';
 
 /** A step in progress: its inputs (labels as the passes take them), the embeddings, the chunks, and the sample if any. */
 interface Current<T> {
@@ -18,6 +27,8 @@ interface Current<T> {
   readonly x: T;
   readonly chunks: T[];
   readonly sample: ShardSample | undefined;
+  /** The norms of the chunks' rows, per chunk (views of the shard's norms, or gathered for a sample). */
+  readonly norms: Float64Array[];
 }
 
 /** A shard's state between messages. @internal */
@@ -25,6 +36,8 @@ export class ShardHost<T> {
   private readonly shard: ClassShard<T>;
   private readonly perRow: number;
   private readonly marks: Uint8Array;
+  /** The centres, velocity and the norm of every centre row, kept up to date by each update. */
+  private readonly state: ShardRows;
   private current: Current<T> | undefined;
 
   constructor(
@@ -48,6 +61,7 @@ export class ShardHost<T> {
     });
     this.perRow = c.subCenters * c.embeddingSize;
     this.marks = new Uint8Array(init.range[1] - init.range[0]);
+    this.state = { centers: init.centers, velocity: init.velocity, norms: centerNorms(init.centers, c.embeddingSize), dim: c.embeddingSize };
   }
 
   /** Whether the margin needs the target-cosine pass. */
@@ -68,21 +82,24 @@ export class ShardHost<T> {
     const d = this.init.config.embeddingSize;
     const x = this.backend.tensor(step.x, [step.x.length / d, d]);
     const rows = sample?.centers ?? centers;
+    const allNorms = sample === undefined ? this.state.norms : this.sampleNorms(sample.classes);
     const size = this.init.classChunk * this.perRow;
     const chunks: T[] = [];
+    const norms: Float64Array[] = [];
     for (let from = 0; from < rows.length; from += size) {
       const part = rows.subarray(from, Math.min(from + size, rows.length));
       chunks.push(this.backend.tensor(part, [part.length / d, d]));
+      norms.push(allNorms.subarray(from / d, (from + part.length) / d));
     }
-    this.current = { step: sample === undefined ? step : { ...step, labels: sample.labels }, x, chunks, sample };
-    if (this.shard.classLocal) return { kind: 'targets', values: await this.shard.targetCosines(x, chunks, this.current.step.labels, this.call()) };
+    this.current = { step: sample === undefined ? step : { ...step, labels: sample.labels }, x, chunks, sample, norms };
+    if (this.shard.classLocal) return { kind: 'targets', values: await this.shard.targetCosines(x, chunks, this.current.step.labels, this.chunkCall()) };
     return this.statistics(undefined);
   }
 
   /** Pass 1 (class-local margins get the target cosines summed over shards). */
   async statistics(cosTarget: Float64Array | undefined): Promise<FromShard> {
     const { x, chunks, step } = this.active();
-    const statistics = await this.shard.statistics(x, chunks, step.labels, { ...this.call(), ...(cosTarget ? { cosTarget } : {}), slopes: true });
+    const statistics = await this.shard.statistics(x, chunks, step.labels, { ...this.chunkCall(), ...(cosTarget ? { cosTarget } : {}), slopes: true });
     return { kind: 'statistics', statistics };
   }
 
@@ -92,14 +109,17 @@ export class ShardHost<T> {
     const merged = statistics.reduce(mergeChunkStatistics, emptyChunkStatistics(step.labels.length, statistics[0]?.slope !== undefined));
     const given = cosTarget ? { cosTarget } : {};
     const { coefficients, ...rows } = await this.shard.rows(x, step.labels, merged, { ...this.call(), ...given });
-    const { centers, velocity, optimizer, classChunk } = this.init;
-    const perRow = this.perRow;
+    const { optimizer, classChunk } = this.init;
+    const { dim } = this.state;
+    const subCenters = this.perRow / dim;
     const gradient = await this.shard.backward(x, chunks, step.labels, coefficients, {
-      ...this.call(),
-      onCentersGradient: (k, g) => {
+      ...this.chunkCall(),
+      normTerm: 'defer',
+      onCentersGradient: (k, g, normCoefficients) => {
         if (!step.training) return;
-        if (sample === undefined) momentumUpdate(optimizer, centers, velocity, k * classChunk * perRow, g, 0, g.length);
-        else sampledUpdate(optimizer, sample.classes, { index: k, classChunk, perRow }, g, centers, velocity);
+        const grad = { g, coefficients: normCoefficients };
+        if (sample === undefined) momentumUpdate(optimizer, this.state, grad, { at: k * classChunk * subCenters, from: 0, rows: g.length / dim });
+        else sampledUpdate(optimizer, sample.classes, { index: k, classChunk, subCenters }, grad, this.state);
       },
     });
     this.release();
@@ -114,6 +134,19 @@ export class ShardHost<T> {
   private call() {
     const { step } = this.active();
     return { state: step.state, inputs: step.inputs, training: step.training };
+  }
+
+  /** {@link ShardHost.call} and the chunks' norms, for the passes over the chunks. */
+  private chunkCall() {
+    return { ...this.call(), centerNorms: this.active().norms };
+  }
+
+  /** The norms of the sampled classes' rows (K per class), in sample order. */
+  private sampleNorms(classes: Int32Array): Float64Array {
+    const k = this.perRow / this.state.dim;
+    const out = new Float64Array(classes.length * k);
+    for (let j = 0; j < classes.length; j++) out.set(this.state.norms.subarray(classes[j]! * k, (classes[j]! + 1) * k), j * k);
+    return out;
   }
 
   private active(): Current<T> {

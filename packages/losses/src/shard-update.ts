@@ -1,52 +1,80 @@
 // A shard's SGD-momentum update of its centres: dense (every row of a chunk) and sparse (the rows
 // Partial FC sampled), both through one rule so that a sample of every class updates to the bit.
+// The rule also folds in the norm's term of the gradient (core's `normTerm: 'defer'`) and measures
+// each updated row's norm (core's `centerNorms` of the next step): one pass over the rows.
 
 import { InternalError } from '@marginkit/core';
 import type { ShardOptimizer } from './shard-messages.js';
 
+/** Where one update reads and writes, in rows of D values. @internal */
+export interface RowSpan {
+  /** The first row of the shard's `centers`, `velocity` and `norms` to update. */
+  readonly at: number;
+  /** The first row of the gradient (and of its coefficients) to read. */
+  readonly from: number;
+  /** How many rows. */
+  readonly rows: number;
+}
+
+/** A chunk's gradient as core hands it out: g, and c per row when the norm's term was deferred (the gradient is g − c·w). @internal */
+export interface ShardGradient {
+  readonly g: Float32Array;
+  readonly coefficients: Float64Array | undefined;
+}
+
+/** The shard's state the update writes: centres, velocity (row-major, D per row) and each row's norm. @internal */
+export interface ShardRows {
+  readonly centers: Float32Array;
+  readonly velocity: Float32Array;
+  readonly norms: Float64Array;
+  readonly dim: number;
+}
+
 /**
- * SGD with momentum as PyTorch has it (no dampening), in place over `length` values:
- * v ← μ·v + g, w ← w − η·v, with `centers` and `velocity` read and written from `at` and the
- * gradient read from `from`. The one rule of both of a shard's updates.
+ * SGD with momentum as PyTorch has it (no dampening), in place over `span.rows` rows:
+ * g′ = g − c·w (rounded to float32, as core's `'apply'` rounds it), v ← μ·v + g′, w ← w − η·v,
+ * and ‖w‖ of each updated row into `norms`. The one rule of both of a shard's updates.
  * @internal
  */
-export function momentumUpdate(
-  optimizer: ShardOptimizer,
-  centers: Float32Array,
-  velocity: Float32Array,
-  at: number,
-  gradient: Float32Array,
-  from: number,
-  length: number,
-): void {
+export function momentumUpdate(optimizer: ShardOptimizer, state: ShardRows, grad: ShardGradient, span: RowSpan): void {
   const { momentum, learningRate } = optimizer;
-  for (let i = 0; i < length; i++) {
-    const v = momentum * velocity[at + i]! + gradient[from + i]!;
-    velocity[at + i] = v;
-    centers[at + i]! -= learningRate * v;
+  const { centers, velocity, norms, dim } = state;
+  const { g, coefficients } = grad;
+  for (let r = 0; r < span.rows; r++) {
+    const c = coefficients === undefined ? 0 : coefficients[span.from + r]!;
+    const at = (span.at + r) * dim;
+    const from = (span.from + r) * dim;
+    let sum = 0;
+    for (let i = 0; i < dim; i++) {
+      const gi = c === 0 ? g[from + i]! : Math.fround(g[from + i]! - c * centers[at + i]!);
+      const v = momentum * velocity[at + i]! + gi;
+      velocity[at + i] = v;
+      centers[at + i]! -= learningRate * v;
+      sum += centers[at + i]! * centers[at + i]!;
+    }
+    norms[span.at + r] = Math.sqrt(sum);
   }
 }
 
 /**
- * The sparse update of chunk `chunk` of a sampled shard: `gradient` holds the rows of the sample's
- * classes [chunk·classChunk, …) (`perRow` = K·D values per class), and each goes to its class's
- * rows of `centers` and `velocity` by {@link momentumUpdate}. Rows of classes not sampled are not
- * touched: their centres and velocity keep their bits (no momentum decay), as in `PartialFCLoss`.
+ * The sparse update of chunk `chunk` of a sampled shard: `grad` holds the rows of the sample's
+ * classes [chunk·classChunk, …) (K rows per class), and each goes to its class's rows of the
+ * shard by {@link momentumUpdate}. Rows of classes not sampled are not touched: their centres and
+ * velocity keep their bits (no momentum decay), as in `PartialFCLoss`.
  * @internal
  */
 export function sampledUpdate(
   optimizer: ShardOptimizer,
   sampled: Int32Array,
-  chunk: { readonly index: number; readonly classChunk: number; readonly perRow: number },
-  gradient: Float32Array,
-  centers: Float32Array,
-  velocity: Float32Array,
+  chunk: { readonly index: number; readonly classChunk: number; readonly subCenters: number },
+  grad: ShardGradient,
+  state: ShardRows,
 ): void {
-  const { index, classChunk, perRow } = chunk;
+  const { index, classChunk, subCenters: k } = chunk;
   const first = index * classChunk;
   const last = Math.min(first + classChunk, sampled.length);
-  if (gradient.length !== (last - first) * perRow) {
-    throw new InternalError(`shard: chunk ${index}'s centre gradient has ${gradient.length} values, expected ${(last - first) * perRow}`);
+  if (grad.g.length !== (last - first) * k * state.dim) {
+    throw new InternalError(`shard: chunk ${index}'s centre gradient has ${grad.g.length} values, expected ${(last - first) * k * state.dim}`);
   }
-  for (let j = first; j < last; j++) momentumUpdate(optimizer, centers, velocity, sampled[j]! * perRow, gradient, (j - first) * perRow, perRow);
+  for (let j = first; j < last; j++) momentumUpdate(optimizer, state, grad, { at: sampled[j]! * k, from: (j - first) * k, rows: k });
 }
