@@ -13,6 +13,7 @@ import {
   classShard,
   cosface,
   marginSoftmaxStep,
+  mergeChunkStatistics,
 } from '@marginkit/core';
 import { compareNormwise, expectTypedError, expectTypedRejection } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
@@ -136,6 +137,60 @@ describe('centerNorms from the caller, normTerm apply or defer', () => {
     });
     expect(seen).toEqual([undefined, undefined, undefined]);
     tf.dispose([x, ...chunks]);
+  });
+});
+
+describe('classShard takes centerNorms and normTerm as the chunked step does', () => {
+  it('two shards on tfjs, norms given, the term deferred: the shares assemble to the unchunked gradients', async () => {
+    await useTfBackend('cpu');
+    const backend = tfjsBackend(tf);
+    const xv = wave(B * D, 1);
+    const wv = centres(11);
+    const x = tf.tensor2d(xv, [B, D]);
+    const options = { margin: tilted, scale: 16, classChunk: 4, ignoreIndex: -1 as const, classes: 11 };
+    const ranges = [
+      [0, 6],
+      [6, 11],
+    ] as const;
+    const shards = ranges.map(([start]) => classShard(backend, { ...options, offset: start }));
+    const values = ranges.map(([start, end]) => split(wv.slice(start * D, end * D), 4));
+    const chunks = values.map((list) => list.map((v) => tf.tensor2d(v, [v.length / D, D])));
+    const norms = values.map((list) => list.map((v) => centerNorms(v, D)));
+    const cosTarget = (await Promise.all(shards.map((sh, r) => sh.targetCosines(x, chunks[r]!, LABELS, { centerNorms: norms[r]! })))).reduce((a, t) =>
+      a.map((v, i) => v + t[i]!),
+    );
+    const stats = await Promise.all(shards.map((sh, r) => sh.statistics(x, chunks[r]!, LABELS, { centerNorms: norms[r]!, cosTarget, slopes: true })));
+    const merged = mergeChunkStatistics(stats[0]!, stats[1]!);
+    const rows = await shards[0]!.rows(x, LABELS, merged, { cosTarget });
+    const parts: Float32Array[] = [];
+    const shares = [];
+    for (const [r, sh] of shards.entries()) {
+      shares.push(
+        await sh.backward(x, chunks[r]!, LABELS, rows.coefficients, {
+          centerNorms: norms[r]!,
+          normTerm: 'defer',
+          onCentersGradient: (k, g, c) => {
+            for (let j = 0; j < c!.length; j++) for (let i = 0; i < D; i++) g[j * D + i]! -= c![j]! * values[r]![k]![j * D + i]!;
+            parts.push(g);
+          },
+        }),
+      );
+    }
+    const whole = await ortWhole({ margin: tilted, classChunk: 4 }, xv, wv);
+    expect(compareNormwise([rows.loss], [whole.value], 1e-5)).toBeUndefined();
+    expect(
+      compareNormwise(
+        shares[0]!.map((v, i) => v + shares[1]![i]!),
+        whole.gradients[0]!,
+        1e-5,
+      ),
+    ).toBeUndefined();
+    expectRowwise(concat(parts), whole.gradients[1]!);
+    await expectTypedRejection(() => shards[0]!.statistics(x, chunks[0]!, LABELS, { centerNorms: norms[1]!, cosTarget }), {
+      error: ShapeError,
+      argument: 'options.centerNorms[1]',
+    });
+    tf.dispose([x, ...chunks.flat()]);
   });
 });
 
