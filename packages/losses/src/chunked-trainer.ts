@@ -94,7 +94,12 @@ interface Parts<T> {
  * skip its per-feed finiteness scan of every chunk. Keep chunks moderate (~16k classes at B = 256):
  * ORT's CPU memory arena keeps, per compiled pass, the peak of its [B, Cc] intermediates (about
  * 4 GB at Cc = 65,536). Measured (`npm run bench -- growth`): C = 1,000,000, D = 512, B = 256,
- * chunks of 16,384 on onnxruntime-node: peak RSS 4.9 GB, 25.8 s per step on 2 threads.
+ * chunks of 16,384 on onnxruntime-node: peak RSS 4.7 GB, 10.4 s per step on 2 threads, of which
+ * 2.95 s is the update (bound by memory; see `updateSeconds`).
+ *
+ * The trainer keeps the norm of every centre row, recomputed in the pass that applies each update,
+ * and gives them to the loss (`centerNorms`): its graphs then make no pass over the centres for
+ * their norms, and the norm's term of the gradient is folded into the update (`normTerm: 'defer'`).
  *
  * @typeParam T - the backend's tensor type.
  *
