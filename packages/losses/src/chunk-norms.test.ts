@@ -163,7 +163,7 @@ describe('classShard takes centerNorms and normTerm as the chunked step does', (
     const merged = mergeChunkStatistics(stats[0]!, stats[1]!);
     const rows = await shards[0]!.rows(x, LABELS, merged, { cosTarget });
     const parts: Float32Array[] = [];
-    const shares = [];
+    const shares: Float32Array[] = [];
     for (const [r, sh] of shards.entries()) {
       shares.push(
         await sh.backward(x, chunks[r]!, LABELS, rows.coefficients, {
