@@ -7,9 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from '../../backend-tfjs/src/backend.js';
 import { sampleClasses, sampleCount } from './class-sampler.js';
-import { type HeadCheckpoint, createHead, createLossRegistry } from './index.js';
-import { type ShardedHeadTrainer, type ShardedSave, type ShardedStepResult, shardedHeadTrainer } from './node.js';
+import { type HeadCheckpoint, createLossRegistry } from './index.js';
+import { type ShardedSave, type ShardedStepResult, shardedHeadTrainer } from './node.js';
 import { jumpedStreams, seededGenerator } from './random.js';
+import { headCheckpoint, withTrainer } from '../test/shard-fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -27,29 +28,8 @@ const embeddings = (step: number, batch = B) => Float32Array.from({ length: batc
 const labels = (step: number) =>
   step === 2 ? Int32Array.from([20, 21, 22, 23, 24, -1, 0, 16]) : Int32Array.from({ length: B }, (_, i) => (i === 3 ? -1 : (i * 7 + step * 5) % C));
 
-async function checkpointOf(margin: Record<string, unknown>, { classes = C, subCenters = 1 } = {}): Promise<HeadCheckpoint> {
-  const head = createHead(tfjsBackend(tf), {
-    margin: margin as { type: string },
-    numClasses: classes,
-    subCenters,
-    embeddingSize: D,
-    scale: 16,
-    seed: 3,
-    init: { kind: 'normal', std: 1 },
-  });
-  const checkpoint = await head.save();
-  head.dispose();
-  return checkpoint;
-}
-
-async function withTrainer<R>(options: Parameters<typeof shardedHeadTrainer>[0], f: (t: ShardedHeadTrainer) => Promise<R>): Promise<R> {
-  const trainer = await shardedHeadTrainer(options);
-  try {
-    return await f(trainer);
-  } finally {
-    await trainer.terminate();
-  }
-}
+const checkpointOf = (margin: Record<string, unknown>, { classes = C, subCenters = 1 } = {}): Promise<HeadCheckpoint> =>
+  headCheckpoint(margin, { classes, dim: D, subCenters });
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 

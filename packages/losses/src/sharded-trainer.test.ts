@@ -1,12 +1,11 @@
 import { BackendError, InvalidArgumentError, LabelError, NonFiniteError, RegistryError, ShapeError, chunkedMarginSoftmaxStep } from '@marginkit/core';
 import { compareNormwise, expectTypedRejection } from '@marginkit/core/testing';
-import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ortBackend } from '../../backend-ort/src/backend.js';
-import { tfjsBackend } from '../../backend-tfjs/src/backend.js';
-import { type HeadCheckpoint, createHead, createLossRegistry, splitCheckpoint } from './index.js';
-import { type ShardedHeadTrainer, shardedHeadTrainer } from './node.js';
+import { type HeadCheckpoint, createLossRegistry, splitCheckpoint } from './index.js';
+import { shardedHeadTrainer } from './node.js';
+import { headCheckpoint, withTrainer } from '../test/shard-fixtures.js';
 
 const C = 29;
 const D = 8;
@@ -17,20 +16,8 @@ const MU = 0.9;
 const embeddings = (step: number) => Float32Array.from({ length: B * D }, (_, i) => Math.sin(step * 97 + i * 1.3) * 1.5);
 const labels = (step: number) => Int32Array.from({ length: B }, (_, i) => (i === 3 ? -1 : (i * 7 + step * 5) % C));
 
-async function checkpointOf(margin: Record<string, unknown>, subCenters = 1): Promise<HeadCheckpoint> {
-  const head = createHead(tfjsBackend(tf), {
-    margin: { type: 'cosface', ...margin } as { type: string },
-    numClasses: C,
-    subCenters,
-    embeddingSize: D,
-    scale: 16,
-    seed: 3,
-    init: { kind: 'normal', std: 1 },
-  });
-  const checkpoint = await head.save();
-  head.dispose();
-  return checkpoint;
-}
+const checkpointOf = (margin: Record<string, unknown>, subCenters = 1): Promise<HeadCheckpoint> =>
+  headCheckpoint({ type: 'cosface', ...margin }, { classes: C, dim: D, subCenters });
 
 /** The single-process reference: chunkedMarginSoftmaxStep over one chunk on onnxruntime-node, and SGD with momentum in JavaScript. */
 function referenceTrainer(checkpoint: HeadCheckpoint) {
@@ -64,15 +51,6 @@ function referenceTrainer(checkpoint: HeadCheckpoint) {
     },
     dispose: () => backend.dispose(),
   };
-}
-
-async function withTrainer<R>(options: Parameters<typeof shardedHeadTrainer>[0], f: (t: ShardedHeadTrainer) => Promise<R>): Promise<R> {
-  const trainer = await shardedHeadTrainer(options);
-  try {
-    return await f(trainer);
-  } finally {
-    await trainer.terminate();
-  }
 }
 
 /** Three steps sharded against the reference: loss, per-sample losses, embedding gradient, then the centres and state. */
