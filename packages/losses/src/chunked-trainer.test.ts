@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { inspect } from 'node:util';
 import { ortBackend } from '@marginkit/backend-ort';
 import * as tfjsApi from '@marginkit/backend-tfjs';
 import { tfjsBackend } from '@marginkit/backend-tfjs';
@@ -19,7 +17,6 @@ import {
 import { compareNormwise, expectTypedError, expectTypedRejection, seededRandom } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mergeCheckpoints, splitCheckpoint } from './checkpoint.js';
 import { ChunkedHeadTrainer } from './chunked-trainer.js';
@@ -27,6 +24,7 @@ import { ArcFaceLoss } from './heads.js';
 import * as lossesApi from './index.js';
 import { sparseAdam, sparseSgd } from './partial-fc.js';
 import type { SparseOptimizer } from './sparse-optimizer.js';
+import { tsdocExampleSuite } from '../test/tsdoc-examples.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -301,30 +299,8 @@ describe('ChunkedHeadTrainer: typed errors name the argument', () => {
   });
 });
 
-describe('TSDoc examples of chunked-trainer.ts', () => {
-  const source = readFileSync(new URL('./chunked-trainer.ts', import.meta.url), 'utf8');
-  const blocks = [...source.matchAll(/\* ```ts\n([\s\S]*?)\* ```/g)].map((m) => m[1]!.replace(/^\s*\* ?/gm, ''));
-  const modules: Record<string, unknown> = {
-    '@tensorflow/tfjs': tf,
-    '@marginkit/backend-tfjs': tfjsApi,
-    '@marginkit/core': coreApi,
-    '@marginkit/losses': lossesApi,
-  };
-  it('there are examples', () => expect(blocks.length).toBeGreaterThanOrEqual(2));
-  it.each(blocks.map((b, i) => [i, b] as const))('example %i runs and prints what it says', async (_, code) => {
-    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-    const printed: string[] = [];
-    const fakeConsole = { log: (...args: unknown[]) => printed.push(args.map((a) => inspect(a, { breakLength: Number.POSITIVE_INFINITY })).join(' ')) };
-    const require = (name: string) => {
-      if (!(name in modules)) throw new Error(`example imports ${name}`);
-      return modules[name];
-    };
-    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<void>;
-    await new AsyncFunction('require', 'exports', 'console', js)(require, {}, fakeConsole);
-    const expected = code
-      .split('\n')
-      .map((line) => /^console\.log\(.*\);\s*\/\/ (.*)$/.exec(line)?.[1])
-      .filter((e): e is string => e !== undefined);
-    expect(printed).toEqual(expected);
-  });
-});
+tsdocExampleSuite(
+  new URL('./chunked-trainer.ts', import.meta.url),
+  { '@tensorflow/tfjs': tf, '@marginkit/backend-tfjs': tfjsApi, '@marginkit/core': coreApi, '@marginkit/losses': lossesApi },
+  2,
+);

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { inspect } from 'node:util';
 import * as ortApi from '@marginkit/backend-ort';
 import { ortBackend } from '@marginkit/backend-ort';
 import * as tfjsApi from '@marginkit/backend-tfjs';
@@ -22,7 +20,6 @@ import {
 import { compareNormwise, expectTypedError, expectTypedRejection, seededRandom } from '@marginkit/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import * as ortNode from 'onnxruntime-node';
-import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { remapLabels, sampleClasses } from './class-sampler.js';
 import { adaface } from './margins/adaface.js';
@@ -30,6 +27,7 @@ import { elasticface } from './margins/elasticface.js';
 import * as pfcApi from './partial-fc.js';
 import { type PartialFCOptions, PartialFCLoss, sparseAdam, sparseSgd } from './partial-fc.js';
 import type { SparseOptimizer } from './sparse-optimizer.js';
+import { tsdocExampleSuite } from '../test/tsdoc-examples.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -616,40 +614,8 @@ describe('bad input', () => {
   });
 });
 
-describe('TSDoc examples of partial-fc.ts', () => {
-  // The docs test does not cover @marginkit/losses yet; run this file's examples here, with the
-  // packages they import, and check what they print against their `// expected` comments.
-  const source = readFileSync(new URL('./partial-fc.ts', import.meta.url), 'utf8');
-  const blocks = [...source.matchAll(/\* ```ts\n([\s\S]*?)\* ```/g)].map((m) => m[1]!.replace(/^\s*\* ?/gm, ''));
-  const modules: Record<string, unknown> = {
-    '@tensorflow/tfjs': tf,
-    '@marginkit/backend-tfjs': tfjsApi,
-    '@marginkit/backend-ort': ortApi,
-    '@marginkit/core': coreApi,
-    '@marginkit/losses': pfcApi,
-  };
-  it('there are examples', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(3);
-  });
-  it.each(blocks.map((b, i) => [i, b] as const))('example %i runs and prints what it says', async (_, code) => {
-    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-    const printed: string[] = [];
-    const fakeConsole = { log: (...args: unknown[]) => printed.push(args.map((a) => inspect(a, { breakLength: Number.POSITIVE_INFINITY })).join(' ')) };
-    const require = (name: string) => {
-      if (!(name in modules)) throw new Error(`example imports ${name}`);
-      return modules[name];
-    };
-    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<void>;
-    await new AsyncFunction('require', 'exports', 'console', js)(require, {}, fakeConsole);
-    const lines = code.split('\n');
-    const expected: string[] = [];
-    lines.forEach((line, i) => {
-      if (!line.startsWith('console.log(')) return;
-      const same = /\);\s*\/\/ (.*)$/.exec(line);
-      const next = /^\/\/ (.*)$/.exec(lines[i + 1] ?? '');
-      expected.push((same ?? next)![1]!);
-    });
-    expect(printed.length).toBe(expected.length);
-    expect(printed).toEqual(expected);
-  });
-});
+tsdocExampleSuite(
+  new URL('./partial-fc.ts', import.meta.url),
+  { '@tensorflow/tfjs': tf, '@marginkit/backend-tfjs': tfjsApi, '@marginkit/backend-ort': ortApi, '@marginkit/core': coreApi, '@marginkit/losses': pfcApi },
+  3,
+);
