@@ -107,7 +107,12 @@ export function growthSvg(rows: readonly GrowthRow[], threads: number): string {
   const timeSeries = [
     { name: 'chunked step', x: cs(ok), y: ok.map((r) => r.step!.median) },
     { name: 'floor (3 matmuls)', x: cs(ok), y: ok.map((r) => r.floor!.median) },
+    // PyTorch third, as in the memory plot below, so that it has the same colour in both.
     ...(torch.length > 0 ? [{ name: 'PyTorch step', x: cs(torch), y: torch.map((r) => torchStep(r)!.step.median) }] : []),
+    // The optimizer's update cannot overlap the matmuls (one thread, bound by memory): with the floor it is what no loss can go below.
+    ...(ok.every((r) => r.updateSeconds !== undefined)
+      ? [{ name: 'floor + the step’s update', x: cs(ok), y: ok.map((r) => r.floor!.median + r.updateSeconds!) }]
+      : []),
   ];
   const time = linePlotSvg(timeSeries, {
     title: `Training step, ORT node ${threads} threads, B = ${rows[0]?.B}, D = ${rows[0]?.D}`,
