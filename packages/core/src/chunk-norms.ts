@@ -72,10 +72,11 @@ export function checkCenterNorms(given: unknown, rows: readonly number[]): reado
  */
 export async function resolveNorms<T>(q: NormRequest<T>): Promise<ChunkNorms[] | undefined> {
   const given = checkCenterNorms(q.given, q.rows);
-  if (given === undefined && !(await hostMemory(q.backend, q.centers))) return undefined;
+  const own = given === undefined ? await hostValues(q.backend, q.centers) : undefined;
+  if (given === undefined && own === undefined) return undefined;
   const out: ChunkNorms[] = [];
   for (const [k, chunk] of q.centers.entries()) {
-    const values = given === undefined || q.apply ? await q.backend.read!(chunk) : undefined;
+    const values = own?.[k] ?? (q.apply ? await q.backend.read!(chunk) : undefined);
     const norms = given?.[k] ?? rowNorms(values!, q.dim);
     // A float64 sum of float32 squares cannot overflow: a non-finite norm is a non-finite value,
     // which this names exactly (also where the backend does not check its feeds).
@@ -87,17 +88,22 @@ export async function resolveNorms<T>(q: NormRequest<T>): Promise<ChunkNorms[] |
   return out;
 }
 
-/** Whether `read` hands back each chunk's own memory (the same Float32Array on every call), not a copy. */
-async function hostMemory<T>(backend: Backend<T>, centers: readonly T[]): Promise<boolean> {
-  if (backend.supports.eagerValues || typeof backend.read !== 'function') return false;
+/**
+ * Each chunk's own memory when `read` hands it back (the same Float32Array on every call), not a
+ * copy; undefined for any other backend.
+ */
+async function hostValues<T>(backend: Backend<T>, centers: readonly T[]): Promise<Float32Array[] | undefined> {
+  if (backend.supports.eagerValues || typeof backend.read !== 'function') return undefined;
+  const out: Float32Array[] = [];
   try {
     for (const chunk of centers) {
       const a = await backend.read(chunk);
-      if (!(a instanceof Float32Array) || (await backend.read(chunk)) !== a) return false;
+      if (!(a instanceof Float32Array) || (await backend.read(chunk)) !== a) return undefined;
+      out.push(a);
     }
-    return true;
+    return out;
   } catch {
-    return false; // a traced (symbolic) chunk has no values: the graph computes its norms
+    return undefined; // a traced (symbolic) chunk has no values: the graph computes its norms
   }
 }
 
