@@ -1,9 +1,11 @@
 // A shard's SGD-momentum update of its centres: dense (every row of a chunk) and sparse (the rows
 // Partial FC sampled), both through one rule so that a sample of every class updates to the bit.
-// The rule also folds in the norm's term of the gradient (core's `normTerm: 'defer'`) and measures
-// each updated row's norm (core's `centerNorms` of the next step): one pass over the rows.
+// The rule is ChunkedHeadTrainer's (dense-update.ts): it also folds in the norm's term of the
+// gradient (core's `normTerm: 'defer'`) and measures each updated row's norm (core's `centerNorms`
+// of the next step), in one pass over the rows.
 
 import { InternalError } from '@marginkit/core';
+import { denseUpdate } from './dense-update.js';
 import type { ShardOptimizer } from './shard-messages.js';
 
 /** Where one update reads and writes, in rows of D values. @internal */
@@ -31,29 +33,23 @@ export interface ShardRows {
 }
 
 /**
- * SGD with momentum as PyTorch has it (no dampening), in place over `span.rows` rows:
- * g′ = g − c·w (rounded to float32, as core's `'apply'` rounds it), v ← μ·v + g′, w ← w − η·v,
- * and ‖w‖ of each updated row into `norms`. The one rule of both of a shard's updates.
+ * SGD with momentum as PyTorch has it (no dampening), in place over `span.rows` rows, by
+ * `ChunkedHeadTrainer`'s own rule ({@link denseUpdate}, float32 rounding as torch.optim.SGD):
+ * g′ = g − c·w, v ← μ·v + g′, w ← w − η·v, and ‖w‖ of each updated row into `norms`. The one rule
+ * of both of a shard's updates.
  * @internal
  */
 export function momentumUpdate(optimizer: ShardOptimizer, state: ShardRows, grad: ShardGradient, span: RowSpan): void {
-  const { momentum, learningRate } = optimizer;
   const { centers, velocity, norms, dim } = state;
-  const { g, coefficients } = grad;
-  for (let r = 0; r < span.rows; r++) {
-    const c = coefficients === undefined ? 0 : coefficients[span.from + r]!;
-    const at = (span.at + r) * dim;
-    const from = (span.from + r) * dim;
-    let sum = 0;
-    for (let i = 0; i < dim; i++) {
-      const gi = c === 0 ? g[from + i]! : Math.fround(g[from + i]! - c * centers[at + i]!);
-      const v = momentum * velocity[at + i]! + gi;
-      velocity[at + i] = v;
-      centers[at + i]! -= learningRate * v;
-      sum += centers[at + i]! * centers[at + i]!;
-    }
-    norms[span.at + r] = Math.sqrt(sum);
-  }
+  const rows = (a: Float32Array, first: number) => a.subarray(first * dim, (first + span.rows) * dim);
+  const sgd = { kind: 'sgd', learningRate: optimizer.learningRate, momentum: optimizer.momentum, weightDecay: 0 } as const;
+  const chunk = {
+    g: rows(grad.g, span.from),
+    coefficients: grad.coefficients?.subarray(span.from, span.from + span.rows),
+    dim,
+    norms: norms.subarray(span.at, span.at + span.rows),
+  };
+  denseUpdate(sgd, optimizer.learningRate, 1, chunk, rows(centers, span.at), { momentumBuffer: rows(velocity, span.at) });
 }
 
 /**
