@@ -126,4 +126,54 @@ describe.each(ORT_VARIANTS)('fused lowering on ort-%s', (variant) => {
     expect(compareNormwise(values(out[0]!), expected, 1e-6)).toBeUndefined();
     await backend.dispose();
   });
+
+  describe('a one-hot mask, z − oneHot(i)·m, is one ScatterElements', () => {
+    const col = Float32Array.from({ length: R }, (_, i) => (i * 3 + 1) % K);
+    const mask = Float32Array.from({ length: R }, (_, i) => (i === 1 ? 0 : 1e38 / (i + 1)));
+    const feeds = { z: { data, dims: [R, K] }, col: { data: col, dims: [R] }, m: { data: mask, dims: [R, 1] } };
+    /** z − m at each row's column, z elsewhere, each entry rounded once (the op's own arithmetic). */
+    const expected = Array.from(data, (v, k) => (k % K === col[Math.floor(k / K)] ? Math.fround(v - mask[Math.floor(k / K)]!) : v));
+    const graph = (backend: ReturnType<typeof ortBackend>, build: (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => OrtTensor) => {
+      const o = backend.tensorOps;
+      const z = backend.placeholder('z', [R, K]);
+      const m = backend.placeholder('m', [R, 1]);
+      return build(o, z, backend.placeholder('col', [R]), m);
+    };
+    const clipped = (o: Ops<OrtTensor>, i: OrtTensor, hi = K - 1) => o.cast(o.clip(i, 0, hi), 'int32');
+
+    it.each([
+      ['oneHot(i)·m', (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => o.sub(z, o.mul(o.oneHot(clipped(o, i), K), m))],
+      ['m·oneHot(i)', (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => o.sub(z, o.mul(m, o.oneHot(clipped(o, i), K)))],
+    ])('%s: no one-hot, product or difference of [B, C] is written, and the values are the ops’', async (_, build) => {
+      const backend = ortBackend(ortModule(variant));
+      const y = graph(backend, build);
+      const types = nodeTypes(backend.exportOnnx({ y }));
+      expect(types).toContain('ScatterElements');
+      for (const t of ['Equal', 'Sub', 'Mul']) expect(types, t).not.toContain(t);
+      const out = await backend.run([y], feeds);
+      expect(values(out[0]!)).toEqual(expected);
+      await backend.dispose();
+    });
+
+    it.each([
+      [
+        'an index that is not clipped (an out-of-range index gives a zero row, not an error)',
+        (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => o.sub(z, o.mul(o.oneHot(o.cast(i, 'int32'), K), m)),
+      ],
+      ['a clip past the last column', (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => o.sub(z, o.mul(o.oneHot(clipped(o, i, K), K), m))],
+      ['a mask of the full shape', (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor) => o.sub(z, o.mul(o.oneHot(clipped(o, i), K), z))],
+      [
+        'a one-hot read elsewhere',
+        (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => {
+          const hot = o.oneHot(clipped(o, i), K);
+          return o.add(o.sub(z, o.mul(hot, m)), hot);
+        },
+      ],
+    ])('is not applied to %s', async (_, build) => {
+      const backend = ortBackend(ortModule(variant));
+      const y = graph(backend, build);
+      expect(nodeTypes(backend.exportOnnx({ y }))).not.toContain('ScatterElements');
+      await backend.dispose();
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import type { OrtTensor } from './graph.js';
-import { intAttr, intsAttr } from './onnx.js';
+import { intAttr, intsAttr, strAttr } from './onnx.js';
 import type { OnnxWriter } from './ops/op-rule.js';
 import { type RewrittenGraph, liveNodes } from './broadcast-rewrite.js';
 import type { CanonicalGraph } from './structural-key.js';
@@ -37,6 +37,12 @@ function broadcastsSmaller(small: readonly number[], big: readonly number[]): bo
  * - `mul(div(a, b), c)` and `mul(mul(a, b), c)`, c a scalar constant and b smaller than a (broadcast),
  *   apply c to b: `div(a, b / c)`, `mul(a, b · c)`, when nothing else reads the inner result (a
  *   learning rate or a scale meets a gradient this way).
+ * - `sub(a, mul(oneHot(i, depth), m))` (either factor order), i = `cast(clip(v, lo, hi))` with
+ *   0 ≤ lo ≤ hi < depth and m of shape [B, 1], is one `ScatterElements` adding −m at each row's
+ *   index (reduction `add`): no [B, depth] one-hot, product or difference is written. This is
+ *   how core's chunked loss masks the target column of a chunk's logits. It gives the same values
+ *   for finite m (an m of ±∞ or NaN turns the unfused row into NaN through 0·m, the fused one only
+ *   at the index).
  * The [C, D] centres are normalised and updated this way every step, so each rewrite saves one
  * write of C × D floats there. @internal
  */
@@ -91,6 +97,16 @@ export function fuseElementwise(graph: CanonicalGraph, rewritten: RewrittenGraph
       fused.set(i, (onnx, [big, sm, k], out) => onnx.node(onnxOp, [big!, onnx.node(onnxOp, [sm!, k!], onnx.temp())], out));
       return;
     }
+    if (t.node.op === 'sub' && a !== undefined && b !== undefined) {
+      const scatter = maskedColumn(unique, ref, b, (j) => readers[j] === 1 && !outputSet.has(j) && !fused.has(j));
+      if (scatter === undefined || unique[a]!.shape.join() !== t.shape.join()) return;
+      ref[i] = [a, scatter.index, scatter.mask];
+      fused.set(i, (onnx, [x, index, mask], out) => {
+        const at = onnx.node('Unsqueeze', [index!, onnx.constant('int64', [1], [1])], onnx.temp());
+        onnx.node('ScatterElements', [x!, at, onnx.node('Neg', [mask!], onnx.temp())], out, [intAttr('axis', 1), strAttr('reduction', 'add')]);
+      });
+      return;
+    }
     if (t.node.op === 'sum' && a !== undefined) {
       const sq = unique[a]!;
       if (opOf(sq) !== 'mul' || ref[a]![0] !== ref[a]![1] || readers[a] !== 1 || outputSet.has(a)) return;
@@ -101,4 +117,35 @@ export function fuseElementwise(graph: CanonicalGraph, rewritten: RewrittenGraph
   });
   const live = liveNodes(ref, outputSet);
   return { ref, live, fused };
+}
+
+/**
+ * For `mul(oneHot(i, depth), m)` at canonical index `product` (either order), where the product and
+ * the one-hot are `private` (read once, not outputs), i is `cast(clip(v, lo, hi))` with
+ * 0 ≤ lo ≤ hi < depth (every index valid) and m is [B, 1]: the canonical indices of i and m.
+ */
+function maskedColumn(
+  unique: CanonicalGraph['unique'],
+  ref: readonly (readonly number[])[],
+  product: number,
+  isPrivate: (j: number) => boolean,
+): { index: number; mask: number } | undefined {
+  if (opOf(unique[product]!) !== 'mul' || !isPrivate(product)) return undefined;
+  const [p, q] = ref[product]!;
+  if (p === undefined || q === undefined) return undefined;
+  const [hot, mask] = opOf(unique[p]!) === 'oneHot' ? [p, q] : opOf(unique[q]!) === 'oneHot' ? [q, p] : [undefined, undefined];
+  if (hot === undefined || mask === undefined || !isPrivate(hot)) return undefined;
+  const { depth } = attrsOf<{ depth: number }>(unique[hot]!);
+  const index = ref[hot]![0]!;
+  const clip = ref[index]?.[0];
+  if (opOf(unique[index]!) !== 'cast' || clip === undefined || opOf(unique[clip]!) !== 'clip') return undefined;
+  const { min, max } = attrsOf<{ min: number; max: number }>(unique[clip]!);
+  const rows = unique[hot]!.shape[0];
+  const m = unique[mask]!.shape;
+  if (!(min >= 0 && max <= depth - 1) || m.length !== 2 || m[0] !== rows || m[1] !== 1 || unique[mask]!.dtype !== 'float32') return undefined;
+  return { index, mask };
+}
+
+function attrsOf<A>(t: OrtTensor): A {
+  return (t.node.kind === 'op' ? t.node.attrs : {}) as A;
 }

@@ -55,6 +55,14 @@ describe.runIf(hasChecker)('exported models pass onnx.checker (full_check) of py
       const [dx, dw] = backend.gradients(loss, [x, w]);
       models[`${name}-gradients`] = backend.exportOnnx({ loss, dEmbeddings: dx!, dCenters: dw! });
     }
+    {
+      // The masked target column of core's chunked loss, fused to one ScatterElements (reduction 'add').
+      const o = backend.tensorOps;
+      const z = backend.placeholder('z', [4, 10]);
+      const col = o.cast(o.clip(backend.placeholder('col', [4]), 0, 9), 'int32');
+      const mask = backend.placeholder('mask', [4, 1]);
+      models['masked-column'] = backend.exportOnnx({ masked: o.sub(z, o.mul(o.oneHot(col, 10), mask)) });
+    }
     const rng = seededRandom(3);
     for (const optimizer of [sgd({ learningRate: 0.1, momentum: 0.9 }), adam()]) {
       const trainer = await headTrainer(backend, {

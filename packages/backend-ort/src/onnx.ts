@@ -14,6 +14,8 @@ export type ProtoObject = Record<string, unknown>;
 /** An INT node attribute. @internal */
 export const intAttr = (name: string, i: number): ProtoObject => ({ name, type: 2, i });
 /** An INTS node attribute. @internal */
+/** A string attribute (ONNX's AttributeProto type 3, UTF-8 bytes). @internal */
+export const strAttr = (name: string, value: string): ProtoObject => ({ name, type: 3, s: new TextEncoder().encode(value) });
 export const intsAttr = (name: string, ints: readonly number[]): ProtoObject => ({ name, type: 7, ints: [...ints] });
 
 /** The bytes of a typed array (a view, not a copy). @internal */

@@ -26,7 +26,7 @@ export interface ChunkNorms {
   readonly reciprocal: Float32Array;
   /** ρ_j³ in float64 where ‖w_j‖ ≥ eps (d ρ_j / d w_j = −ρ_j³·w_j), else 0 (ρ_j = 1/eps is constant there). */
   readonly cube: Float64Array;
-  /** The chunk's values, row-major [rows, D], when the term is applied here (read, never written). */
+  /** The chunk's values, row-major [rows, D], when they are host memory or the term is applied here (read, never written). */
   readonly values?: ArrayLike<number>;
 }
 
@@ -72,7 +72,8 @@ export function checkCenterNorms(given: unknown, rows: readonly number[]): reado
  */
 export async function resolveNorms<T>(q: NormRequest<T>): Promise<ChunkNorms[] | undefined> {
   const given = checkCenterNorms(q.given, q.rows);
-  const own = given === undefined ? await hostValues(q.backend, q.centers) : undefined;
+  // Host chunks are read (not copied) even with given norms: the lean backward pass gathers target rows from them.
+  const own = await hostValues(q.backend, q.centers);
   if (given === undefined && own === undefined) return undefined;
   const out: ChunkNorms[] = [];
   for (const [k, chunk] of q.centers.entries()) {
@@ -171,7 +172,7 @@ function reciprocals(norms: Float64Array, eps: number): Omit<ChunkNorms, 'values
  * g_direct (ρ held constant) and u_j = Σ_b ∂L/∂cos_bj·(x̂_b·w_j); the full gradient is
  * g_direct,j − c_j·w_j. @internal
  */
-export function normCoefficients(u: Float32Array, norms: ChunkNorms): Float64Array {
+export function normCoefficients(u: ArrayLike<number>, norms: ChunkNorms): Float64Array {
   const { cube } = norms;
   const out = new Float64Array(cube.length);
   for (let j = 0; j < out.length; j++) out[j] = cube[j]! * u[j]!;

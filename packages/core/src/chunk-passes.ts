@@ -6,8 +6,20 @@
  *
  * @packageDocumentation
  */
-import { type ChunkSetup, chunkStatisticsOf, embeddingNorms, rowTerms, surrogate, targetCosines } from './chunk-graphs.js';
+import { type ChunkSetup, type SurrogateCoefficients, chunkStatisticsOf, embeddingNorms, rowTerms, surrogate, targetCosines } from './chunk-graphs.js';
 import type { ChunkLayout } from './chunk-inputs.js';
+import {
+  type LeanChunkInputs,
+  type LeanLabels,
+  completeLeanGradient,
+  gatherTargetRows,
+  leanEligible,
+  leanLabels,
+  leanShift,
+  leanStatisticsOf,
+  leanSurrogate,
+  scaledReciprocals,
+} from './chunk-lean.js';
 import { type ChunkNorms, addNormTerm, normCoefficients } from './chunk-norms.js';
 import { type HostInputs, evaluate, hostInputs } from './chunk-run.js';
 import { type ChunkStatistics, type SoftmaxRows, emptyChunkStatistics, mergeChunkStatistics, softmaxRows } from './chunk-statistics.js';
@@ -36,6 +48,20 @@ export type GradientSink = (chunk: number, gradient: Float32Array, normCoefficie
 function normsInput<T>(c: Call<T>, k: number, host: HostInputs<T>): T | undefined {
   const n = c.norms?.[k];
   return n === undefined ? undefined : host.input(n.reciprocal, [1, n.reciprocal.length]);
+}
+
+/** Chunk k's fed inputs of a lean graph (chunk-lean.ts), made on `host`. */
+function leanInputs<T>(c: Call<T>, k: number, host: HostInputs<T>): { t: LeanChunkInputs<T>; labels: LeanLabels } {
+  const norms = c.norms![k]!;
+  const b = [c.layout.batch];
+  const labels = leanLabels(c.labels, c.layout.starts[k]!, norms.reciprocal.length, norms);
+  const t: LeanChunkInputs<T> = {
+    scaled: host.input(scaledReciprocals(c.s.r.scale, norms), [1, norms.reciprocal.length]),
+    column: host.input(labels.column, b),
+    inChunk: host.input(labels.inChunk, b),
+    rhoTarget: host.input(labels.rhoTarget, b),
+  };
+  return { t, labels };
 }
 
 /**
@@ -110,6 +136,7 @@ export async function gatherTargetCosines<T>(c: Call<T>): Promise<Float64Array> 
 export async function statisticsOver<T>(c: Call<T>, given: T | undefined, slopes: boolean): Promise<ChunkStatistics> {
   const b = [c.layout.batch];
   let stats = emptyChunkStatistics(c.layout.batch, slopes);
+  if (given === undefined && !slopes && leanEligible(c.s.r.margin, c.s.r.subCenters, c.norms, false)) return leanStatisticsOver(c);
   for (let k = 0; k < c.centers.length; k++) {
     const out = await withLocalLabels(c, k, (local, chunkHost) =>
       evaluate<T>(
@@ -125,6 +152,27 @@ export async function statisticsOver<T>(c: Call<T>, given: T | undefined, slopes
     for (let i = 0; i < max.length; i++) if (sumExp[i] === 0) max[i] = Number.NEGATIVE_INFINITY;
     const slope = slopes ? Float64Array.from(out.gradients[0]!, (d, i) => d * sumExp[i]!) : undefined;
     stats = mergeChunkStatistics(stats, { max, sumExp, cosTarget, ...(slope === undefined ? {} : { slope }) });
+  }
+  return stats;
+}
+
+/** Pass 1 on the lean graphs (chunk-lean.ts). */
+async function leanStatisticsOver<T>(c: Call<T>): Promise<ChunkStatistics> {
+  const b = [c.layout.batch];
+  let stats = emptyChunkStatistics(c.layout.batch, false);
+  for (let k = 0; k < c.centers.length; k++) {
+    const chunkHost = hostInputs(c.s.r.ops);
+    try {
+      const { t } = leanInputs(c, k, chunkHost);
+      const out = await evaluate<T>(c.s.r.ops, chunkHost, () => ({ outputs: leanStatisticsOf(c.s, c.x, c.centers[k]!, t) }), [], [b, b, b], false);
+      const [max, sumExp, cosTarget] = out.outputs as [Float64Array, Float64Array, Float64Array];
+      // A chunk whose only class is the row's label gives max = −1e38 (the masked target) and Σexp = 1:
+      // merged with any real logit, or with the target logit in softmaxRows, it weighs e^−1e38 = 0.
+      for (let i = 0; i < max.length; i++) if (sumExp[i] === 0) max[i] = Number.NEGATIVE_INFINITY;
+      stats = mergeChunkStatistics(stats, { max, sumExp, cosTarget });
+    } finally {
+      chunkHost.release();
+    }
   }
   return stats;
 }
@@ -222,6 +270,11 @@ export async function backwardPass<T>(c: Call<T>, k: ShardCoefficients, emit: Gr
     ...(k.slope === undefined ? {} : { slope: host.input(k.slope, b) }),
   };
   const gx = new Float64Array(layout.batch * layout.dim);
+  if (leanEligible(s.r.margin, s.r.subCenters, c.norms, true)) {
+    const shift = host.input(leanShift(k.logSumExp, k.weight), [layout.batch, 1]);
+    for (let j = 0; j < c.centers.length; j++) await leanBackwardChunk(c, j, shift, coefficients, gx, emit);
+    return Float32Array.from(gx);
+  }
   for (let j = 0; j < c.centers.length; j++) {
     const norms = c.norms?.[j];
     const { gradients } = await withLocalLabels(c, j, (local, chunkHost) => {
@@ -241,4 +294,33 @@ export async function backwardPass<T>(c: Call<T>, k: ShardCoefficients, emit: Gr
     }
   }
   return Float32Array.from(gx);
+}
+
+/** Chunk j's lean backward pass (chunk-lean.ts): its embedding gradient is added to `gx`, its centre gradient emitted. */
+async function leanBackwardChunk<T>(c: Call<T>, j: number, shift: T, k: SurrogateCoefficients<T>, gx: Float64Array, emit: GradientSink): Promise<void> {
+  const { s, layout } = c;
+  const { ops } = s.r;
+  const norms = c.norms![j]!;
+  const values = norms.values as Float32Array;
+  const chunkHost = hostInputs(ops);
+  try {
+    const { t, labels } = leanInputs(c, j, chunkHost);
+    const targetRows = chunkHost.input(gatherTargetRows(values, labels, layout.dim), [layout.batch, layout.dim]);
+    const probeInput = chunkHost.input(new Float32Array(norms.reciprocal.length), [norms.reciprocal.length]);
+    const { gradients } = await ops.backend.valueAndGradients!(
+      (x, w, wy, u) => {
+        const { objective, probe } = leanSurrogate(s, x!, w!, wy!, t, shift, k);
+        return ops.add(objective, ops.sum(ops.mul(u!, probe), 0));
+      },
+      [c.x, c.centers[j]!, targetRows, probeInput],
+    );
+    const [gxj, g, gy, probe] = gradients as [Float32Array, Float32Array, Float32Array, Float32Array];
+    for (let i = 0; i < gxj.length; i++) gx[i]! += gxj[i]!;
+    const u = completeLeanGradient(g, gy, probe, labels, values, norms, layout.dim);
+    const coefficients = normCoefficients(u, norms);
+    if (c.deferNormTerm) await emit(j, g, coefficients);
+    else await emit(j, addNormTerm(g, coefficients, values, layout.dim));
+  } finally {
+    chunkHost.release();
+  }
 }

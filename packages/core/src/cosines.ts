@@ -46,6 +46,15 @@ function normalizeRows<T>(ops: Ops<T>, x: T, eps: number): { readonly unit: T; r
 }
 
 /**
+ * The unit rows of `embeddings` and their norms, as {@link cosines} takes them (the overflow-safe
+ * norm with `r.normEpsilon`): for graphs that form the product with the centres themselves.
+ * @internal
+ */
+export function unitRows<T>(r: Resolved<T>, embeddings: T): { readonly unit: T; readonly norm: T } {
+  return normalizeRows(r.ops, embeddings, r.normEpsilon);
+}
+
+/**
  * Cosines [B, C] (max over sub-centres) and embedding norms [B, 1]. The embeddings are normalised
  * ({@link normalizeRows}); the unit centres Ŵ are never written: with y = w/m and ny from
  * {@link scaledRows} (the same overflow-safe pieces, on [C, 1]), cos = (x̂·yᵀ) ⊙ (1/ny)ᵀ, the
