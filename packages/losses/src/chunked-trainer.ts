@@ -17,6 +17,7 @@ import type { HeadCheckpoint } from './checkpoint.js';
 import { type ChunkedOptimizerCheckpoint, type ChunkedTrainerCheckpoint, gatherRows, readShards, scatterRows } from './chunked-checkpoint.js';
 import { type ChunkStore, chunkRows, createChunkStore, refreshChunk } from './chunk-store.js';
 import { type ChunkMoments, denseUpdate, momentNames } from './dense-update.js';
+import { type SgdKernel, sgdKernels } from './sgd-kernel.js';
 import { type HeadConfig, type HeadOptions, readHeadBasics } from './head.js';
 import { initialCenters } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
@@ -133,6 +134,8 @@ export class ChunkedHeadTrainer<T> {
   readonly #step: ChunkedMarginStep<T>;
   readonly #store: ChunkStore<T>;
   #moments: ChunkMoments[];
+  /** SGD-momentum's WebAssembly update per chunk, whose velocity is the chunk's `momentumBuffer` (sgd-kernel.ts), where it runs. */
+  readonly #kernels: (SgdKernel | undefined)[];
   /** ‖w_j‖ of every row per chunk, kept up to date by each update and fed to the loss (no norm passes in its graphs). */
   readonly #norms: Float64Array[];
   #state: Record<string, Float32Array>;
@@ -150,7 +153,13 @@ export class ChunkedHeadTrainer<T> {
     this.#store = p.store;
     this.#random = p.random;
     this.#learningRate = p.optimizer.learningRate;
-    this.#moments = p.store.rows.map((n) => zeroMoments(p.optimizer, n * p.config.embeddingSize));
+    const dim = p.config.embeddingSize;
+    const momentum = p.optimizer.kind === 'sgd' && p.optimizer.momentum > 0;
+    this.#kernels = momentum ? sgdKernels(p.store.rows, dim) : p.store.rows.map(() => undefined);
+    this.#moments = p.store.rows.map((n, k) => {
+      const velocity = this.#kernels[k]?.velocity;
+      return velocity === undefined ? zeroMoments(p.optimizer, n * dim) : { momentumBuffer: velocity };
+    });
     this.#norms = p.store.values.map((v) => centerNorms(v, p.config.embeddingSize));
     this.#state = Object.fromEntries(Object.entries(p.step.initialState(p.config.numClasses)).map(([k, v]) => [k, v.data]));
   }
@@ -283,7 +292,15 @@ export class ChunkedHeadTrainer<T> {
                 // A non-finite gradient is never applied: the step throws before this chunk changes.
                 checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
                 if (coefficients !== undefined) checkFinite(`step.centersGradient[${k}]`, coefficients, [coefficients.length]);
-                denseUpdate(this.optimizer, lr, t, { g, coefficients, dim, norms: this.#norms[k]! }, this.#store.values[k]!, this.#moments[k]!);
+                denseUpdate(
+                  this.optimizer,
+                  lr,
+                  t,
+                  { g, coefficients, dim, norms: this.#norms[k]! },
+                  this.#store.values[k]!,
+                  this.#moments[k]!,
+                  this.#kernels[k],
+                );
                 refreshChunk(this.backend, this.#store, k);
                 applied++;
                 updateMs += performance.now() - start;

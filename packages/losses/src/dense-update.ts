@@ -1,3 +1,4 @@
+import type { SgdKernel } from './sgd-kernel.js';
 import type { SparseAdam, SparseOptimizer, SparseSgd } from './sparse-optimizer.js';
 
 // Dense updates of one contiguous block of rows (a chunk of the centres): the same rules and the
@@ -31,11 +32,20 @@ export interface ChunkGradient {
 
 /**
  * One step of `optimizer` on every entry of the chunk `w`, updating its `moments` in place; `step`
- * is the 1-based step count (Adam's bias correction).
+ * is the 1-based step count (Adam's bias correction). With `kernel` (sgd-kernel.ts) whose velocity
+ * is `moments.momentumBuffer`, SGD runs in WebAssembly, with the same values.
  * @internal
  */
-export function denseUpdate(optimizer: SparseOptimizer, learningRate: number, step: number, grad: ChunkGradient, w: Float32Array, moments: ChunkMoments): void {
-  if (optimizer.kind === 'sgd') denseSgd(optimizer, learningRate, grad, w, moments['momentumBuffer']);
+export function denseUpdate(
+  optimizer: SparseOptimizer,
+  learningRate: number,
+  step: number,
+  grad: ChunkGradient,
+  w: Float32Array,
+  moments: ChunkMoments,
+  kernel?: SgdKernel,
+): void {
+  if (optimizer.kind === 'sgd') denseSgd(optimizer, learningRate, grad, w, moments['momentumBuffer'], kernel);
   else denseAdam(optimizer, learningRate, step, grad, w, moments['expAvg']!, moments['expAvgSq']!);
 }
 
@@ -45,38 +55,51 @@ function entry(g: Float32Array, w: Float32Array, c: number, at: number): number 
 }
 
 /** g ← g + λW; v ← μv + g; W ← W − ηv (torch.optim.SGD, no dampening, no Nesterov). */
-function denseSgd(opt: SparseSgd, learningRate: number, grad: ChunkGradient, w: Float32Array, buf: Float32Array | undefined): void {
+function denseSgd(
+  opt: SparseSgd,
+  learningRate: number,
+  grad: ChunkGradient,
+  w: Float32Array,
+  buf: Float32Array | undefined,
+  kernel: SgdKernel | undefined,
+): void {
   const lr = f32(learningRate);
   const wd = f32(opt.weightDecay);
   const mu = f32(opt.momentum);
   const { g, coefficients, dim, norms } = grad;
+  if (kernel !== undefined && buf !== undefined && kernel.velocity === buf) {
+    kernel.update(g, coefficients, w, norms, mu, lr, wd);
+    return;
+  }
+  // One entry of the rule: the updated weight (the velocity written in place when there is one).
+  const entryAt = (c: number, at: number): number => {
+    let gj = entry(g, w, c, at);
+    if (wd !== 0) gj = f32(gj + f32(wd * w[at]!));
+    if (buf !== undefined) {
+      gj = f32(f32(mu * buf[at]!) + gj);
+      buf[at] = gj;
+    }
+    const next = f32(w[at]! - f32(lr * gj));
+    w[at] = next;
+    return next;
+  };
   for (let j = 0, at = 0; j < norms.length; j++) {
     const c = coefficients === undefined ? 0 : coefficients[j]!;
     const end = at + dim;
-    let sum = 0;
-    if (buf !== undefined && wd === 0) {
-      // The common case, kept tight: one multiply-add per buffer and per weight.
-      for (; at < end; at++) {
-        const v = f32(f32(mu * buf[at]!) + entry(g, w, c, at));
-        buf[at] = v;
-        const next = f32(w[at]! - f32(lr * v));
-        w[at] = next;
-        sum += next * next;
-      }
-    } else {
-      for (; at < end; at++) {
-        let gj = entry(g, w, c, at);
-        if (wd !== 0) gj = f32(gj + f32(wd * w[at]!));
-        if (buf !== undefined) {
-          gj = f32(f32(mu * buf[at]!) + gj);
-          buf[at] = gj;
-        }
-        const next = f32(w[at]! - f32(lr * gj));
-        w[at] = next;
-        sum += next * next;
-      }
+    // Two partial sums, of the even and the odd entries, in the order the SIMD kernel adds them.
+    let even = 0;
+    let odd = 0;
+    for (; at + 1 < end; at += 2) {
+      const a = entryAt(c, at);
+      even += a * a;
+      const b = entryAt(c, at + 1);
+      odd += b * b;
     }
-    norms[j] = Math.sqrt(sum);
+    if (at < end) {
+      const a = entryAt(c, at++);
+      even += a * a;
+    }
+    norms[j] = Math.sqrt(even + odd);
   }
 }
 
