@@ -250,12 +250,13 @@ describe('ChunkedHeadTrainer: typed errors name the argument', () => {
     ];
     for (const [what, f, error, argument] of cases) await expectTypedRejection(f, { error, argument, what });
   });
-  it('a non-finite chunk gradient is not applied: NonFiniteError naming the chunk, nothing changed', async () => {
-    // c_y / 0: the target logit is ±Infinity or NaN, so every gradient is NaN.
+  it.each([D, 8])('a non-finite chunk gradient is not applied: NonFiniteError naming the chunk, nothing changed (D = %i)', async (dim) => {
+    // c_y / 0: the target logit is ±Infinity or NaN, so every gradient is NaN. With D = 8 the
+    // update runs in WebAssembly (sgd-kernel.ts), which finds the NaN itself.
     const broken = defineMargin({ type: 'broken', params: {}, targetLogit: (c, { ops }) => ops.div(c, ops.scalar(0)) });
-    const trainer = await ChunkedHeadTrainer.create(backend, options(4, sgd, broken));
+    const trainer = await ChunkedHeadTrainer.create(backend, { ...options(4, sgd, broken), embeddingSize: dim });
     const before = Array.from(trainer.centers());
-    const x = tf.tensor(normals(1, B * D), [B, D]);
+    const x = tf.tensor(normals(1, B * dim), [B, dim]);
     await expectTypedRejection(() => trainer.step(x, LABELS), { error: NonFiniteError, argument: 'step.centersGradient[0]', what: 'NaN gradient' });
     expect(Array.from(trainer.centers())).toEqual(before);
     expect(trainer.steps).toBe(0);

@@ -289,18 +289,15 @@ export class ChunkedHeadTrainer<T> {
               normTerm: 'defer' as const,
               onCentersGradient: (k: number, g: Float32Array, coefficients?: Float64Array) => {
                 const start = performance.now();
-                // A non-finite gradient is never applied: the step throws before this chunk changes.
-                checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
+                // A non-finite gradient is never applied: the step throws before this chunk changes. The
+                // WebAssembly update checks the gradient itself, in the pass that reads it.
+                const kernel = this.#kernels[k];
+                if (kernel === undefined) checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
                 if (coefficients !== undefined) checkFinite(`step.centersGradient[${k}]`, coefficients, [coefficients.length]);
-                denseUpdate(
-                  this.optimizer,
-                  lr,
-                  t,
-                  { g, coefficients, dim, norms: this.#norms[k]! },
-                  this.#store.values[k]!,
-                  this.#moments[k]!,
-                  this.#kernels[k],
-                );
+                const grad = { g, coefficients, dim, norms: this.#norms[k]! };
+                if (!denseUpdate(this.optimizer, lr, t, grad, this.#store.values[k]!, this.#moments[k]!, kernel)) {
+                  checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
+                }
                 refreshChunk(this.backend, this.#store, k);
                 applied++;
                 updateMs += performance.now() - start;

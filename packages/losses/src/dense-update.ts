@@ -33,7 +33,9 @@ export interface ChunkGradient {
 /**
  * One step of `optimizer` on every entry of the chunk `w`, updating its `moments` in place; `step`
  * is the 1-based step count (Adam's bias correction). With `kernel` (sgd-kernel.ts) whose velocity
- * is `moments.momentumBuffer`, SGD runs in WebAssembly, with the same values.
+ * is `moments.momentumBuffer`, SGD runs in WebAssembly, with the same values; it checks the gradient
+ * first and returns false, changing nothing, when an entry is ±∞ or NaN (the JavaScript loop does
+ * not check: its callers do).
  * @internal
  */
 export function denseUpdate(
@@ -44,9 +46,10 @@ export function denseUpdate(
   w: Float32Array,
   moments: ChunkMoments,
   kernel?: SgdKernel,
-): void {
-  if (optimizer.kind === 'sgd') denseSgd(optimizer, learningRate, grad, w, moments['momentumBuffer'], kernel);
-  else denseAdam(optimizer, learningRate, step, grad, w, moments['expAvg']!, moments['expAvgSq']!);
+): boolean {
+  if (optimizer.kind === 'sgd') return denseSgd(optimizer, learningRate, grad, w, moments['momentumBuffer'], kernel);
+  denseAdam(optimizer, learningRate, step, grad, w, moments['expAvg']!, moments['expAvgSq']!);
+  return true;
 }
 
 /** The gradient entry `at` of row coefficient c: g, or f32(g − c·w) (as core's own `'apply'` rounds it). */
@@ -62,15 +65,12 @@ function denseSgd(
   w: Float32Array,
   buf: Float32Array | undefined,
   kernel: SgdKernel | undefined,
-): void {
+): boolean {
   const lr = f32(learningRate);
   const wd = f32(opt.weightDecay);
   const mu = f32(opt.momentum);
   const { g, coefficients, dim, norms } = grad;
-  if (kernel !== undefined && buf !== undefined && kernel.velocity === buf) {
-    kernel.update(g, coefficients, w, norms, mu, lr, wd);
-    return;
-  }
+  if (kernel !== undefined && buf !== undefined && kernel.velocity === buf) return kernel.update(g, coefficients, w, norms, mu, lr, wd);
   // One entry of the rule: the updated weight (the velocity written in place when there is one).
   const entryAt = (c: number, at: number): number => {
     let gj = entry(g, w, c, at);
@@ -101,6 +101,7 @@ function denseSgd(
     }
     norms[j] = Math.sqrt(even + odd);
   }
+  return true;
 }
 
 /** Adam with one step count for every entry: `stepCount` 'row' is torch.optim.Adam, 'global' torch.optim.SparseAdam's rule. */

@@ -60,6 +60,21 @@ describe('SGD-momentum in WebAssembly (sgd-kernel.ts) equals the JavaScript upda
     for (const { js, wasm } of runs) expect(wasm.w).toEqual(js.w);
   });
 
+  it.each([
+    ['+∞ in the last block', Number.POSITIVE_INFINITY, 2999 * DIM + 5],
+    ['NaN in the first row', Number.NaN, 3],
+  ])('a gradient with %s: returns false and changes nothing', (_, bad, at) => {
+    const [kernel] = sgdKernels([3000], DIM);
+    const { g, w, v, coefficients } = chunk(3000, 4);
+    g[at] = bad;
+    kernel!.velocity.set(v);
+    const [w0, norms] = [w.slice(), new Float64Array(3000).fill(7)];
+    expect(kernel!.update(g, coefficients, w, norms, 0.9, 0.1, 0)).toBe(false);
+    expect(w).toEqual(w0);
+    expect(Array.from(kernel!.velocity)).toEqual(Array.from(v));
+    expect(norms.every((n) => n === 7)).toBe(true);
+  });
+
   it('starts each velocity at zero, and leaves a dimension that is not a multiple of 4 to JavaScript', () => {
     const [kernel] = sgdKernels([10], DIM);
     expect(kernel!.velocity.every((v) => v === 0)).toBe(true);

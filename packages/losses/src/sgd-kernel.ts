@@ -19,7 +19,10 @@ const MEMORY_LIMIT = 2 ** 31;
 /** The bytes of one scratch block of rows (g and w each): a few rows, well inside L2. */
 const BLOCK_BYTES = 64 * 1024;
 
-type SgdExport = (g: number, w: number, v: number, coef: number, norms: number, rows: number, dim: number, mu: number, lr: number, wd: number) => void;
+interface KernelExports {
+  sgd(g: number, w: number, v: number, coef: number, norms: number, rows: number, dim: number, mu: number, lr: number, wd: number): void;
+  finite(p: number, n: number): number;
+}
 
 /** One chunk's velocity in a kernel's memory, and the update that reads and writes it there. @internal */
 export interface SgdKernel {
@@ -29,8 +32,9 @@ export interface SgdKernel {
    * One step on every entry of the chunk `w` ([rows·D]): the rule of `denseSgd` with momentum μ,
    * learning rate η and weight decay λ (each already rounded to float32), the deferred norm term's
    * coefficients c (per row; undefined for none), writing ‖w_j‖ of each updated row into `norms`.
+   * Reads `g` whole first: with an entry ±∞ or NaN it returns false and changes nothing.
    */
-  update(g: Float32Array, coefficients: Float64Array | undefined, w: Float32Array, norms: Float64Array, mu: number, lr: number, wd: number): void;
+  update(g: Float32Array, coefficients: Float64Array | undefined, w: Float32Array, norms: Float64Array, mu: number, lr: number, wd: number): boolean;
 }
 
 /** The compiled kernel, or undefined where WebAssembly or its SIMD is missing. */
@@ -69,17 +73,29 @@ export function sgdKernels(rows: readonly number[], dim: number, memoryBytes = M
       return out; // the engine refused the memory: the remaining chunks update in JavaScript
     }
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const sgd = instance.exports['sgd'] as SgdExport;
+    const exports = kernelExports(instance);
+    if (exports === undefined) return out;
     let offset = scratch;
     for (; k < end; k++) {
-      out[k] = kernel(memory, sgd, blockRows, dim, offset, rows[k]!);
+      out[k] = kernel(memory, exports, blockRows, dim, offset, rows[k]!);
       offset += rows[k]! * dim * 4;
     }
   }
   return out;
 }
 
-function kernel(memory: WebAssembly.Memory, sgd: SgdExport, blockRows: number, dim: number, velocityAt: number, rows: number): SgdKernel {
+/** The module's two functions, typed (undefined if the module lacks them). */
+function kernelExports(instance: WebAssembly.Instance): KernelExports | undefined {
+  const { sgd, finite } = instance.exports;
+  if (typeof sgd !== 'function' || typeof finite !== 'function') return undefined;
+  return {
+    sgd: (g, w, v, coef, norms, rows, dim, mu, lr, wd) => void sgd(g, w, v, coef, norms, rows, dim, mu, lr, wd),
+    finite: (p, n) => Number(finite(p, n)),
+  };
+}
+
+function kernel(memory: WebAssembly.Memory, exports: KernelExports, blockRows: number, dim: number, velocityAt: number, rows: number): SgdKernel {
+  const { sgd, finite } = exports;
   // Scratch layout: g block, w block (blockRows·dim float32 each), coefficients, norms (float64).
   const g0 = 0;
   const w0 = blockRows * dim * 4;
@@ -90,6 +106,12 @@ function kernel(memory: WebAssembly.Memory, sgd: SgdExport, blockRows: number, d
   return {
     velocity: new Float32Array(memory.buffer, velocityAt, rows * dim),
     update(g, coefficients, w, norms, mu, lr, wd) {
+      const block = blockRows * dim;
+      for (let from = 0; from < g.length; from += block) {
+        const to = Math.min(g.length, from + block);
+        f32.set(g.subarray(from, to), g0 / 4);
+        if (finite(g0, to - from) !== 1) return false;
+      }
       for (let r0 = 0; r0 < rows; r0 += blockRows) {
         const r = Math.min(blockRows, rows - r0);
         const [from, to] = [r0 * dim, (r0 + r) * dim];
@@ -101,6 +123,7 @@ function kernel(memory: WebAssembly.Memory, sgd: SgdExport, blockRows: number, d
         w.set(f32.subarray(w0 / 4, w0 / 4 + r * dim), from);
         norms.set(f64.subarray(n0 / 8, n0 / 8 + r), r0);
       }
+      return true;
     },
   };
 }

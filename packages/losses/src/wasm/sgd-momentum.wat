@@ -5,6 +5,7 @@
 ;;   e = f32(e + f32(λ·w))     where λ ≠ 0 (weight decay)
 ;;   v = f32(f32(μ·v) + e);  w = f32(w − f32(η·v))
 ;; and each row's Σ w² of the updated row in float64, with two partial sums (even and odd entries).
+;; `finite` checks a block first: an update never starts on a gradient with ±∞ or NaN.
 ;; Assemble with `node scripts/build-wasm.mjs` (wabt), which writes sgd-momentum.generated.ts.
 (module
   (memory (import "env" "memory") 1)
@@ -61,4 +62,16 @@
           (f64.sqrt (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $row))))
+  ;; finite(p, n): 1 when the n float32 at byte offset p (n a multiple of 4) are all finite, else 0:
+  ;; Σ p·0 stays ±0 unless some entry is ±∞ or NaN (∞·0 and NaN·0 are NaN).
+  (func (export "finite") (param $p i32) (param $n i32) (result i32)
+    (local $end i32) (local $acc v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (local.get $p)) (v128.const f32x4 0 0 0 0))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $next)))
+    (i32x4.all_true (f32x4.eq (local.get $acc) (v128.const f32x4 0 0 0 0))))
 )
