@@ -23,10 +23,11 @@ export interface Tracer {
   tensor(values: unknown, shape: unknown, dtype: unknown, name: unknown): OrtTensor;
 }
 
-const TYPED: Record<DType, { from(values: ArrayLike<number>): InputData }> = {
-  float32: Float32Array,
-  int32: Int32Array,
-  bool: Uint8Array,
+/** A copy of the values in the dtype's array (the constructor's copy: Float32Array.from iterates, about 10x slower). */
+const TYPED: Record<DType, (values: ArrayLike<number>) => InputData> = {
+  float32: (values) => new Float32Array(values),
+  int32: (values) => new Int32Array(values),
+  bool: (values) => new Uint8Array(values),
 };
 
 function checkName(argument: string, name: unknown): string {
@@ -103,7 +104,7 @@ export function createTracer(): Tracer {
       }
       const data = values as ArrayLike<number>;
       checkDataLength('tensor.values', data, s);
-      return new OrtTensor(owner, nextId++, s, dt, { kind: 'input', name: n, bound: TYPED[dt].from(data), ...(name === undefined ? { auto: true } : {}) });
+      return new OrtTensor(owner, nextId++, s, dt, { kind: 'input', name: n, bound: TYPED[dt](data), ...(name === undefined ? { auto: true } : {}) });
     },
   };
 }

@@ -29,7 +29,7 @@ export function hostInputs<T>(ops: Ops<T>): HostInputs<T> {
     input(values, shape) {
       // `variable` is a bound input on ORT (fed, so the graph does not change with the values) and a
       // tf.Variable on tfjs; a backend without it (the reference) gets a constant.
-      const t = backend.variable ? backend.variable(Float32Array.from(values), shape) : ops.constant(Array.from(values), shape);
+      const t = backend.variable ? backend.variable(new Float32Array(values), shape) : ops.constant(Array.from(values), shape);
       made.push(t);
       return t;
     },
