@@ -1,5 +1,5 @@
-import { arcface, cosineLogits, marginSoftmaxLoss, sphereface } from '@marginkit/core';
-import { type RefTensor, compareNormwise, referenceBackend, seededRandom } from '@marginkit/core/testing';
+import { InvalidArgumentError, ShapeError, arcface, cosineLogits, marginSoftmaxLoss, sphereface } from '@marginkit/core';
+import { type RefTensor, compareNormwise, expectTypedError, referenceBackend, seededRandom } from '@marginkit/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
 import * as ortNode from 'onnxruntime-node';
@@ -144,6 +144,27 @@ describe.each(ORT_VARIANTS)('ort-%s: compile, cache, dispose', (variant) => {
     // The first call's arrays are not reused by the second.
     expect(Array.from(first.gradients[1]!)).toEqual(Array.from(xv));
     expect(first.gradients[0]).toBeInstanceOf(Float32Array);
+  });
+
+  it('share binds the array itself: read gives it back, and a run reads what was written to it since (variable copies)', async () => {
+    backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const held = new Float32Array(memory.buffer, 64, 6).fill(1);
+    const shared = backend.share!(held, [2, 3]);
+    const copied = backend.variable!(held, [2, 3]);
+    expect(await backend.read!(shared)).toBe(held);
+    expect(await backend.read!(copied)).not.toBe(held);
+    held.set([1, 2, 3, 4, 5, 6]);
+    const [a, b] = await backend.run([o.sum(o.sum(shared, 1), 0), o.sum(o.sum(copied, 1), 0)]);
+    expect(values(a!)).toEqual([21]);
+    expect(values(b!)).toEqual([6]);
+  });
+
+  it('share takes a Float32Array only, and checks the shape', () => {
+    backend = ortBackend(ortModule(variant));
+    expectTypedError(() => backend!.share!(Array.from([1, 2]) as never, [2]), { error: InvalidArgumentError, argument: 'share.values' });
+    expectTypedError(() => backend!.share!(new Float32Array(3), [2, 2]), { error: ShapeError });
   });
 
   it('common subexpressions are merged before lowering', async () => {

@@ -139,6 +139,10 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     variable(values, shape) {
       return this.tensor(values, shape, 'float32');
     },
+    share(values, shape) {
+      alive();
+      return tracer.tensor(values, shape, 'float32', undefined, true);
+    },
     async valueAndGradients(f, xs) {
       const inputs = xs.map((x, i) => ownTensor(`xs[${i}]`, x));
       const y = f(...inputs);

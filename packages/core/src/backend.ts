@@ -66,6 +66,13 @@ export interface Backend<T, S extends T = T> {
    * bound input). Heads that own their centres make them with it, and with a constant without it.
    */
   variable?(values: Float32Array, shape: readonly number[]): T;
+  /**
+   * A float32 tensor that reads `values` in place, not a copy: what is written to `values` later is
+   * what the next computation reads (ORT: a bound input over the array itself). Only backends whose
+   * tensors are host memory have it. A trainer that updates its parameters in host memory of its
+   * own (a WebAssembly memory, say) hands them to the backend this way.
+   */
+  share?(values: Float32Array, shape: readonly number[]): T;
   /** Releases one tensor made by `variable` when its owner replaces it (tfjs: `tensor.dispose()`). */
   disposeTensor?(tensor: T): void;
   /**

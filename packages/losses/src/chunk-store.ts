@@ -47,7 +47,9 @@ async function ownValues<T>(backend: Backend<T>, tensor: T, length: number): Pro
 
 /**
  * Builds the store chunk by chunk from `init(k, rows)`, the values of chunk k, so that at most one
- * chunk exists twice at any time.
+ * chunk exists twice at any time. `place(k)`, where it gives an array and the backend can read host
+ * memory in place (`backend.share`), is where chunk k's values live: they are copied there and the
+ * tensor reads them there.
  * @internal
  */
 export async function createChunkStore<T>(
@@ -55,6 +57,7 @@ export async function createChunkStore<T>(
   rows: readonly number[],
   dim: number,
   init: (k: number, rows: number) => Float32Array,
+  place?: (k: number) => Float32Array | undefined,
 ): Promise<ChunkStore<T>> {
   const values: Float32Array[] = [];
   const tensors: T[] = [];
@@ -65,6 +68,14 @@ export async function createChunkStore<T>(
     starts.push(start);
     start += n;
     const v = init(k, n);
+    const home = place?.(k);
+    if (home !== undefined && backend.share !== undefined) {
+      home.set(v);
+      values.push(home);
+      shared.push(true);
+      tensors.push(backend.share(home, [n, dim]));
+      continue;
+    }
     const t = makeTensor(backend, v, [n, dim]);
     const own = await ownValues(backend, t, v.length);
     values.push(own ?? v);

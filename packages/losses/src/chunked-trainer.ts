@@ -74,6 +74,8 @@ interface Parts<T> {
   readonly step: ChunkedMarginStep<T>;
   readonly store: ChunkStore<T>;
   readonly random: SeededGenerator;
+  /** SGD-momentum's WebAssembly update per chunk (sgd-kernel.ts), undefined where it does not run. */
+  readonly kernels: readonly (SgdKernel | undefined)[];
 }
 
 /**
@@ -135,7 +137,7 @@ export class ChunkedHeadTrainer<T> {
   readonly #store: ChunkStore<T>;
   #moments: ChunkMoments[];
   /** SGD-momentum's WebAssembly update per chunk, whose velocity is the chunk's `momentumBuffer` (sgd-kernel.ts), where it runs. */
-  readonly #kernels: (SgdKernel | undefined)[];
+  readonly #kernels: readonly (SgdKernel | undefined)[];
   /** ‖w_j‖ of every row per chunk, kept up to date by each update and fed to the loss (no norm passes in its graphs). */
   readonly #norms: Float64Array[];
   #state: Record<string, Float32Array>;
@@ -154,8 +156,7 @@ export class ChunkedHeadTrainer<T> {
     this.#random = p.random;
     this.#learningRate = p.optimizer.learningRate;
     const dim = p.config.embeddingSize;
-    const momentum = p.optimizer.kind === 'sgd' && p.optimizer.momentum > 0;
-    this.#kernels = momentum ? sgdKernels(p.store.rows, dim) : p.store.rows.map(() => undefined);
+    this.#kernels = p.kernels;
     this.#moments = p.store.rows.map((n, k) => {
       const velocity = this.#kernels[k]?.velocity;
       return velocity === undefined ? zeroMoments(p.optimizer, n * dim) : { momentumBuffer: velocity };
@@ -196,10 +197,19 @@ export class ChunkedHeadTrainer<T> {
     const random = seededGenerator(seed, 'options.seed');
     const step = chunkedMarginSoftmaxStep(backend, { ...loss, classChunk });
     const total = numClasses * subCenters;
-    const store = await createChunkStore(backend, chunkRows(total, Math.min(classChunk, numClasses) * subCenters), embeddingSize, (_, rows) =>
-      initialCenters(init, rows, embeddingSize, random, total),
+    const rows = chunkRows(total, Math.min(classChunk, numClasses) * subCenters);
+    // SGD-momentum runs in WebAssembly; where the backend reads host memory in place (ORT), the
+    // centres live in the kernel's memory too and the update writes them where the loss reads them.
+    const momentum = optimizer.kind === 'sgd' && optimizer.momentum > 0;
+    const kernels = momentum ? sgdKernels(rows, embeddingSize, { centres: typeof backend.share === 'function' }) : rows.map(() => undefined);
+    const store = await createChunkStore(
+      backend,
+      rows,
+      embeddingSize,
+      (_, n) => initialCenters(init, n, embeddingSize, random, total),
+      (k) => kernels[k]?.centres,
     );
-    return new ChunkedHeadTrainer({ backend, margin, config, optimizer, step, store, random });
+    return new ChunkedHeadTrainer({ backend, margin, config, optimizer, step, store, random, kernels });
   }
 
   /** Cc, classes per chunk. */

@@ -19,7 +19,7 @@ function chunk(rows: number, seed: number) {
 /** The same step through the JavaScript loop and through the kernel, from the same start; both results. */
 function both(rows: readonly number[], options: { momentum: number; weightDecay: number }, memoryBytes?: number) {
   const optimizer = sparseSgd({ learningRate: 0.37, ...options });
-  const kernels = sgdKernels(rows, DIM, memoryBytes);
+  const kernels = sgdKernels(rows, DIM, memoryBytes === undefined ? {} : { memoryBytes });
   return rows.map((n, k) => {
     const { g, w, v, coefficients } = chunk(n, k + 1);
     const kernel = kernels[k]!;
