@@ -97,8 +97,11 @@ interface Parts<T> {
  * skip its per-feed finiteness scan of every chunk. Keep chunks moderate (~16k classes at B = 256):
  * ORT's CPU memory arena keeps, per compiled pass, the peak of its [B, Cc] intermediates (about
  * 4 GB at Cc = 65,536). Measured (`npm run bench -- growth`): C = 1,000,000, D = 512, B = 256,
- * chunks of 16,384 on onnxruntime-node: peak RSS 4.7 GB, 10.4 s per step on 2 threads, of which
- * 2.95 s is the update (bound by memory; see `updateSeconds`).
+ * chunks of 16,384 on onnxruntime-node: peak RSS 4.5 GB, 17.8 s per step on 2 threads (2.0× the
+ * step's three bare matmuls, 8.84 s, on a machine without AVX-512), of which 2.11 s is the update
+ * (see `updateSeconds`). SGD with momentum runs in WebAssembly SIMD, bit for bit the JavaScript
+ * rule, with the centres in the kernel's memory where the backend can read them in place
+ * (`backend.share`: ONNX Runtime).
  *
  * The trainer keeps the norm of every centre row, recomputed in the pass that applies each update,
  * and gives them to the loss (`centerNorms`): its graphs then make no pass over the centres for
