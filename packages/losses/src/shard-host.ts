@@ -88,7 +88,8 @@ export class ShardHost<T> {
     const norms: Float64Array[] = [];
     for (let from = 0; from < rows.length; from += size) {
       const part = rows.subarray(from, Math.min(from + size, rows.length));
-      chunks.push(this.backend.tensor(part, [part.length / d, d]));
+      // Read in place where the backend can (ORT's share): no copy of the shard's centres per step.
+      chunks.push(this.backend.share ? this.backend.share(part, [part.length / d, d]) : this.backend.tensor(part, [part.length / d, d]));
       norms.push(allNorms.subarray(from / d, (from + part.length) / d));
     }
     this.current = { step: sample === undefined ? step : { ...step, labels: sample.labels }, x, chunks, sample, norms };
