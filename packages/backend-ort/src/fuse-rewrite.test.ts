@@ -163,6 +163,15 @@ describe.each(ORT_VARIANTS)('fused lowering on ort-%s', (variant) => {
       ['a clip past the last column', (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => o.sub(z, o.mul(o.oneHot(clipped(o, i, K), K), m))],
       ['a mask of the full shape', (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor) => o.sub(z, o.mul(o.oneHot(clipped(o, i), K), z))],
       [
+        'a one-hot of depth 1 broadcast over the columns',
+        (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => o.sub(z, o.mul(o.oneHot(o.cast(o.clip(i, 0, 0), 'int32'), 1), m)),
+      ],
+      [
+        'a one-hot of one row broadcast over the rows',
+        (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) =>
+          o.sub(z, o.mul(o.oneHot(clipped(o, o.reshape(o.sum(i, 0), [1])), K), o.reshape(o.sum(m, 0), [1, 1]))),
+      ],
+      [
         'a one-hot read elsewhere',
         (o: Ops<OrtTensor>, z: OrtTensor, i: OrtTensor, m: OrtTensor) => {
           const hot = o.oneHot(clipped(o, i), K);

@@ -98,8 +98,12 @@ export function fuseElementwise(graph: CanonicalGraph, rewritten: RewrittenGraph
       return;
     }
     if (t.node.op === 'sub' && a !== undefined && b !== undefined) {
+      // Every operand of the difference has its shape [B, depth]: ScatterElements writes one entry a row, it cannot broadcast.
+      const [rows, depth] = t.shape;
+      if (t.shape.length !== 2 || !(rows! > 0 && depth! > 0) || unique[a]!.shape.join() !== t.shape.join() || unique[b]!.shape.join() !== t.shape.join())
+        return;
       const scatter = maskedColumn(unique, ref, b, (j) => readers[j] === 1 && !outputSet.has(j) && !fused.has(j));
-      if (scatter === undefined || unique[a]!.shape.join() !== t.shape.join()) return;
+      if (scatter === undefined) return;
       ref[i] = [a, scatter.index, scatter.mask];
       fused.set(i, (onnx, [x, index, mask], out) => {
         const at = onnx.node('Unsqueeze', [index!, onnx.constant('int64', [1], [1])], onnx.temp());

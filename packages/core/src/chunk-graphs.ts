@@ -220,7 +220,11 @@ export function surrogate<T>(s: ChunkSetup<T>, x: T, w: T, local: T, k: Surrogat
   const others = ops.sub(ops.scalar(1), view.oneHot);
   const p = ops.stopGradient(ops.mul(ops.mul(ops.exp(ops.sub(z, col(k.logSumExp))), col(k.weight)), others));
   const nonTarget = ops.sum(ops.sum(ops.mul(p, z), 1), 0);
-  const cosTarget = ops.gatherPerRow(view.cos, view.column);
+  // Valued at the merged c_y of every row (a row whose label lies in another chunk gathers the
+  // cosine at a clipped column here), differentiated through this chunk's own: margins that couple
+  // rows (ElasticFace+ ranks every row's c_y) see the true cosines.
+  const gathered = ops.gatherPerRow(view.cos, view.column);
+  const cosTarget = ops.add(gathered, ops.stopGradient(ops.sub(k.cosTarget, gathered)));
   const row = rowTerms(s, cosTarget, view.norm);
   let held = ops.mul(k.target, row.targetLogit);
   if (row.auxiliaryLoss !== undefined) held = ops.add(held, ops.mul(k.weight, row.auxiliaryLoss));

@@ -25,6 +25,9 @@ describe('chunkedMarginSoftmaxStep runs the catalogue exactly', () => {
   );
   it('ElasticFace-Cos+ (margins sorted by the rank of c_y over the batch: needs every row’s true c_y)', () =>
     expectTfjsParity({ margin: elasticface({ variant: 'cos', plus: true }), classChunk: 3, inputs: { margins } }));
+  it.each([2, 3])('ElasticFace-Arc+ (its margins, and so its gradient, follow the rank of every row’s true c_y), chunks of %i', (classChunk) =>
+    expectTfjsParity({ margin: elasticface({ plus: true }), classChunk, inputs: { margins } }),
+  );
   it.each([4, 11])('MagFace (auxiliary loss, added once per row), chunks of %i', (classChunk) =>
     expectTfjsParity({ margin: magface(), classChunk, spread: 12, scale: 64 }),
   );

@@ -16,7 +16,7 @@ import {
 import type { HeadCheckpoint } from './checkpoint.js';
 import { type ChunkedOptimizerCheckpoint, type ChunkedTrainerCheckpoint, gatherRows, readShards, scatterRows } from './chunked-checkpoint.js';
 import { type ChunkStore, chunkRows, createChunkStore, refreshChunk } from './chunk-store.js';
-import { type ChunkMoments, denseUpdate, momentNames } from './dense-update.js';
+import { type ChunkMoments, denseUpdate, momentNames, updatesInKernel } from './dense-update.js';
 import { type SgdKernel, sgdKernels } from './sgd-kernel.js';
 import { type HeadConfig, type HeadOptions, readHeadBasics } from './head.js';
 import { initialCenters } from './init.js';
@@ -305,7 +305,7 @@ export class ChunkedHeadTrainer<T> {
                 // A non-finite gradient is never applied: the step throws before this chunk changes. The
                 // WebAssembly update checks the gradient itself, in the pass that reads it.
                 const kernel = this.#kernels[k];
-                if (kernel === undefined) checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
+                if (!updatesInKernel(this.optimizer, this.#moments[k]!, kernel)) checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
                 if (coefficients !== undefined) checkFinite(`step.centersGradient[${k}]`, coefficients, [coefficients.length]);
                 const grad = { g, coefficients, dim, norms: this.#norms[k]! };
                 if (!denseUpdate(this.optimizer, lr, t, grad, this.#store.values[k]!, this.#moments[k]!, kernel)) {

@@ -52,6 +52,15 @@ export function denseUpdate(
   return true;
 }
 
+/**
+ * Whether {@link denseUpdate} runs `optimizer` in `kernel` (which checks the gradient itself) for a
+ * chunk with these `moments`, rather than in the JavaScript loop (whose callers check it).
+ * @internal
+ */
+export function updatesInKernel(optimizer: SparseOptimizer, moments: ChunkMoments, kernel: SgdKernel | undefined): boolean {
+  return optimizer.kind === 'sgd' && kernel !== undefined && moments['momentumBuffer'] !== undefined && kernel.velocity === moments['momentumBuffer'];
+}
+
 /** The gradient entry `at` of row coefficient c: g, or f32(g − c·w) (as core's own `'apply'` rounds it). */
 function entry(g: Float32Array, w: Float32Array, c: number, at: number): number {
   return c === 0 ? g[at]! : f32(g[at]! - c * w[at]!);
@@ -70,7 +79,8 @@ function denseSgd(
   const wd = f32(opt.weightDecay);
   const mu = f32(opt.momentum);
   const { g, coefficients, dim, norms } = grad;
-  if (kernel !== undefined && buf !== undefined && kernel.velocity === buf) return kernel.update(g, coefficients, w, norms, mu, lr, wd);
+  if (kernel !== undefined && buf !== undefined && updatesInKernel(opt, { momentumBuffer: buf }, kernel))
+    return kernel.update(g, coefficients, w, norms, mu, lr, wd);
   // One entry of the rule: the updated weight (the velocity written in place when there is one).
   const entryAt = (c: number, at: number): number => {
     let gj = entry(g, w, c, at);
