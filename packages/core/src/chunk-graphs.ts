@@ -13,8 +13,8 @@ import { InvalidArgumentError } from './errors.js';
 import type { MarginResolved } from './loss-options.js';
 import type { MarginContext, MarginResult } from './margin-types.js';
 
-/** Subtracted from the target column before the row max: far below any logit, and finite. */
-const MASKED = 1e38;
+/** Subtracted from the target column before the row max: far below any logit, and finite. @internal */
+export const MASKED = 1e38;
 
 /** What every chunk computation shares within one call. @internal */
 export interface ChunkSetup<T> {

@@ -19,14 +19,11 @@
  *
  * @packageDocumentation
  */
-import type { ChunkSetup, SurrogateCoefficients } from './chunk-graphs.js';
-import { rowTerms } from './chunk-graphs.js';
+import { type ChunkSetup, MASKED, type SurrogateCoefficients, rowTerms } from './chunk-graphs.js';
 import type { ChunkNorms } from './chunk-norms.js';
 import { unitRows } from './cosines.js';
 import type { Margin } from './margin-types.js';
 
-/** Subtracted from the target column's logit: far below any logit, and finite. */
-const MASKED = 1e38;
 /** The shift of an ignored row (weight 0): exp(z − shift) is 0 for every |z| ≤ s. */
 const IGNORED_SHIFT = 1e30;
 

@@ -166,9 +166,9 @@ async function leanStatisticsOver<T>(c: Call<T>): Promise<ChunkStatistics> {
       const { t } = leanInputs(c, k, chunkHost);
       const out = await evaluate<T>(c.s.r.ops, chunkHost, () => ({ outputs: leanStatisticsOf(c.s, c.x, c.centers[k]!, t) }), [], [b, b, b], false);
       const [max, sumExp, cosTarget] = out.outputs as [Float64Array, Float64Array, Float64Array];
-      // A chunk whose only class is the row's label gives max = −1e38 (the masked target) and Σexp = 1:
-      // merged with any real logit, or with the target logit in softmaxRows, it weighs e^−1e38 = 0.
-      for (let i = 0; i < max.length; i++) if (sumExp[i] === 0) max[i] = Number.NEGATIVE_INFINITY;
+      // Σexp ≥ 1 here (the max contributes e⁰). A chunk whose only class is the row's label gives
+      // max = −1e38 (the masked target) and Σexp = 1: merged with any real logit, or with the target
+      // logit in softmaxRows, it weighs e^−1e38 = 0.
       stats = mergeChunkStatistics(stats, { max, sumExp, cosTarget });
     } finally {
       chunkHost.release();
