@@ -251,8 +251,9 @@ describe('ChunkedHeadTrainer: typed errors name the argument', () => {
     for (const [what, f, error, argument] of cases) await expectTypedRejection(f, { error, argument, what });
   });
   it.each([D, 8])('a non-finite chunk gradient is not applied: NonFiniteError naming the chunk, nothing changed (D = %i)', async (dim) => {
-    // c_y / 0: the target logit is ±Infinity or NaN, so every gradient is NaN. With D = 8 the
-    // update runs in WebAssembly (sgd-kernel.ts), which finds the NaN itself.
+    // c_y / 0: the target logit is ±Infinity or NaN, so every gradient is NaN (and the norm term's
+    // coefficients, checked first). With D = 8 the update would run in WebAssembly (sgd-kernel.ts);
+    // denseUpdate's own check of the gradient, on both paths, is tested in sgd-kernel.test.ts.
     const broken = defineMargin({ type: 'broken', params: {}, targetLogit: (c, { ops }) => ops.div(c, ops.scalar(0)) });
     const trainer = await ChunkedHeadTrainer.create(backend, { ...options(4, sgd, broken), embeddingSize: dim });
     const before = Array.from(trainer.centers());

@@ -16,7 +16,7 @@ import {
 import type { HeadCheckpoint } from './checkpoint.js';
 import { type ChunkedOptimizerCheckpoint, type ChunkedTrainerCheckpoint, gatherRows, readShards, scatterRows } from './chunked-checkpoint.js';
 import { type ChunkStore, chunkRows, createChunkStore, refreshChunk } from './chunk-store.js';
-import { type ChunkMoments, denseUpdate, momentNames, updatesInKernel } from './dense-update.js';
+import { type ChunkMoments, denseUpdate, momentNames } from './dense-update.js';
 import { type SgdKernel, sgdKernels } from './sgd-kernel.js';
 import { type HeadConfig, type HeadOptions, readHeadBasics } from './head.js';
 import { initialCenters } from './init.js';
@@ -302,15 +302,10 @@ export class ChunkedHeadTrainer<T> {
               normTerm: 'defer' as const,
               onCentersGradient: (k: number, g: Float32Array, coefficients?: Float64Array) => {
                 const start = performance.now();
-                // A non-finite gradient is never applied: the step throws before this chunk changes. The
-                // WebAssembly update checks the gradient itself, in the pass that reads it.
-                const kernel = this.#kernels[k];
-                if (!updatesInKernel(this.optimizer, this.#moments[k]!, kernel)) checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
+                // A non-finite gradient is never applied: the step throws before this chunk changes.
                 if (coefficients !== undefined) checkFinite(`step.centersGradient[${k}]`, coefficients, [coefficients.length]);
                 const grad = { g, coefficients, dim, norms: this.#norms[k]! };
-                if (!denseUpdate(this.optimizer, lr, t, grad, this.#store.values[k]!, this.#moments[k]!, kernel)) {
-                  checkFinite(`step.centersGradient[${k}]`, g, [g.length / dim, dim]);
-                }
+                denseUpdate(this.optimizer, lr, t, grad, this.#store.values[k]!, this.#moments[k]!, this.#kernels[k], `step.centersGradient[${k}]`);
                 refreshChunk(this.backend, this.#store, k);
                 applied++;
                 updateMs += performance.now() - start;

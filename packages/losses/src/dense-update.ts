@@ -1,3 +1,4 @@
+import { checkFinite } from '@marginkit/core';
 import type { SgdKernel } from './sgd-kernel.js';
 import type { SparseAdam, SparseOptimizer, SparseSgd } from './sparse-optimizer.js';
 
@@ -33,9 +34,9 @@ export interface ChunkGradient {
 /**
  * One step of `optimizer` on every entry of the chunk `w`, updating its `moments` in place; `step`
  * is the 1-based step count (Adam's bias correction). With `kernel` (sgd-kernel.ts) whose velocity
- * is `moments.momentumBuffer`, SGD runs in WebAssembly, with the same values; it checks the gradient
- * first and returns false, changing nothing, when an entry is ±∞ or NaN (the JavaScript loop does
- * not check: its callers do).
+ * is `moments.momentumBuffer`, SGD runs in WebAssembly, with the same values. With `check` (the
+ * argument to name), a gradient entry of ±∞ or NaN throws `NonFiniteError` before anything changes:
+ * the kernel finds it in the pass that reads the gradient, the JavaScript loop in a pass before.
  * @internal
  */
 export function denseUpdate(
@@ -46,19 +47,18 @@ export function denseUpdate(
   w: Float32Array,
   moments: ChunkMoments,
   kernel?: SgdKernel,
-): boolean {
-  if (optimizer.kind === 'sgd') return denseSgd(optimizer, learningRate, grad, w, moments['momentumBuffer'], kernel);
-  denseAdam(optimizer, learningRate, step, grad, w, moments['expAvg']!, moments['expAvgSq']!);
-  return true;
-}
-
-/**
- * Whether {@link denseUpdate} runs `optimizer` in `kernel` (which checks the gradient itself) for a
- * chunk with these `moments`, rather than in the JavaScript loop (whose callers check it).
- * @internal
- */
-export function updatesInKernel(optimizer: SparseOptimizer, moments: ChunkMoments, kernel: SgdKernel | undefined): boolean {
-  return optimizer.kind === 'sgd' && kernel !== undefined && moments['momentumBuffer'] !== undefined && kernel.velocity === moments['momentumBuffer'];
+  check?: string,
+): void {
+  const { g, dim } = grad;
+  const buf = moments['momentumBuffer'];
+  if (optimizer.kind === 'sgd' && kernel !== undefined && buf !== undefined && kernel.velocity === buf) {
+    const f32s = [f32(optimizer.momentum), f32(learningRate), f32(optimizer.weightDecay)] as const;
+    if (!kernel.update(g, grad.coefficients, w, grad.norms, ...f32s)) checkFinite(check ?? 'gradient', g, [g.length / dim, dim]);
+    return;
+  }
+  if (check !== undefined) checkFinite(check, g, [g.length / dim, dim]);
+  if (optimizer.kind === 'sgd') denseSgd(optimizer, learningRate, grad, w, buf);
+  else denseAdam(optimizer, learningRate, step, grad, w, moments['expAvg']!, moments['expAvgSq']!);
 }
 
 /** The gradient entry `at` of row coefficient c: g, or f32(g − c·w) (as core's own `'apply'` rounds it). */
@@ -67,20 +67,11 @@ function entry(g: Float32Array, w: Float32Array, c: number, at: number): number 
 }
 
 /** g ← g + λW; v ← μv + g; W ← W − ηv (torch.optim.SGD, no dampening, no Nesterov). */
-function denseSgd(
-  opt: SparseSgd,
-  learningRate: number,
-  grad: ChunkGradient,
-  w: Float32Array,
-  buf: Float32Array | undefined,
-  kernel: SgdKernel | undefined,
-): boolean {
+function denseSgd(opt: SparseSgd, learningRate: number, grad: ChunkGradient, w: Float32Array, buf: Float32Array | undefined): void {
   const lr = f32(learningRate);
   const wd = f32(opt.weightDecay);
   const mu = f32(opt.momentum);
   const { g, coefficients, dim, norms } = grad;
-  if (kernel !== undefined && buf !== undefined && updatesInKernel(opt, { momentumBuffer: buf }, kernel))
-    return kernel.update(g, coefficients, w, norms, mu, lr, wd);
   // One entry of the rule: the updated weight (the velocity written in place when there is one).
   const entryAt = (c: number, at: number): number => {
     let gj = entry(g, w, c, at);
@@ -111,7 +102,6 @@ function denseSgd(
     }
     norms[j] = Math.sqrt(even + odd);
   }
-  return true;
 }
 
 /** Adam with one step count for every entry: `stepCount` 'row' is torch.optim.Adam, 'global' torch.optim.SparseAdam's rule. */

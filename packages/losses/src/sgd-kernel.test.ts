@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { seededRandom } from '@marginkit/core/testing';
+import { NonFiniteError } from '@marginkit/core';
+import { expectTypedError, seededRandom } from '@marginkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { denseUpdate } from './dense-update.js';
 import { sgdKernels } from './sgd-kernel.js';
@@ -73,6 +74,35 @@ describe('SGD-momentum in WebAssembly (sgd-kernel.ts) equals the JavaScript upda
     expect(w).toEqual(w0);
     expect(Array.from(kernel!.velocity)).toEqual(Array.from(v));
     expect(norms.every((n) => n === 7)).toBe(true);
+  });
+
+  it.each([
+    ['in the kernel', true],
+    ['in the JavaScript loop', false],
+  ])('denseUpdate with `check`: a NaN gradient throws NonFiniteError naming it, nothing changed (%s)', (_, inKernel) => {
+    const [kernel] = sgdKernels([40], DIM);
+    const { g, w, v, coefficients } = chunk(40, 5);
+    g[17 * DIM + 2] = Number.NaN;
+    const velocity = inKernel ? kernel!.velocity : v;
+    velocity.set(v);
+    const [w0, v0] = [w.slice(), v.slice()];
+    const norms = new Float64Array(40);
+    expectTypedError(
+      () =>
+        denseUpdate(
+          sparseSgd({ learningRate: 0.1, momentum: 0.9 }),
+          0.1,
+          1,
+          { g, coefficients, dim: DIM, norms },
+          w,
+          { momentumBuffer: velocity },
+          kernel,
+          'grad',
+        ),
+      { error: NonFiniteError, argument: 'grad' },
+    );
+    expect(w).toEqual(w0);
+    expect(Array.from(velocity)).toEqual(Array.from(v0));
   });
 
   it('starts each velocity at zero, and leaves a dimension that is not a multiple of 4 to JavaScript', () => {
