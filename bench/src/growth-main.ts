@@ -16,7 +16,7 @@ export function growthMain(argv: readonly string[], reports: string): number {
   }
   const started = performance.now();
   console.log(
-    `\nChunked ArcFace training step (m = 0.5, s = 64, SGD-momentum) on onnxruntime-node, ${plan.threads} threads, B = ${plan.batch}, D = ${plan.dim}, chunks of ${plan.classChunk} classes`,
+    `\nChunked ArcFace training step (m = 0.5, s = 64, SGD-momentum) on onnxruntime-node, ${plan.threads} threads, B = ${plan.batch}, D = ${plan.dim}, chunks of ${plan.classChunk} classes, keepLogits ${String(plan.keepLogits)}`,
   );
   console.log(`${growthTable([]).split('\n').slice(0, 2).join('\n')}`);
   const { rows, svg } = growthBench(plan);

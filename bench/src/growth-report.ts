@@ -14,17 +14,20 @@ export interface MemoryFloor {
    * logits, probabilities, their gradient).
    */
   readonly chunkMB: number;
+  /** The cosines the step keeps from pass 1 for pass 2 (`keepLogits`), B·C·4; 0 when not kept. */
+  readonly logitsMB: number;
   /** The sum. */
   readonly totalMB: number;
 }
 
 /** {@link MemoryFloor} at these sizes. */
-export function memoryFloor(B: number, D: number, C: number, classChunk: number): MemoryFloor {
+export function memoryFloor(B: number, D: number, C: number, classChunk: number, keepLogits = false): MemoryFloor {
   const mb = (bytes: number) => bytes / 2 ** 20;
   const cc = Math.min(classChunk, C);
   const centersMB = mb(C * D * 4);
   const chunkMB = mb(2 * cc * D * 4 + 4 * B * cc * 4);
-  return { centersMB, momentumMB: centersMB, chunkMB, totalMB: 2 * centersMB + chunkMB };
+  const logitsMB = keepLogits ? mb(B * C * 4) : 0;
+  return { centersMB, momentumMB: centersMB, chunkMB, logitsMB, totalMB: 2 * centersMB + chunkMB + logitsMB };
 }
 
 /** PyTorch at one C: timed, skipped (and why), or failed. */

@@ -3,7 +3,7 @@
  * SGD-momentum) at one C on onnxruntime-node, and its floor, in one process; prints one line
  * `RESULT <json>` with the timings, the loss and this process's peak RSS.
  *
- *   growth-worker.ts <B> <D> <C> <classChunk> <threads> <arena 1|0> <repeats as JSON>
+ *   growth-worker.ts <B> <D> <C> <classChunk> <threads> <arena 1|0> <repeats as JSON> <keepLogits true|false>
  *
  * The floor: for each chunk k in turn, one session run of the step's three bare matmuls over the
  * chunk's centres W_k [Cc, D] (z = x·W_kᵀ, z·W_k, zᵀ·x), each output summed inside the graph, fed
@@ -22,6 +22,7 @@ import { ARCFACE } from './step-case.js';
 
 const [B, D, C, classChunk, threads, arena] = process.argv.slice(2, 8).map(Number) as [number, number, number, number, number, number];
 const repeats = JSON.parse(process.argv[8]!);
+const keepLogits = process.argv[9] === 'true';
 const mb = (bytes: number) => bytes / 2 ** 20;
 
 const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, ...(arena === 1 ? {} : { enableCpuMemArena: false }) };
@@ -38,6 +39,7 @@ const trainer = await ChunkedHeadTrainer.create(backend, {
   numClasses: C,
   embeddingSize: D,
   classChunk,
+  keepLogits,
   optimizer: sparseSgd(TRAIN_SGD),
   init: { kind: 'xavier' },
   seed: 1,

@@ -30,13 +30,16 @@ export interface GrowthPlan {
   readonly hugePages: boolean;
   /** ONNX Runtime's CPU memory arena (default on); `--no-arena` frees each run's intermediates. */
   readonly arena: boolean;
+  /** The trainer's `keepLogits` (default `'auto'`: kept when B ≤ D). */
+  readonly keepLogits: boolean | 'auto';
   readonly json: string;
   readonly svg: string;
 }
 
-export const GROWTH_USAGE = `npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 16384] [--batch 256] [--threads 2] [--quick] [--no-pytorch] [--no-hugepages] [--no-arena] [--json PATH] [--svg PATH]
+export const GROWTH_USAGE = `npm run bench -- growth [--classes 10000,100000,300000,1000000] [--chunk 16384] [--batch 256] [--threads 2] [--quick] [--no-pytorch] [--no-hugepages] [--no-arena] [--keep-logits auto|true|false] [--json PATH] [--svg PATH]
   --quick: C in {10000, 100000}, 1 warm-up and 2 runs each.
-  --no-arena: sessions without ONNX Runtime's CPU memory arena (enableCpuMemArena: false).`;
+  --no-arena: sessions without ONNX Runtime's CPU memory arena (enableCpuMemArena: false).
+  --keep-logits: the trainer's keepLogits (auto: keep pass 1's cosines for pass 2 when B ≤ D).`;
 
 const FULL: Repeats = { warmup: 1, minRuns: 3, maxRuns: 5, budgetSeconds: 20 };
 const QUICK: Repeats = { warmup: 1, minRuns: 2, maxRuns: 2, budgetSeconds: 0 };
@@ -52,6 +55,7 @@ export function parseGrowth(argv: readonly string[], reports: string): GrowthPla
   let classes = [10_000, 100_000, 300_000, 1_000_000];
   let [batch, classChunk, threads] = [256, 16_384, 2];
   let [quick, pytorch, hugePages, arena] = [false, true, true, true];
+  let keepLogits: boolean | 'auto' = 'auto';
   let json = join(reports, 'growth.json');
   let svg = join(reports, 'growth.svg');
   for (let i = 0; i < argv.length; i++) {
@@ -64,13 +68,17 @@ export function parseGrowth(argv: readonly string[], reports: string): GrowthPla
     else if (a === '--no-pytorch') pytorch = false;
     else if (a === '--no-hugepages') hugePages = false;
     else if (a === '--no-arena') arena = false;
-    else if (a === '--json') json = argv[++i] ?? '';
+    else if (a === '--keep-logits') {
+      const v = argv[++i];
+      if (v !== 'auto' && v !== 'true' && v !== 'false') throw new Error(`--keep-logits: ${v} is not auto, true or false\n${GROWTH_USAGE}`);
+      keepLogits = v === 'auto' ? v : v === 'true';
+    } else if (a === '--json') json = argv[++i] ?? '';
     else if (a === '--svg') svg = argv[++i] ?? '';
     else throw new Error(`unknown argument ${a}\n${GROWTH_USAGE}`);
   }
   if (!json || !svg) throw new Error(`--json and --svg need a path\n${GROWTH_USAGE}`);
   if (quick) classes = classes.filter((c) => c <= 100_000).slice(0, 2);
-  return { classes, batch, dim: 512, classChunk, threads, repeats: quick ? QUICK : FULL, pytorch, hugePages, arena, json, svg };
+  return { classes, batch, dim: 512, classChunk, threads, repeats: quick ? QUICK : FULL, pytorch, hugePages, arena, keepLogits, json, svg };
 }
 
 /**
@@ -96,9 +104,10 @@ function runPytorchAt(plan: GrowthPlan, C: number, measured: readonly GrowthRow[
 }
 
 function runChunked(plan: GrowthPlan, C: number, env: NodeJS.ProcessEnv): Omit<GrowthRow, 'pytorch'> {
-  const base = { B: plan.batch, D: plan.dim, C, classChunk: plan.classChunk, memoryFloor: memoryFloor(plan.batch, plan.dim, C, plan.classChunk) };
+  const keeps = plan.keepLogits === 'auto' ? plan.batch <= plan.dim : plan.keepLogits;
+  const base = { B: plan.batch, D: plan.dim, C, classChunk: plan.classChunk, memoryFloor: memoryFloor(plan.batch, plan.dim, C, plan.classChunk, keeps) };
   const sizes = [plan.batch, plan.dim, C, plan.classChunk, plan.threads, plan.arena ? 1 : 0].map(String);
-  const out = runWorker<GrowthWorkerResult>(`C = ${C}`, 'growth-worker.ts', [...sizes, JSON.stringify(plan.repeats)], env);
+  const out = runWorker<GrowthWorkerResult>(`C = ${C}`, 'growth-worker.ts', [...sizes, JSON.stringify(plan.repeats), String(keeps)], env);
   if ('error' in out) return { ...base, error: out.error };
   return { ...base, ...out, overFloor: out.step.median / out.floor.median, excessMB: out.peakRssMB - out.baseRssMB - base.memoryFloor.totalMB };
 }

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import * as ortNode from 'onnxruntime-node';
 import { type OrtBackend, type OrtModule, ortBackend } from './backend.js';
 import { type DecodedModel, decodeModel } from './onnx.js';
+import { canonicalize } from './structural-key.js';
 import { ORT_VARIANTS, ortModule, values } from '../test/ort-variants.js';
 
 const rng = seededRandom(7);
@@ -107,6 +108,34 @@ describe.each(ORT_VARIANTS)('ort-%s: compile, cache, dispose', (variant) => {
     expect(values(ya!)[99]).toBe(99);
     expect(values(yb!)[99]).toBe(-1);
     expect(backend.stats()).toMatchObject({ sessionsCreated: 2, cacheHits: 0 });
+  });
+
+  it('filled constants are keyed by value, shape and dtype (never hashed): equal ones share a session, others (−0 too) do not', async () => {
+    backend = ortBackend(ortModule(variant));
+    const o = backend.tensorOps;
+    const x = backend.placeholder('x', [3, 2]);
+    const feeds = { x: { data: Float32Array.from([1, 2, 3, 4, 5, 6]), dims: [3, 2] } };
+    const run = async (fill: number, shape: number[]) =>
+      Array.from(values((await backend.run([o.div(o.scalar(1), o.add(x, o.constant(fill, shape)))], feeds))[0]!));
+    const expected = [1, 2, 3, 4, 5, 6].map((v) => Math.fround(1 / (v + 1)));
+    expect(await run(1, [3, 2])).toEqual(expected);
+    expect(await run(1, [3, 2])).toEqual(expected);
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 1, cacheHits: 1 });
+    expect((await run(2, [3, 2]))[0]).toBeCloseTo(1 / 3, 6);
+    expect((await run(1, [1, 2]))[0]).toBeCloseTo(1 / 2, 6);
+    // (x − x)·0 is +0 and (x − x)·(−0) is −0: their reciprocals tell the two fills apart.
+    const zero = values((await backend.run([o.div(o.scalar(1), o.mul(o.sub(x, x), o.constant(0, [3, 2])))], feeds))[0]!);
+    const negZero = values((await backend.run([o.div(o.scalar(1), o.mul(o.sub(x, x), o.constant(-0, [3, 2])))], feeds))[0]!);
+    expect([zero[0], negZero[0]]).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+    expect(backend.stats()).toMatchObject({ sessionsCreated: 5 });
+    // So are small constants spelled out in the key: [−0, 1] is not [0, 1].
+    const small = async (c: number[]) => Array.from(values((await backend.run([o.div(o.scalar(1), o.mul(o.sub(x, x), o.constant(c, [1, 2])))], feeds))[0]!));
+    expect((await small([0, 1]))[0]).toBe(Number.POSITIVE_INFINITY);
+    expect((await small([-0, 1]))[0]).toBe(Number.NEGATIVE_INFINITY);
+    // A large fill is spelled in the key, not kept as bytes to hash and compare.
+    const big = canonicalize([['y', o.add(backend.placeholder('v', [1 << 20]), o.constant(1, [1 << 20]))]], new Set());
+    expect(big.largeConstants).toEqual([]);
+    expect(big.key).toContain('fill=1');
   });
 
   it('evicts least recently used sessions beyond cacheSize, and releases everything on dispose', async () => {

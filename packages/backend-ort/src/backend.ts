@@ -150,8 +150,14 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       const outs = await this.run([y, ...this.gradients(y, inputs)]);
       // ORT hands each output back in a buffer of its own: a Float32Array is returned as it is (no
       // second copy: 0.8 s a step for a chunked head of 10⁶ classes), anything else is converted.
-      const own = (data: unknown): Float32Array => (data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>));
-      return { value: Number((outs[0]!.data as ArrayLike<number>)[0]), gradients: outs.slice(1).map((o) => own(o.data)) };
+      return { value: Number((outs[0]!.data as ArrayLike<number>)[0]), gradients: outs.slice(1).map((o) => ownFloat32(o.data)) };
+    },
+    async compute(f, xs) {
+      const inputs = xs.map((x, i) => ownTensor(`xs[${i}]`, x));
+      const ys = f(...inputs);
+      if (!Array.isArray(ys)) throw new InvalidArgumentError('f', 'must return an array of tensors of this backend');
+      const outs = await this.run(ys.map((y, i) => ownTensor(`f()[${i}]`, y)));
+      return outs.map((o) => ownFloat32(o.data));
     },
     async read(t) {
       const data = boundData(ownTensor('tensor', t));
@@ -195,6 +201,11 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
     stats: () => cache.stats(),
     dispose: () => cache.dispose(),
   };
+}
+
+/** ORT hands each output back in a buffer of its own: a Float32Array is returned as it is, anything else converted. */
+function ownFloat32(data: unknown): Float32Array {
+  return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
 }
 
 /** The session options and cache size of checked backend options. */

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@marginkit/core';
 import { type OrtTensor, topologicalOrder } from './graph.js';
 import { bytesOf } from './onnx.js';
 import { constantData } from './ops/constant.js';
+import type { OpAttrs } from './ops/op-rule.js';
 
 /** Constants up to this many values are written into the structural key verbatim. */
 const SPELLED_OUT = 64;
@@ -34,6 +35,9 @@ function hashBytes(bytes: Uint8Array): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
+/** A number as the key spells it: −0 apart from 0 (String(−0) is '0'). */
+const spellNumber = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
+
 const attrKey = (attrs: object): string => JSON.stringify(attrs, Object.keys(attrs).sort());
 
 /**
@@ -53,15 +57,19 @@ export function canonicalize(outputs: readonly (readonly [string, OrtTensor])[],
   const largeConstants: Uint8Array[] = [];
   /** Values in the key: spelled out when small, else a hash (the bytes are kept for an exact check). */
   const spell = (data: ArrayLike<number> & ArrayBufferView): string => {
-    if (data.length <= SPELLED_OUT) return Array.from(data).join(',');
+    if (data.length <= SPELLED_OUT) return Array.from(data, spellNumber).join(',');
     const bytes = bytesOf(data);
     largeConstants.push(bytes);
     return `#${hashBytes(bytes)}/${data.length}`;
   };
+  // A filled constant (the ones of a reduction's gradient: [B·C] of them at times) is keyed by its
+  // value, never materialised nor hashed.
+  const constantKey = (attrs: OpAttrs<'constant'>): string =>
+    typeof attrs.values === 'number' ? `fill=${spellNumber(attrs.values)}` : spell(constantData(attrs));
   const nodeKey = (t: OrtTensor): string => {
     const node = t.node;
     if (node.kind === 'op') {
-      if (node.op === 'constant') return `constant:${t.dtype}:${t.shape.join(',')}:${spell(constantData(node.attrs))}`;
+      if (node.op === 'constant') return `constant:${t.dtype}:${t.shape.join(',')}:${constantKey(node.attrs)}`;
       return `${node.op}(${node.inputs.map((i) => canon.get(i.id)).join(',')})${attrKey(node.attrs)}`;
     }
     const other = inputNames.get(node.name);

@@ -26,6 +26,7 @@ export function ortTargets(): ConformanceTarget<OrtTensor>[] {
   return ORT_VARIANTS.map((variant) => ({
     name: `ort-${variant}`,
     differentiable: true,
+    computes: true,
     setup: async () => {
       const backend: OrtBackend = ortBackend(ortModule(variant));
       return {

@@ -51,6 +51,7 @@ export type TfModule = Pick<
   | 'broadcastTo'
   | 'variable'
   | 'valueAndGrads'
+  | 'tidy'
 >;
 
 const DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
@@ -207,6 +208,24 @@ export function tfjsBackend(tf: TfModule): Backend<tfc.Tensor, tfc.Scalar> {
         return { value: v![0]!, gradients: g.map((d) => Float32Array.from(d)) };
       } finally {
         for (const t of [value, ...grads]) t.dispose();
+      }
+    },
+    compute: async (f, xs) => {
+      // Clones (sharing the data) are what is read and disposed: an output may be a tensor from
+      // outside, an input or a margin's state handed back as it is, which must live on. Such an
+      // output (alive after the tidy) is copied, since tfjs-cpu's data() is the tensor's own storage.
+      let outs: tfc.Tensor[] = [];
+      const ys = tf.tidy(() => {
+        const out = f(...xs);
+        if (!Array.isArray(out)) throw new InvalidArgumentError('f', 'must return an array of tensors');
+        outs = out as tfc.Tensor[];
+        return outs.map((t) => t.clone());
+      });
+      try {
+        const data = await Promise.all(ys.map((y: tfc.Tensor) => y.data()));
+        return data.map((d, i) => (d instanceof Float32Array && outs[i]!.isDisposed ? d : Float32Array.from(d as ArrayLike<number>)));
+      } finally {
+        for (const y of ys) y.dispose();
       }
     },
     asScalar: (t) => {

@@ -27,6 +27,7 @@ export function tfjsTargets(): ConformanceTarget<tfc.Tensor>[] {
   return TF_VARIANTS.map((variant) => ({
     name: `tfjs-${variant}`,
     differentiable: true,
+    computes: true,
     setup: async () => {
       const t = await useTfBackend(variant);
       return {

@@ -89,6 +89,13 @@ export interface Backend<T, S extends T = T> {
     /** d f / d xs[i], row-major, one per input. */
     readonly gradients: Float32Array[];
   }>;
+  /**
+   * The outputs of `f` on `xs`, read into JavaScript as float32, each an array of its own (tfjs:
+   * computed in a tidy and read with `data()`; ORT: the traced graph, run once). Where it is
+   * missing, the chunked loss reads its per-chunk statistics through `valueAndGradients` instead
+   * (as gradients of zero probes), which adds passes over each output.
+   */
+  compute?(f: (...xs: T[]) => readonly T[], xs: readonly T[]): Promise<Float32Array[]>;
   /** Types a rank-0 tensor as the backend's scalar type `S` (tfjs: `tf.Scalar`); throws for other ranks. */
   asScalar?(tensor: T): S;
 }

@@ -105,16 +105,18 @@ function maskTarget<T>(s: ChunkSetup<T>, z: T, t: LeanChunkInputs<T>): { masked:
 /**
  * Pass 1, lean: the chunk's max [B] and Σexp [B] over its non-target classes, and the target
  * cosine [B] (0 where the label lies elsewhere), as `chunkStatisticsOf` gives them. A row whose
- * chunk holds no other class gets max ≈ −1e38 here; the caller reads that as an empty sum.
+ * chunk holds no other class gets max ≈ −1e38 here; the caller reads that as an empty sum. With
+ * `keepProduct`, also the product x̂·Wᵀ [B, Cc], for pass 2 to take instead of forming it again.
  * @internal
  */
-export function leanStatisticsOf<T>(s: ChunkSetup<T>, x: T, w: T, t: LeanChunkInputs<T>): T[] {
+export function leanStatisticsOf<T>(s: ChunkSetup<T>, x: T, w: T, t: LeanChunkInputs<T>, keepProduct = false): T[] {
   const { ops } = s.r;
   const { y } = product(s, x, w);
   const { masked, column } = maskTarget(s, ops.mul(y, t.scaled), t);
   const max = ops.max(masked, 1, true);
   const sumExp = ops.sum(ops.exp(ops.sub(masked, max)), 1);
-  return [ops.reshape(max, [-1]), sumExp, ops.mul(ops.gatherPerRow(y, column), t.rhoTarget)];
+  const stats = [ops.reshape(max, [-1]), sumExp, ops.mul(ops.gatherPerRow(y, column), t.rhoTarget)];
+  return keepProduct ? [...stats, y] : stats;
 }
 
 /** The per-row shift lse_b − ln w_b of the lean backward pass (large for ignored rows). @internal */
@@ -126,7 +128,8 @@ export function leanShift(logSumExp: Float64Array, weight: Float64Array): Float3
  * Pass 2, lean: a scalar whose gradients with respect to (x, W, wy) are the chunk's share of the
  * loss's gradient with ρ held constant — x's exactly; W's for every non-target class, the target
  * rows' share coming through wy (the rows w_y, gathered on the host; zero rows elsewhere) — and
- * `probe`, [Cc], with Σ_b M_bj·(x̂_b·w_j). `shift` is [B, 1].
+ * `probe`, [Cc], with Σ_b M_bj·(x̂_b·w_j). `shift` is [B, 1]. `kept` is pass 1's product x̂·Wᵀ
+ * [B, Cc] when it was kept: the graph then takes it instead of forming it again.
  * @internal
  */
 export function leanSurrogate<T>(
@@ -137,11 +140,12 @@ export function leanSurrogate<T>(
   t: LeanChunkInputs<T>,
   shift: T,
   k: SurrogateCoefficients<T>,
+  kept?: T,
 ): { objective: T; probe: T } {
   const { ops } = s.r;
-  const { unit, norm, y: product0 } = product(s, x, w);
+  const { unit, norm } = unitRows(s.r, x);
   // The logits are constants of this graph: only the two products below carry gradients.
-  const y = ops.stopGradient(product0);
+  const y = kept ?? ops.stopGradient(ops.matmul(unit, w, { transposeB: true }));
   const { masked } = maskTarget(s, ops.mul(y, t.scaled), t);
   const m = ops.stopGradient(ops.mul(ops.exp(ops.sub(masked, shift)), t.scaled));
   const bulk = ops.sum(ops.sum(ops.mul(unit, ops.matmul(m, w)), 1), 0);

@@ -23,7 +23,7 @@ import {
 import { type ChunkNorms, addNormTerm, normCoefficients } from './chunk-norms.js';
 import { type HostInputs, evaluate, hostInputs } from './chunk-run.js';
 import { type ChunkStatistics, type SoftmaxRows, emptyChunkStatistics, mergeChunkStatistics, softmaxRows } from './chunk-statistics.js';
-import { InvalidArgumentError, ShapeError } from './errors.js';
+import { InternalError, InvalidArgumentError, ShapeError } from './errors.js';
 import type { Margin } from './margin-types.js';
 
 /** One call's checked arguments: `layout.starts` are global class indices. @internal */
@@ -39,6 +39,26 @@ export interface Call<T> {
   readonly norms?: readonly ChunkNorms[] | undefined;
   /** Hand the norm's term to the gradient callback (`normTerm: 'defer'`) instead of adding it here. */
   readonly deferNormTerm?: boolean;
+  /** Where the lean pass 1 keeps each chunk's product x̂·Wᵀ for pass 2; absent: pass 2 forms it again. */
+  readonly kept?: KeptProducts;
+}
+
+/**
+ * Each chunk's product x̂·Wᵀ [B, Cc] from the lean pass 1 (chunk-lean.ts), for pass 2 on the same
+ * embeddings and centres, which then skips forming it again; pass 2 drops each entry when done.
+ * @internal
+ */
+export interface KeptProducts {
+  /** The embeddings and centre chunks the products are of (compared by identity). */
+  source?: { readonly x: unknown; readonly centers: readonly unknown[] } | undefined;
+  /** Chunk k's product, row-major [B, Cc]; undefined where not kept (or already used). */
+  readonly products: (Float32Array | undefined)[];
+}
+
+/** Whether `kept` holds the products of these embeddings and centres (the same tensors). @internal */
+export function keptFor(kept: KeptProducts, x: unknown, centers: readonly unknown[]): boolean {
+  const s = kept.source;
+  return s !== undefined && s.x === x && s.centers.length === centers.length && s.centers.every((w, k) => w === centers[k]);
 }
 
 /** Receives chunk k's centre gradient; with deferred norm terms, also c: the full gradient is g_j − c_j·w_j. @internal */
@@ -136,6 +156,11 @@ export async function gatherTargetCosines<T>(c: Call<T>): Promise<Float64Array> 
 export async function statisticsOver<T>(c: Call<T>, given: T | undefined, slopes: boolean): Promise<ChunkStatistics> {
   const b = [c.layout.batch];
   let stats = emptyChunkStatistics(c.layout.batch, slopes);
+  if (c.kept !== undefined) {
+    // Only the lean pass keeps products: anything kept before is dropped either way.
+    c.kept.products.length = 0;
+    c.kept.source = undefined;
+  }
   if (given === undefined && !slopes && leanEligible(c.s.r.margin, c.s.r.subCenters, c.norms, false)) return leanStatisticsOver(c);
   for (let k = 0; k < c.centers.length; k++) {
     const out = await withLocalLabels(c, k, (local, chunkHost) =>
@@ -159,12 +184,27 @@ export async function statisticsOver<T>(c: Call<T>, given: T | undefined, slopes
 /** Pass 1 on the lean graphs (chunk-lean.ts). */
 async function leanStatisticsOver<T>(c: Call<T>): Promise<ChunkStatistics> {
   const b = [c.layout.batch];
+  // Products are kept only where pass 2 will take the lean graphs too (they need the chunks' host
+  // values): elsewhere they would be read out of the backend for nothing. They are installed in
+  // the cache together with their source once every chunk is done.
+  const products: Float32Array[] | undefined = c.kept !== undefined && leanEligible(c.s.r.margin, c.s.r.subCenters, c.norms, true) ? [] : undefined;
   let stats = emptyChunkStatistics(c.layout.batch, false);
   for (let k = 0; k < c.centers.length; k++) {
     const chunkHost = hostInputs(c.s.r.ops);
     try {
       const { t } = leanInputs(c, k, chunkHost);
-      const out = await evaluate<T>(c.s.r.ops, chunkHost, () => ({ outputs: leanStatisticsOf(c.s, c.x, c.centers[k]!, t) }), [], [b, b, b], false);
+      const keep = products !== undefined;
+      const shapes = keep ? [b, b, b, [c.layout.batch, c.norms![k]!.reciprocal.length]] : [b, b, b];
+      const out = await evaluate<T>(
+        c.s.r.ops,
+        chunkHost,
+        () => ({ outputs: leanStatisticsOf(c.s, c.x, c.centers[k]!, t, keep) }),
+        [],
+        shapes,
+        false,
+        keep ? 1 : 0,
+      );
+      if (keep) products.push(out.raw[0]!);
       const [max, sumExp, cosTarget] = out.outputs as [Float64Array, Float64Array, Float64Array];
       // Σexp ≥ 1 here (the max contributes e⁰). A chunk whose only class is the row's label gives
       // max = −1e38 (the masked target) and Σexp = 1: merged with any real logit, or with the target
@@ -173,6 +213,10 @@ async function leanStatisticsOver<T>(c: Call<T>): Promise<ChunkStatistics> {
     } finally {
       chunkHost.release();
     }
+  }
+  if (products !== undefined) {
+    c.kept!.products.push(...products);
+    c.kept!.source = { x: c.x, centers: [...c.centers] };
   }
   return stats;
 }
@@ -259,6 +303,19 @@ export function checkCoefficients(argument: string, value: unknown, batch: numbe
 
 /** Pass 2: each chunk's surrogate gradient; the centre gradients go to `emit`, the embedding gradient is summed. @internal */
 export async function backwardPass<T>(c: Call<T>, k: ShardCoefficients, emit: GradientSink): Promise<Float32Array> {
+  try {
+    return await backwardChunks(c, k, emit);
+  } finally {
+    // Each kept product is used once (or not at all, off the lean graphs).
+    if (c.kept !== undefined) {
+      c.kept.products.length = 0;
+      c.kept.source = undefined;
+    }
+  }
+}
+
+/** Pass 2 over the call's chunks (see {@link backwardPass}). */
+async function backwardChunks<T>(c: Call<T>, k: ShardCoefficients, emit: GradientSink): Promise<Float32Array> {
   const { s, host, layout } = c;
   const { backend } = s.r.ops;
   const b = [layout.batch];
@@ -307,9 +364,15 @@ async function leanBackwardChunk<T>(c: Call<T>, j: number, shift: T, k: Surrogat
     const { t, labels } = leanInputs(c, j, chunkHost);
     const targetRows = chunkHost.input(gatherTargetRows(values, labels, layout.dim), [layout.batch, layout.dim]);
     const probeInput = chunkHost.input(new Float32Array(norms.reciprocal.length), [norms.reciprocal.length]);
+    const product = c.kept !== undefined && keptFor(c.kept, c.x, c.centers) ? c.kept.products[j] : undefined;
+    const width = norms.reciprocal.length;
+    if (product !== undefined && product.length !== layout.batch * width) {
+      throw new InternalError(`chunk ${j}: a kept product of ${product.length} values, expected ${layout.batch}·${width}`);
+    }
+    const kept = product === undefined ? undefined : chunkHost.shared(product, [layout.batch, width]);
     const { gradients } = await ops.backend.valueAndGradients!(
       (x, w, wy, u) => {
-        const { objective, probe } = leanSurrogate(s, x!, w!, wy!, t, shift, k);
+        const { objective, probe } = leanSurrogate(s, x!, w!, wy!, t, shift, k, kept);
         return ops.add(objective, ops.sum(ops.mul(u!, probe), 0));
       },
       [c.x, c.centers[j]!, targetRows, probeInput],
@@ -322,5 +385,6 @@ async function leanBackwardChunk<T>(c: Call<T>, j: number, shift: T, k: Surrogat
     else await emit(j, addNormTerm(g, coefficients, values, layout.dim));
   } finally {
     chunkHost.release();
+    if (c.kept !== undefined) c.kept.products[j] = undefined;
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Backend } from './backend.js';
 import type { Ops } from './create-ops.js';
-import { InvalidBackendError } from './errors.js';
+import { InternalError, InvalidBackendError } from './errors.js';
 
 /** Input tensors made from host values for one call, released together. @internal */
 export interface HostInputs<T> {
@@ -17,6 +17,11 @@ export interface HostInputs<T> {
    * (A backend without `variable` gets a constant of the values as given: float64 on the reference.)
    */
   input(values: ArrayLike<number>, shape: readonly number[]): T;
+  /**
+   * A float32 tensor reading `values` in place where the backend can (`share`, ONNX Runtime): the
+   * caller keeps `values` unchanged until {@link HostInputs.release}. Elsewhere as `input`.
+   */
+  shared(values: Float32Array, shape: readonly number[]): T;
   /** Releases every tensor made since the last release. */
   release(): void;
 }
@@ -30,6 +35,12 @@ export function hostInputs<T>(ops: Ops<T>): HostInputs<T> {
       // `variable` is a bound input on ORT (fed, so the graph does not change with the values) and a
       // tf.Variable on tfjs; a backend without it (the reference) gets a constant.
       const t = backend.variable ? backend.variable(new Float32Array(values), shape) : ops.constant(Array.from(values), shape);
+      made.push(t);
+      return t;
+    },
+    shared(values, shape) {
+      if (!backend.share) return this.input(values, shape);
+      const t = backend.share(values, shape);
       made.push(t);
       return t;
     },
@@ -49,9 +60,11 @@ export interface Evaluation<T> {
 
 /**
  * Runs `f` on the tensors `wrt` and reads its outputs (whose shapes are given) and, when
- * `gradients`, the gradients of its objective with respect to each of `wrt`. With
+ * `gradients`, the gradients of its objective with respect to each of `wrt`. Without gradients,
+ * the backend's `compute` reads the outputs where it has one. With
  * `valueAndGradients`, the outputs are read as gradients: ∂/∂u Σ u·o = o for a zero probe u of
- * o's shape, exactly, so one call (one compiled session on ONNX Runtime) yields both.
+ * o's shape, exactly, so one call (one compiled session on ONNX Runtime) yields both. The last
+ * `raw` outputs come back as float32 in `raw` (large ones: no float64 copy), the others in `outputs`.
  * @internal
  */
 export async function evaluate<T>(
@@ -61,10 +74,21 @@ export async function evaluate<T>(
   wrt: readonly T[],
   shapes: readonly (readonly number[])[],
   gradients: boolean,
-): Promise<{ outputs: Float64Array[]; gradients: Float32Array[] }> {
+  raw = 0,
+): Promise<{ outputs: Float64Array[]; gradients: Float32Array[]; raw: Float32Array[] }> {
   const { backend } = ops;
+  const kept = shapes.length - raw;
+  if (!gradients && backend.compute) {
+    const read = await backend.compute((...xs) => f(...xs).outputs, wrt);
+    read.forEach((o, i) => {
+      const size = shapes[i]?.reduce((p, d) => p * d, 1);
+      if (o.length !== size) throw new InternalError(`compute gave output ${i} of ${o.length} values, expected ${size ?? 'none'}`);
+    });
+    if (read.length !== shapes.length) throw new InternalError(`compute gave ${read.length} outputs, expected ${shapes.length}`);
+    return { outputs: read.slice(0, kept).map((o) => Float64Array.from(o)), gradients: [], raw: read.slice(kept) };
+  }
   if (backend.valueAndGradients) {
-    const probes = shapes.map((shape) => host.input(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape));
+    const probes = shapes.map((shape) => host.shared(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape));
     const n = gradients ? wrt.length : 0;
     const run = (...xs: T[]): T => {
       const { outputs, objective } = f(...(gradients ? xs.slice(0, n) : wrt));
@@ -77,7 +101,8 @@ export async function evaluate<T>(
       return total;
     };
     const result = await backend.valueAndGradients(run, [...(gradients ? wrt : []), ...probes]);
-    return { outputs: result.gradients.slice(n).map((g) => Float64Array.from(g)), gradients: result.gradients.slice(0, n) };
+    const read = result.gradients.slice(n);
+    return { outputs: read.slice(0, kept).map((g) => Float64Array.from(g)), gradients: result.gradients.slice(0, n), raw: read.slice(kept) };
   }
   if (gradients) throw new InvalidBackendError('backend', `backend '${backend.name}' has no valueAndGradients(f, xs); the chunked loss needs it for gradients`);
   if (!backend.readSync) {
@@ -87,7 +112,8 @@ export async function evaluate<T>(
     );
   }
   const { outputs } = f(...wrt);
-  return { outputs: outputs.map((o) => Float64Array.from(backend.readSync!(o))), gradients: [] };
+  const read = outputs.map((o) => backend.readSync!(o));
+  return { outputs: read.slice(0, kept).map((o) => Float64Array.from(o)), gradients: [], raw: read.slice(kept).map((o) => Float32Array.from(o)) };
 }
 
 /** Σ of every entry, as a scalar. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { keepsLogits } from './chunked-loss.js';
 import {
   InvalidArgumentError,
   InvalidBackendError,
@@ -159,6 +160,12 @@ describe('chunkedMarginSoftmaxStep: bad input gets a typed error naming the argu
       argument: 'chunkedMarginSoftmaxStep.classChunk',
     });
   });
+  it.each(['yes', 1, null])('keepLogits %s', (keepLogits) => {
+    expectTypedError(() => Reflect.apply(chunkedMarginSoftmaxStep, undefined, [ref, { margin: arcface(), classChunk: 4, keepLogits }]), {
+      error: InvalidArgumentError,
+      argument: 'chunkedMarginSoftmaxStep.keepLogits',
+    });
+  });
   it("reduction 'none' (per-sample losses are always returned)", () => {
     expectTypedError(() => Reflect.apply(chunkedMarginSoftmaxStep, undefined, [ref, { margin: arcface(), classChunk: 4, reduction: 'none' }]), {
       error: InvalidArgumentError,
@@ -258,4 +265,11 @@ describe('Margin.classLocal: declared by defineMargin, carried by composeMargins
   });
   it('a composition with a target-only wide part needs no declaration: it does not touch the cosines', () =>
     expectParity({ margin: composeMargins(normAware, cosface()), classChunk: 3 }));
+});
+
+describe("keepLogits 'auto' keeps the B·C cosines when they take no more than the C·D gradient", () => {
+  it('B ≤ D keeps, B > D forms them again; true and false are taken as given', () => {
+    expect([keepsLogits('auto', 256, 512), keepsLogits('auto', 512, 512), keepsLogits('auto', 513, 512)]).toEqual([true, true, false]);
+    expect([keepsLogits(true, 1024, 8), keepsLogits(false, 2, 512)]).toEqual([true, false]);
+  });
 });

@@ -23,6 +23,18 @@ export interface ChunkedMarginStepOptions extends MarginLogitsOptions {
   readonly classChunk: number;
   /** `'mean'` over the counted rows (default) or `'sum'`; per-sample losses are always returned. */
   readonly reduction?: 'mean' | 'sum';
+  /**
+   * Whether a step that takes gradients keeps each chunk's cosines x̂·w_j from pass 1 for pass 2,
+   * which then skips one of its three matmuls: on onnxruntime-node at B = 256, D = 512 the step
+   * took 0.83× as long at C = 300,000 and 0.94× at 10⁶ (medians of runs in turns; see the scale
+   * guide). They are B·C float32 values held for the step (977 MiB at B = 256, C = 10⁶): no more
+   * than the centres' gradient (C·D values, which the chunked step never holds whole) when B ≤ D.
+   * `'auto'` (default) keeps them when B ≤ D. Kept only where both passes take the lean graphs (a
+   * margin that is not class-local, one centre per class, a fixed scale, the centres' norms and
+   * values on the host, as ONNX Runtime's chunks are); elsewhere pass 2 forms the product again.
+   * The loss is the same bit for bit; the gradients differ by float32 rounding.
+   */
+  readonly keepLogits?: boolean | 'auto';
 }
 
 /** Per-call options of a {@link ChunkedMarginStep}. */
@@ -100,10 +112,19 @@ export interface ChunkedMarginStep<T> {
 }
 
 /**
+ * Whether a step of `batch` rows of `dim` values keeps its cosines (option `keepLogits`): `'auto'`
+ * when the B·C values take no more than the C·D of the centres' gradient, B ≤ D. @internal
+ */
+export function keepsLogits(option: boolean | 'auto', batch: number, dim: number): boolean {
+  return option === 'auto' ? batch <= dim : option;
+}
+
+/**
  * The margin softmax loss over class chunks: the same loss, per-sample losses, next state and
  * gradients as {@link marginSoftmaxStep} (to float32 rounding), while no tensor larger than one
  * chunk's [B, Cc] logits exists at any time: peak memory is the centres, their optimizer state and
- * one chunk's work. The centres come as chunks of `classChunk` classes ([Cc·K, D] each, the last
+ * one chunk's work, plus the B·C kept cosines where `keepLogits` keeps them (by default when
+ * B ≤ D, within the bytes of the centres' gradient, which is never held whole). The centres come as chunks of `classChunk` classes ([Cc·K, D] each, the last
  * possibly smaller), in the order of the classes; labels are global class indices.
  *
  * The algorithm. Pass 1 computes per chunk and row the statistics of the non-target scaled logits,
@@ -111,7 +132,8 @@ export interface ChunkedMarginStep<T> {
  * ({@link ChunkStatistics}); they merge exactly ({@link mergeChunkStatistics}). The margin then
  * gives the target logit z_y from the merged target cosines (so margins with batch statistics,
  * ElasticFace+, AdaFace, see the true ones), and {@link softmaxRows} the loss softplus(M + ln E − z_y),
- * in float64. Pass 2 recomputes each chunk and takes, with the backend's `valueAndGradients`, the
+ * in float64. Pass 2 forms each chunk's logits again (from the kept cosines, with `keepLogits`) and
+ * takes, with the backend's `valueAndGradients`, the
  * gradient of Σ sg(w·p_j)·z_j over its non-target classes plus w·(p_y − 1)·z_y (and the auxiliary
  * loss) for the rows whose label it holds: exactly that chunk's share of the gradient. Margins with
  * whole-row logits must be `classLocal` (CurricularFace, AdaFace): their chunks see the true target
@@ -119,12 +141,13 @@ export interface ChunkedMarginStep<T> {
  * to it merges like E, so the gradient through c_y is exact too. A margin whose transform needs every
  * class at once (AdaCos) gets an `InvalidArgumentError` saying so.
  *
- * On every backend: values need `valueAndGradients` or `readSync`, gradients `valueAndGradients`.
+ * On every backend: values need `compute`, `valueAndGradients` or `readSync`, gradients
+ * `valueAndGradients`.
  * On ONNX Runtime every per-call value is a fed input, so each pass compiles once per chunk size
  * (at most two sizes: `classChunk` and the last chunk's); give the chunk tensors no names (or equal ones).
  *
  * @param backend - a marginkit backend.
- * @param options - as {@link marginSoftmaxStep} (margin, scale, subCenters, ignoreIndex, ...) plus `classChunk`.
+ * @param options - as {@link marginSoftmaxStep} (margin, scale, subCenters, ignoreIndex, ...) plus `classChunk` and `keepLogits`.
  * @returns a {@link ChunkedMarginStep}: `await step(embeddings, centerChunks, labels, { onCentersGradient })`.
  *
  * @example
@@ -145,9 +168,16 @@ export interface ChunkedMarginStep<T> {
  */
 export function chunkedMarginSoftmaxStep<T>(backend: Backend<T>, options: ChunkedMarginStepOptions): ChunkedMarginStep<T> {
   const owner = 'chunkedMarginSoftmaxStep';
-  const { r, o } = resolveMargin(owner, backend, options, ['reduction', 'classChunk']);
+  const { r, o } = resolveMargin(owner, backend, options, ['reduction', 'classChunk', 'keepLogits']);
   const classChunk = checkNumber(`${owner}.classChunk`, o['classChunk'], { min: 1, integer: true });
   const reduction = readChoice(`${owner}.reduction`, o['reduction'], 'mean', ['mean', 'sum']);
+  const keepLogits = o['keepLogits'] === undefined ? 'auto' : o['keepLogits'];
+  if (keepLogits !== 'auto' && typeof keepLogits !== 'boolean') {
+    throw new InvalidArgumentError(
+      `${owner}.keepLogits`,
+      `must be true, false or 'auto', got ${typeof keepLogits === 'string' ? `'${keepLogits}'` : String(keepLogits)}`,
+    );
+  }
   const step = async (embeddings: T, centers: readonly T[], labels: Labels<T>, callOptions: ChunkedStepCallOptions<T> = {}): Promise<ChunkedStepResult> => {
     const o = readOptions('options', callOptions, ['state', 'inputs', 'training', 'onCentersGradient', 'centerNorms', 'normTerm']);
     const normTerm = readChoice('options.normTerm', o['normTerm'], 'apply', ['apply', 'defer']);
@@ -169,8 +199,20 @@ export function chunkedMarginSoftmaxStep<T>(backend: Backend<T>, options: Chunke
       const rows = layout.starts.slice(1).map((end, k) => (end - layout.starts[k]!) * r.subCenters);
       const apply = normTerm === 'apply' && onCentersGradient !== undefined;
       const norms = await resolveNorms({ backend, centers, rows, dim: layout.dim, eps: r.normEpsilon, given: o['centerNorms'], apply });
-      const c: Call<T> = { owner, s, host, layout, labels: values, x: embeddings, centers, norms, deferNormTerm: normTerm === 'defer' };
       const gradients = onCentersGradient !== undefined;
+      const keep = gradients && keepsLogits(keepLogits, layout.batch, layout.dim);
+      const c: Call<T> = {
+        owner,
+        s,
+        host,
+        layout,
+        labels: values,
+        x: embeddings,
+        centers,
+        norms,
+        deferNormTerm: normTerm === 'defer',
+        ...(keep ? { kept: { products: [] } } : {}),
+      };
       const gathered = s.classLocal ? await gatherTargetCosines(c) : undefined;
       const given = gathered === undefined ? undefined : host.input(gathered, [layout.batch]);
       const stats = await statisticsOver(c, given, s.classLocal && gradients);

@@ -9,7 +9,18 @@ import type { Backend } from './backend.js';
 import type { ChunkSetup } from './chunk-graphs.js';
 import { resolveNorms } from './chunk-norms.js';
 import { type ChunkLayout, type ChunkValue, checkChunks, chunkSetup, readLabels } from './chunk-inputs.js';
-import { type Call, type ShardCoefficients, backwardPass, checkCoefficients, gatherTargetCosines, rowLosses, rowPass, statisticsOver } from './chunk-passes.js';
+import {
+  type Call,
+  type KeptProducts,
+  type ShardCoefficients,
+  backwardPass,
+  checkCoefficients,
+  gatherTargetCosines,
+  keptFor,
+  rowLosses,
+  rowPass,
+  statisticsOver,
+} from './chunk-passes.js';
 import { type HostInputs, hostInputs } from './chunk-run.js';
 import type { ChunkStatistics } from './chunk-statistics.js';
 import { InvalidArgumentError, InvalidBackendError, ShapeError } from './errors.js';
@@ -23,8 +34,68 @@ import type { Margin } from './margin-types.js';
 
 export type { ShardCoefficients } from './chunk-passes.js';
 
+/**
+ * Holds a shard's cosines x̂·w_j from {@link ClassShard.statistics} for its
+ * {@link ClassShard.backward} on the same tensors, which then skips one of its three matmuls (see
+ * {@link ChunkedMarginStepOptions.keepLogits}). Pass the same cache to both calls as
+ * `options.logits`; the backward pass uses each chunk's entry once and empties the cache. It holds
+ * B·Cs float32 values between the two calls (Cs: the shard's classes), and is kept only on the
+ * lean graphs (a margin that is not class-local, one centre per class, a fixed scale, the
+ * centres' norms and values on the host, as ONNX Runtime's chunks are); elsewhere nothing is kept
+ * and the backward pass forms the product again. Write nothing into the embeddings or centres in
+ * between: the cache knows the tensors, not their values. Give each shard (and each concurrent
+ * pass) a cache of its own. A backward pass given other tensors than the statistics pass throws an
+ * `InvalidArgumentError` and drops what the cache held.
+ *
+ * @example
+ * ```ts
+ * import { LogitsCache, arcface, classShard } from '@marginkit/core';
+ * import { ortBackend } from '@marginkit/backend-ort';
+ * import * as ort from 'onnxruntime-node';
+ * const backend = ortBackend(ort);
+ * const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + 1.7 * i));
+ * const x = backend.tensor(values(4 * 8, 1), [4, 8]);
+ * const centers = [backend.tensor(values(6 * 8, 2), [6, 8]), backend.tensor(values(4 * 8, 3), [4, 8])];
+ * const shard = classShard(backend, { margin: arcface(), scale: 16, classChunk: 6, classes: 10, offset: 0 });
+ * const labels = [0, 5, 9, 3];
+ * const logits = new LogitsCache();
+ * const stats = await shard.statistics(x, centers, labels, { logits });
+ * console.log(logits.bytes); // 160
+ * const rows = await shard.rows(x, labels, stats);
+ * const gx = await shard.backward(x, centers, labels, rows.coefficients, { logits });
+ * console.log(logits.bytes, gx.length); // 0 32
+ * await backend.dispose();
+ * ```
+ */
+export class LogitsCache {
+  readonly #kept: KeptProducts = { source: undefined, products: [] };
+
+  /** The bytes held now. */
+  get bytes(): number {
+    return this.#kept.products.reduce((n, p) => n + (p?.byteLength ?? 0), 0);
+  }
+
+  /** Drops what is held. */
+  clear(): void {
+    this.#kept.products.length = 0;
+    this.#kept.source = undefined;
+  }
+
+  /** The store the passes fill and read. @internal */
+  static slot(cache: LogitsCache): KeptProducts {
+    return cache.#kept;
+  }
+}
+
+/** Reads `options.logits`: a {@link LogitsCache} or nothing. */
+function readLogits(value: unknown): KeptProducts | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof LogitsCache)) throw new InvalidArgumentError('options.logits', 'expected a LogitsCache (new LogitsCache())');
+  return LogitsCache.slot(value);
+}
+
 /** Options of {@link classShard}. */
-export interface ClassShardOptions extends ChunkedMarginStepOptions {
+export interface ClassShardOptions extends Omit<ChunkedMarginStepOptions, 'keepLogits'> {
   /** C, the number of classes over all shards (labels are global indices in [0, C)). */
   readonly classes: number;
   /** The first class this shard owns; it owns [offset, offset + its centres' classes). */
@@ -49,6 +120,8 @@ export interface ShardStatisticsOptions<T> extends ShardCallOptions<T> {
   readonly cosTarget?: Float64Array;
   /** Compute the slopes (class-local margins, when gradients will be taken); default false. */
   readonly slopes?: boolean;
+  /** Keep the cosines for the backward pass on the same tensors (see {@link LogitsCache}); {@link ClassShard.rows} checks it and leaves it alone. */
+  readonly logits?: LogitsCache;
 }
 
 /** What {@link ClassShard.rows} gives: the step's losses, next state and the backward coefficients. */
@@ -94,6 +167,8 @@ export interface ClassShard<T> {
       readonly onCentersGradient?: (chunk: number, gradient: Float32Array, normCoefficients?: Float64Array) => void | Promise<void>;
       /** As {@link ChunkedStepCallOptions.normTerm}. */
       readonly normTerm?: 'apply' | 'defer';
+      /** The cache the statistics pass on the same tensors filled (see {@link LogitsCache}); emptied here. */
+      readonly logits?: LogitsCache;
     },
   ): Promise<Float32Array>;
 }
@@ -144,7 +219,20 @@ async function withCall<T, R>(
     // The values are read only where the norm's term is added here (the backward pass, 'apply').
     const apply = args.extra.includes('onCentersGradient') && normTerm === 'apply';
     const norms = await resolveNorms({ backend: z.r.ops.backend, centers, rows, dim: layout.dim, eps: z.r.normEpsilon, given: o['centerNorms'], apply });
-    return await f({ owner: z.owner, s, host, layout, labels, x: args.x, centers, norms, deferNormTerm: normTerm === 'defer' }, o);
+    const kept = args.extra.includes('logits') ? readLogits(o['logits']) : undefined;
+    const call: Call<T> = {
+      owner: z.owner,
+      s,
+      host,
+      layout,
+      labels,
+      x: args.x,
+      centers,
+      norms,
+      deferNormTerm: normTerm === 'defer',
+      ...(kept ? { kept } : {}),
+    };
+    return await f(call, o);
   } finally {
     host.release();
   }
@@ -231,12 +319,12 @@ export function classShard<T>(backend: Backend<T>, options: ClassShardOptions): 
     offset,
     targetCosines: (x, centers, labels, options) => withCall(z, { x, centers, labels, options, extra: [] }, (c) => gatherTargetCosines(c)),
     statistics: (x, centers, labels, options) =>
-      withCall(z, { x, centers, labels, options, extra: ['cosTarget', 'slopes'] }, (c, o) => {
+      withCall(z, { x, centers, labels, options, extra: ['cosTarget', 'slopes', 'logits'] }, (c, o) => {
         if (o['slopes'] !== undefined && typeof o['slopes'] !== 'boolean') throw new InvalidArgumentError('options.slopes', 'must be a boolean');
         return statisticsOver(c, givenCosines(c, o), c.s.classLocal && o['slopes'] === true);
       }),
     rows: (x, labels, merged, options) =>
-      withCall(z, { x, centers: undefined, labels, options, extra: ['cosTarget', 'slopes'] }, async (c, o) => {
+      withCall(z, { x, centers: undefined, labels, options, extra: ['cosTarget', 'slopes', 'logits'] }, async (c, o) => {
         const stats = checkMerged(merged, c.layout.batch);
         const cosTarget = rowValues('options.cosTarget', o['cosTarget'], c.layout.batch) ?? stats.cosTarget;
         const row = await rowPass(c, c.host.input(cosTarget, [c.layout.batch]));
@@ -244,8 +332,16 @@ export function classShard<T>(backend: Backend<T>, options: ClassShardOptions): 
         return { ...losses, state: row.state, coefficients };
       }),
     backward: (x, centers, labels, coefficients, options) =>
-      withCall(z, { x, centers, labels, options, extra: ['onCentersGradient', 'normTerm'] }, (c, o) => {
+      withCall(z, { x, centers, labels, options, extra: ['onCentersGradient', 'normTerm', 'logits'] }, (c, o) => {
         const emit = o['onCentersGradient'] ?? (() => {});
+        if (c.kept !== undefined && c.kept.source !== undefined && !keptFor(c.kept, x, centers)) {
+          c.kept.products.length = 0;
+          c.kept.source = undefined;
+          throw new InvalidArgumentError(
+            'options.logits',
+            'held the cosines of other embeddings or centres (now dropped): pass the tensors the statistics call had',
+          );
+        }
         if (typeof emit !== 'function') throw new InvalidArgumentError('options.onCentersGradient', 'must be a function (chunk, gradient) => void');
         const k = checkCoefficients('coefficients', coefficients, c.layout.batch);
         if (typeof backend.valueAndGradients !== 'function') {

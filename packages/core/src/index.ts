@@ -70,6 +70,7 @@ export {
 export type { ChunkValue } from './chunk-inputs.js';
 export { centerNorms } from './chunk-norms.js';
 export {
+  LogitsCache,
   type ClassShard,
   type ClassShardOptions,
   type ShardCallOptions,

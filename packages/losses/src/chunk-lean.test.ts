@@ -30,6 +30,8 @@ interface Case {
   /** Row 1 of the centres zero and row 2 below the norm's eps. */
   readonly degenerate?: boolean;
   readonly normTerm?: 'apply' | 'defer';
+  /** Pass 1's cosines kept for pass 2 (B = 8 > D = 6 here: 'auto' would form them again). */
+  readonly keepLogits?: boolean;
 }
 
 const backend = ortBackend(ort);
@@ -63,7 +65,7 @@ async function expectOrtParity(c: Case): Promise<void> {
   const chunks: Float32Array[] = [];
   for (let at = 0; at < wv.length; at += c.classChunk * D) chunks.push(wv.slice(at, Math.min(wv.length, at + c.classChunk * D)));
   const gw = new Float32Array(wv.length);
-  const out = await chunkedMarginSoftmaxStep(backend, { ...options, classChunk: c.classChunk })(
+  const out = await chunkedMarginSoftmaxStep(backend, { ...options, classChunk: c.classChunk, keepLogits: c.keepLogits ?? false })(
     backend.tensor(xv, [B, D]),
     chunks.map((v) => backend.tensor(v, [v.length / D, D])),
     labels,
@@ -88,33 +90,64 @@ async function expectOrtParity(c: Case): Promise<void> {
 // Labels with an ignored row and a class held twice; 10 lies in a last chunk of one class when C = 9 + 2.
 const LABELS = [0, 4, -1, 3, 9, 4, 5, 10];
 
-describe('the lean chunk graphs on ONNX Runtime equal the unchunked step (loss, per-sample, auxiliary loss, both gradients)', () => {
+describe.each([
+  ['pass 2 forms the cosines again', false],
+  ['pass 1 keeps the cosines for pass 2', true],
+])('the lean chunk graphs on ONNX Runtime equal the unchunked step (loss, per-sample, auxiliary loss, both gradients); %s', (_, keepLogits) => {
+  const parity = (c: Case) => expectOrtParity({ ...c, keepLogits });
   it.each([
     ['ArcFace', arcface()],
     ['CosFace', cosface()],
     ['SphereFace', sphereface()],
     ['the combined margin', combinedMargin({ m1: 1.2, m2: 0.3, m3: 0.1 })],
-  ])('%s, chunks of 4 (4, 4, 3)', (_, margin) => expectOrtParity({ margin, classes: 11, classChunk: 4, labels: LABELS }));
+  ])('%s, chunks of 4 (4, 4, 3)', (_, margin) => parity({ margin, classes: 11, classChunk: 4, labels: LABELS }));
 
   it('a last chunk of one class that holds a row’s label (its non-target sum is empty)', () =>
-    expectOrtParity({ margin: arcface(), classes: 11, classChunk: 5, labels: LABELS }));
-  it('chunks of one class', () => expectOrtParity({ margin: arcface(), classes: 11, classChunk: 1, labels: LABELS }));
-  it("reduction 'sum'", () => expectOrtParity({ margin: cosface(), classes: 11, classChunk: 4, labels: LABELS, reduction: 'sum' }));
+    parity({ margin: arcface(), classes: 11, classChunk: 5, labels: LABELS }));
+  it('chunks of one class', () => parity({ margin: arcface(), classes: 11, classChunk: 1, labels: LABELS }));
+  it("reduction 'sum'", () => parity({ margin: cosface(), classes: 11, classChunk: 4, labels: LABELS, reduction: 'sum' }));
   it('well-classified rows at scale 64: the target column dwarfs the rest, which the mask keeps out of every sum', () =>
-    expectOrtParity({ margin: arcface(), classes: 11, classChunk: 4, labels: LABELS, scale: 64, nearCenters: 0.2 }));
+    parity({ margin: arcface(), classes: 11, classChunk: 4, labels: LABELS, scale: 64, nearCenters: 0.2 }));
   it('a zero centre and one below the norm’s eps', () =>
-    expectOrtParity({ margin: arcface(), classes: 11, classChunk: 4, labels: [1, 2, 0, 3, 9, 4, 5, 10], degenerate: true }));
-  it("the norm's term deferred to the caller", () => expectOrtParity({ margin: arcface(), classes: 11, classChunk: 4, labels: LABELS, normTerm: 'defer' }));
+    parity({ margin: arcface(), classes: 11, classChunk: 4, labels: [1, 2, 0, 3, 9, 4, 5, 10], degenerate: true }));
+  it("the norm's term deferred to the caller", () => parity({ margin: arcface(), classes: 11, classChunk: 4, labels: LABELS, normTerm: 'defer' }));
   it('MagFace: an auxiliary loss and a margin from the embedding norms', () =>
-    expectOrtParity({ margin: magface(), classes: 11, classChunk: 4, labels: LABELS, spread: 12, scale: 64 }));
+    parity({ margin: magface(), classes: 11, classChunk: 4, labels: LABELS, spread: 12, scale: 64 }));
   it('ElasticFace: per-step margins', () =>
-    expectOrtParity({
+    parity({
       margin: elasticface(),
       classes: 11,
       classChunk: 4,
       labels: LABELS,
       inputs: { margins: [0.45, 0.52, 0.5, 0.61, 0.38, 0.49, 0.55, 0.47] },
     }));
+});
+
+describe('keeping the cosines changes the results by float32 rounding only', () => {
+  /** Every number a chunked step gives: loss, per-sample, embedding gradient, each chunk's gradient and norm coefficients. */
+  async function stepValues(margin: Margin, keepLogits: boolean): Promise<number[][]> {
+    const { xv, wv } = values({ margin, classes: 11, classChunk: 4, labels: LABELS, nearCenters: 0.5 });
+    const chunks = [0, 4, 8].map((from) => backend.tensor(wv.slice(from * D, Math.min(11, from + 4) * D), [Math.min(4, 11 - from), D]));
+    const emitted: number[][] = [];
+    const out = await chunkedMarginSoftmaxStep(backend, { margin, scale: 32, ignoreIndex: -1, classChunk: 4, keepLogits })(
+      backend.tensor(xv, [B, D]),
+      chunks,
+      Int32Array.from(LABELS),
+      { normTerm: 'defer', onCentersGradient: (_, g, k) => void emitted.push(Array.from(g), Array.from(k!)) },
+    );
+    return [[out.loss], Array.from(out.perSample), Array.from(out.embeddingsGradient!), ...emitted];
+  }
+  it.each([
+    ['ArcFace', arcface()],
+    ['MagFace', magface()],
+  ])('%s: loss and per-sample bit for bit (pass 1 is the same), gradients and norm coefficients to 1e-6', async (_, margin) => {
+    // Pass 2's own product x̂·Wᵀ rounds slightly differently from pass 1's (another graph), so the
+    // gradients move by float32 rounding, not by bits.
+    const [kept, formed] = [await stepValues(margin, true), await stepValues(margin, false)];
+    expect(kept.length).toBe(3 + 2 * 3);
+    expect(kept.slice(0, 2)).toEqual(formed.slice(0, 2));
+    for (let i = 2; i < kept.length; i++) expect(compareNormwise(kept[i]!, formed[i]!, 1e-6), `array ${i}`).toBeUndefined();
+  });
 });
 
 describe('which calls take the lean graphs', () => {

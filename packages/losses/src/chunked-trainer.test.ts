@@ -222,6 +222,12 @@ describe('ChunkedHeadTrainer: typed errors name the argument', () => {
       ['classChunk 0', () => ChunkedHeadTrainer.create(backend, { ...good, classChunk: 0 }), InvalidArgumentError, 'options.classChunk'],
       ['classChunk 2.5', () => ChunkedHeadTrainer.create(backend, { ...good, classChunk: 2.5 }), InvalidArgumentError, 'options.classChunk'],
       [
+        "keepLogits 'yes'",
+        () => Reflect.apply(ChunkedHeadTrainer.create, ChunkedHeadTrainer, [backend, { ...good, keepLogits: 'yes' }]),
+        InvalidArgumentError,
+        'options.keepLogits',
+      ],
+      [
         'no optimizer',
         () => Reflect.apply(ChunkedHeadTrainer.create, ChunkedHeadTrainer, [backend, { ...good, optimizer: undefined }]),
         InvalidArgumentError,

@@ -21,7 +21,7 @@ import { type SgdKernel, sgdKernels } from './sgd-kernel.js';
 import { type HeadConfig, type HeadOptions, readHeadBasics } from './head.js';
 import { initialCenters } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
-import { INF, inRange, positiveInteger } from './read.js';
+import { INF, inRange, positiveInteger, readKeepLogits } from './read.js';
 import { type SparseOptimizer, readOptimizer } from './sparse-optimizer.js';
 
 /** Options of {@link ChunkedHeadTrainer.create}: a head's options, its margin, the chunk size and the optimizer. */
@@ -32,6 +32,8 @@ export interface ChunkedHeadTrainerOptions extends HeadOptions {
   readonly classChunk: number;
   /** `sparseSgd({ learningRate, momentum, weightDecay })` or `sparseAdam({ ... })`; every row is updated on every step. */
   readonly optimizer: SparseOptimizer;
+  /** As `chunkedMarginSoftmaxStep`'s `keepLogits`: keep pass 1's cosines for pass 2 (B·C float32 values); default `'auto'`, when B ≤ D. */
+  readonly keepLogits?: boolean | 'auto';
 }
 
 /** What {@link ChunkedHeadTrainer.step} and {@link ChunkedHeadTrainer.evaluate} return: the chunked step's result and where the time went. */
@@ -48,6 +50,7 @@ export interface ChunkedTrainerStepResult extends ChunkedStepResult {
 const KEYS = [
   'margin',
   'classChunk',
+  'keepLogits',
   'optimizer',
   'numClasses',
   'embeddingSize',
@@ -97,9 +100,10 @@ interface Parts<T> {
  * skip its per-feed finiteness scan of every chunk. Keep chunks moderate (~16k classes at B = 256):
  * ORT's CPU memory arena keeps, per compiled pass, the peak of its [B, Cc] intermediates (about
  * 4 GB at Cc = 65,536). Measured (`npm run bench -- growth`): C = 1,000,000, D = 512, B = 256,
- * chunks of 16,384 on onnxruntime-node: peak RSS 4.5 GB, 17.8 s per step on 2 threads (2.0× the
- * step's three bare matmuls, 8.84 s, on a machine without AVX-512), of which 2.11 s is the update
- * (see `updateSeconds`). SGD with momentum runs in WebAssembly SIMD, bit for bit the JavaScript
+ * chunks of 16,384 on onnxruntime-node: peak RSS 5,608 MiB with the cosines kept (`keepLogits`,
+ * 977 MiB of it; 4,457–4,480 MiB without), 9.36 s per step on 2 threads (1.91× the step's three bare
+ * matmuls, 4.90 s, on a machine without AVX-512), of which 0.95 s is the update (see
+ * `updateSeconds`). SGD with momentum runs in WebAssembly SIMD, bit for bit the JavaScript
  * rule, with the centres in the kernel's memory where the backend can read them in place
  * (`backend.share`: ONNX Runtime).
  *
@@ -198,7 +202,8 @@ export class ChunkedHeadTrainer<T> {
     const { margin, config, loss, init, seed } = readHeadBasics(o);
     const { numClasses, embeddingSize, subCenters } = config;
     const random = seededGenerator(seed, 'options.seed');
-    const step = chunkedMarginSoftmaxStep(backend, { ...loss, classChunk });
+    const keepLogits = readKeepLogits('options.keepLogits', o['keepLogits']);
+    const step = chunkedMarginSoftmaxStep(backend, { ...loss, classChunk, keepLogits });
     const total = numClasses * subCenters;
     const rows = chunkRows(total, Math.min(classChunk, numClasses) * subCenters);
     // SGD-momentum runs in WebAssembly; where the backend reads host memory in place (ORT), the

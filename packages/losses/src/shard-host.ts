@@ -11,6 +11,7 @@ import {
   type ChunkStatistics,
   type ClassShard,
   InternalError,
+  LogitsCache,
   centerNorms,
   classShard,
   emptyChunkStatistics,
@@ -29,6 +30,8 @@ interface Current<T> {
   readonly sample: ShardSample | undefined;
   /** The norms of the chunks' rows, per chunk (views of the shard's norms, or gathered for a sample). */
   readonly norms: Float64Array[];
+  /** Pass 1's cosines for pass 2 where B ≤ D (no more than the gradient's bytes; see LogitsCache). */
+  readonly logits: LogitsCache | undefined;
 }
 
 /** A shard's state between messages. @internal */
@@ -92,21 +95,24 @@ export class ShardHost<T> {
       chunks.push(this.backend.share ? this.backend.share(part, [part.length / d, d]) : this.backend.tensor(part, [part.length / d, d]));
       norms.push(allNorms.subarray(from / d, (from + part.length) / d));
     }
-    this.current = { step: sample === undefined ? step : { ...step, labels: sample.labels }, x, chunks, sample, norms };
+    const { keepLogits } = this.init;
+    const logits = keepLogits === true || (keepLogits === 'auto' && step.x.length / d <= d) ? new LogitsCache() : undefined;
+    this.current = { step: sample === undefined ? step : { ...step, labels: sample.labels }, x, chunks, sample, norms, logits };
     if (this.shard.classLocal) return { kind: 'targets', values: await this.shard.targetCosines(x, chunks, this.current.step.labels, this.chunkCall()) };
     return this.statistics(undefined);
   }
 
   /** Pass 1 (class-local margins get the target cosines summed over shards). */
   async statistics(cosTarget: Float64Array | undefined): Promise<FromShard> {
-    const { x, chunks, step } = this.active();
-    const statistics = await this.shard.statistics(x, chunks, step.labels, { ...this.chunkCall(), ...(cosTarget ? { cosTarget } : {}), slopes: true });
+    const { x, chunks, step, logits } = this.active();
+    const kept = logits === undefined ? {} : { logits };
+    const statistics = await this.shard.statistics(x, chunks, step.labels, { ...this.chunkCall(), ...(cosTarget ? { cosTarget } : {}), slopes: true, ...kept });
     return { kind: 'statistics', statistics };
   }
 
   /** Merges every shard's statistics (in shard order: every shard gets the same bits), the row pass, pass 2 and the update. */
   async finish(statistics: readonly ChunkStatistics[], cosTarget: Float64Array | undefined): Promise<FromShard> {
-    const { x, chunks, step, sample } = this.active();
+    const { x, chunks, step, sample, logits } = this.active();
     const merged = statistics.reduce(mergeChunkStatistics, emptyChunkStatistics(step.labels.length, statistics[0]?.slope !== undefined));
     const given = cosTarget ? { cosTarget } : {};
     const { coefficients, ...rows } = await this.shard.rows(x, step.labels, merged, { ...this.call(), ...given });
@@ -115,6 +121,7 @@ export class ShardHost<T> {
     const subCenters = this.perRow / dim;
     const gradient = await this.shard.backward(x, chunks, step.labels, coefficients, {
       ...this.chunkCall(),
+      ...(logits === undefined ? {} : { logits }),
       normTerm: 'defer',
       onCentersGradient: (k, g, normCoefficients) => {
         if (!step.training) return;

@@ -27,6 +27,8 @@ export interface ShardInit {
   readonly optimizer: ShardOptimizer;
   /** Partial FC's sampling rate r in (0, 1] over the shard's own classes (used by steps that bring a generator state). */
   readonly sampleRate: number;
+  /** Keep pass 1's cosines for pass 2 (`'auto'`: when B ≤ D). */
+  readonly keepLogits: boolean | 'auto';
 }
 
 /** The inputs of one step, the same for every shard. @internal */

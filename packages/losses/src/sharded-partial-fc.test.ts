@@ -257,6 +257,15 @@ describe('shardedHeadTrainer sampleRate: bad input gets a typed error naming the
       await expectTypedRejection(start(bad), { error: InvalidArgumentError, argument: 'shardedHeadTrainer.sampleRate', message: /number|finite|\(0, 1\]/ });
     }
   });
+  it('keepLogits other than true, false or auto', async () => {
+    const checkpoint = await checkpointOf({ type: 'cosface' });
+    for (const bad of ['yes', 1, null]) {
+      await expectTypedRejection(() => Reflect.apply(shardedHeadTrainer, undefined, [{ checkpoint, learningRate: 0.1, keepLogits: bad }]), {
+        error: InvalidArgumentError,
+        argument: 'shardedHeadTrainer.keepLogits',
+      });
+    }
+  });
   it('a margin with state (CurricularFace) or per-step inputs (ElasticFace) when sampling; accepted at sampleRate 1', async () => {
     for (const [margin, carries] of [
       [{ type: 'curricularface', m: 0.5 }, /state \(t\)/],

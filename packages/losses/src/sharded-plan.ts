@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Margin, checkFinite, checkLabelValues, checkLabelsShape, checkNumber, checkTypedArray } from '@marginkit/core';
 import { type HeadCheckpoint, checkCheckpoint } from './checkpoint.js';
 import { seededGenerator } from './random.js';
+import { readKeepLogits } from './read.js';
 import { createLossRegistry } from './registry.js';
 import type { ShardedHeadTrainerOptions } from './sharded-trainer.js';
 
@@ -22,6 +23,8 @@ export interface Plan {
   readonly margin: Margin;
   /** Partial FC's r; 1 = no sampling. */
   readonly sampleRate: number;
+  /** Whether each worker keeps pass 1's cosines for pass 2 (`'auto'`: when B ≤ D, decided per step). */
+  readonly keepLogits: boolean | 'auto';
 }
 
 /**
@@ -53,7 +56,7 @@ function readSampleRate(owner: string, value: unknown, margin: Margin, random: r
 export function plan(options: ShardedHeadTrainerOptions): Plan {
   const owner = 'shardedHeadTrainer';
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${owner}.options`, 'expected { checkpoint, learningRate, ... }');
-  const known = ['checkpoint', 'velocity', 'shards', 'classChunk', 'learningRate', 'momentum', 'threadsPerShard', 'ort', 'sampleRate'];
+  const known = ['checkpoint', 'velocity', 'shards', 'classChunk', 'learningRate', 'momentum', 'threadsPerShard', 'ort', 'sampleRate', 'keepLogits'];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new InvalidArgumentError(`${owner}.${key}`, `is not an option (${known.join(', ')})`);
   const checkpoint = checkCheckpoint(`${owner}.checkpoint`, options.checkpoint);
   const classes = checkpoint.config.numClasses;
@@ -86,6 +89,7 @@ export function plan(options: ShardedHeadTrainerOptions): Plan {
     ort,
     margin,
     sampleRate: readSampleRate(owner, options.sampleRate, margin, checkpoint.random),
+    keepLogits: readKeepLogits(`${owner}.keepLogits`, options.keepLogits),
   };
 }
 

@@ -57,13 +57,22 @@ function referenceTrainer(checkpoint: HeadCheckpoint) {
 async function expectSameTraining(
   margin: Record<string, unknown>,
   shards: number,
-  { subCenters = 1, threadsPerShard, classChunk }: { subCenters?: number; threadsPerShard?: number; classChunk?: number } = {},
+  {
+    subCenters = 1,
+    threadsPerShard,
+    classChunk,
+    keepLogits,
+  }: { subCenters?: number; threadsPerShard?: number; classChunk?: number; keepLogits?: boolean } = {},
 ): Promise<void> {
   const checkpoint = await checkpointOf(margin, subCenters);
   expect(checkpoint.centers.length).toBe(C * subCenters * D);
   const reference = referenceTrainer(checkpoint);
   try {
-    const extra = { ...(threadsPerShard === undefined ? {} : { threadsPerShard }), ...(classChunk === undefined ? {} : { classChunk }) };
+    const extra = {
+      ...(threadsPerShard === undefined ? {} : { threadsPerShard }),
+      ...(classChunk === undefined ? {} : { classChunk }),
+      ...(keepLogits === undefined ? {} : { keepLogits }),
+    };
     await withTrainer({ checkpoint, shards, learningRate: LR, momentum: MU, ...extra }, async (trainer) => {
       expect(trainer.shards).toBe(shards);
       for (let s = 0; s < 3; s++) {
@@ -87,7 +96,10 @@ async function expectSameTraining(
 }
 
 describe('shardedHeadTrainer (worker threads, onnxruntime-node) equals one process: chunkedMarginSoftmaxStep + SGD-momentum', () => {
+  // B = D = 8: the workers keep their cosines for pass 2 by default ('auto': B ≤ D).
   it.each([1, 2, 3])('CosFace over %i shards of 29 classes', (shards) => expectSameTraining({ type: 'cosface', m: 0.35 }, shards));
+  it('CosFace over 2 shards with keepLogits false: the workers form the cosines again', () =>
+    expectSameTraining({ type: 'cosface', m: 0.35 }, 2, { keepLogits: false }));
   it('CurricularFace (class-local, with state t) over 2 shards', () => expectSameTraining({ type: 'curricularface', m: 0.5 }, 2));
   it('ElasticFace (per-step random margins, given to step) over 2 shards', () => expectSameTraining({ type: 'elasticface', variant: 'cos' }, 2));
   it.each([2, 3])('sub-centre ArcFace (K = %i) over 2 shards of 29 classes (15 + 14)', (subCenters) =>

@@ -44,6 +44,13 @@ export interface ShardedHeadTrainerOptions {
    * inputs (as for `PartialFCLoss`). Evaluation steps (`training: false`) do not sample.
    */
   readonly sampleRate?: number;
+  /**
+   * Whether each worker keeps its statistics pass's cosines for its backward pass (a
+   * `LogitsCache`), which then runs two matmuls instead of three: B·(C/S) float32 values per
+   * worker held within the step. Default `'auto'`: when B ≤ D (no more than the centres'
+   * gradient would take).
+   */
+  readonly keepLogits?: boolean | 'auto';
 }
 
 /** Per-step options of {@link ShardedHeadTrainer.step}. */
@@ -175,6 +182,7 @@ async function startShards(p: Plan): Promise<ShardThread[]> {
           classChunk: p.classChunk,
           optimizer: { learningRate: p.learningRate, momentum: p.momentum },
           sampleRate: p.sampleRate,
+          keepLogits: p.keepLogits,
         };
         return t.request({ kind: 'init', init, ort: p.ort, threads: p.threads }, 'ready', [part.centers.buffer as ArrayBuffer, velocity.buffer as ArrayBuffer]);
       }),

@@ -31,6 +31,8 @@ export interface ConformanceTarget<T> {
   setup(): Promise<ConformanceHarness<T>>;
   /** Whether to run the gradient checks (the backend differentiates and the harness has `gradients`). */
   readonly differentiable: boolean;
+  /** Whether the backend has `compute` (checked both ways); default false. */
+  readonly computes?: boolean;
   /** Tolerances: float32 value and gradient checks. Defaults: value rtol 1e-5, atol 1e-6; gradient rtol 1e-4, atol 1e-5. */
   readonly tolerance?: {
     /** For op values. */
@@ -208,6 +210,33 @@ export function conformanceSuite<T>(targets: readonly ConformanceTarget<T>[]): v
     it('implements every op of the op set', () => {
       const missing = OP_NAMES.filter((name) => typeof h.backend.ops[name] !== 'function');
       expect(missing, 'ops the backend lacks').toEqual([]);
+    });
+
+    it(`compute: ${target.computes === true ? 'reads new, passed-through and outside tensors, and leaves the latter alive' : 'absent'}`, async () => {
+      const { compute } = h.backend;
+      expect(typeof compute === 'function', 'backend.compute').toBe(target.computes === true);
+      if (compute === undefined) return;
+      const outside = h.tensor([5, -6], [2], 'float32');
+      const x = h.tensor([1, -2, 3.5, 0.25, 7, -1], [2, 3], 'float32');
+      const out = await compute.call(
+        h.backend,
+        (a) => [ops.mul(a!, ops.scalar(2)), a!, outside, ops.sum(a!, 1), ops.cast(ops.greater(a!, ops.scalar(0)), 'int32')],
+        [x],
+      );
+      expect(out.every((o) => o instanceof Float32Array)).toBe(true);
+      expect(out.map((o) => Array.from(o))).toEqual([
+        [2, -4, 7, 0.5, 14, -2],
+        [1, -2, 3.5, 0.25, 7, -1],
+        [5, -6],
+        [2.5, 6.25],
+        [1, 0, 1, 1, 1, 0],
+      ]);
+      // The input and the outside tensor were handed back as they are: they must still be readable,
+      // and the arrays returned for them are copies (writing to them changes no tensor).
+      out[1]![0] = 99;
+      out[2]![0] = 99;
+      expect(Array.from(await h.read(x))).toEqual([1, -2, 3.5, 0.25, 7, -1]);
+      expect(Array.from(await h.read(outside))).toEqual([5, -6]);
     });
 
     for (const c of CASES) {
