@@ -46,13 +46,17 @@ const trainer = await ChunkedHeadTrainer.create(backend, {
 });
 const setupSeconds = (performance.now() - setup) / 1000;
 
-/** The floor over the chunks: one compiled graph per chunk size, fed each chunk's values. */
+/**
+ * The floor over the chunks: one compiled graph per chunk size, fed each chunk's values (read from
+ * the trainer's tensors in place). The graphs run on a backend of their own, disposed before the
+ * step is timed: their sessions' memory arenas are the bench's, not the trainer's peak.
+ */
 async function floor(b: OrtBackend, chunks: readonly OrtTensor[]): Promise<number> {
   let total = 0;
   for (const w of chunks) {
-    const rows = b.shape(w)[0]!;
+    const rows = backend.shape(w)[0]!;
     const graph = await floorGraph(b, rows);
-    const out = await graph.run({ embeddings: { data: xv, dims: [B, D] }, centers: { data: (await b.read!(w)) as Float32Array, dims: [rows, D] } });
+    const out = await graph.run({ embeddings: { data: xv, dims: [B, D] }, centers: { data: (await backend.read!(w)) as Float32Array, dims: [rows, D] } });
     total += (out['floor']!.data as Float32Array)[0]!;
   }
   return total;
@@ -67,7 +71,9 @@ function floorGraph(b: OrtBackend, rows: number): ReturnType<OrtBackend['compile
   return graphs.get(rows)!;
 }
 
-const floorTiming = await timeRepeats(() => floor(backend, trainer.chunkTensors), repeats);
+const floorBackend = ortBackend(ort, { sessionOptions, validate: 'shapes' });
+const floorTiming = await timeRepeats(() => floor(floorBackend, trainer.chunkTensors), repeats);
+await floorBackend.dispose();
 // The update's share of each timed step (the warm-up's first entries are dropped below).
 const updates: number[] = [];
 const stepTiming = await timeRepeats(async () => {
