@@ -9,6 +9,8 @@
  * chunk's centres W_k [Cc, D] (z = x·W_kᵀ, z·W_k, zᵀ·x), each output summed inside the graph, fed
  * the trainer's own chunk arrays; its time is the sum over the chunks, i.e. the three matmuls of
  * the whole step's shapes, [B,D]×[D,C], [B,C]×[C,D] and [C,B]×[B,D], with no output leaving ORT.
+ * It is timed in a block before the step's runs and a block after them, each on a backend of its
+ * own disposed when the block ends; its median is over both blocks' runs.
  */
 import { type OrtBackend, type OrtTensor, ortBackend } from '@marginkit/backend-ort';
 import { arcface } from '@marginkit/core';
@@ -17,7 +19,7 @@ import { ChunkedHeadTrainer, sparseSgd } from '@marginkit/losses';
 import * as ort from 'onnxruntime-node';
 import { ortFloor } from './floor.js';
 import { TRAIN_SGD } from './inputs.js';
-import { timeRepeats } from './stats.js';
+import { type Timing, summarise, timeRepeats } from './stats.js';
 import { ARCFACE } from './step-case.js';
 
 const [B, D, C, classChunk, threads, arena] = process.argv.slice(2, 8).map(Number) as [number, number, number, number, number, number];
@@ -71,9 +73,20 @@ function floorGraph(b: OrtBackend, rows: number): ReturnType<OrtBackend['compile
   return graphs.get(rows)!;
 }
 
-const floorBackend = ortBackend(ort, { sessionOptions, validate: 'shapes' });
-const floorTiming = await timeRepeats(() => floor(floorBackend, trainer.chunkTensors), repeats);
-await floorBackend.dispose();
+/** One block of floor runs on a fresh backend, disposed afterwards (each block compiles its own graphs). */
+async function floorBlock(): Promise<{ timing: Timing; last: number }> {
+  const floorBackend = ortBackend(ort, { sessionOptions, validate: 'shapes' });
+  graphs.clear();
+  try {
+    return await timeRepeats(() => floor(floorBackend, trainer.chunkTensors), repeats);
+  } finally {
+    await floorBackend.dispose();
+  }
+}
+
+// The floor is timed before and after the step (the machine's speed drifts from minute to
+// minute), and its median taken over both blocks.
+const floorBefore = await floorBlock();
 // The update's share of each timed step (the warm-up's first entries are dropped below).
 const updates: number[] = [];
 const stepTiming = await timeRepeats(async () => {
@@ -82,6 +95,8 @@ const stepTiming = await timeRepeats(async () => {
   return r.loss;
 }, repeats);
 const timedUpdates = updates.slice(repeats.warmup).sort((a, b) => a - b);
+const floorAfter = await floorBlock();
+const floorTiming = { timing: summarise([...floorBefore.timing.samples, ...floorAfter.timing.samples]), last: floorAfter.last };
 await backend.dispose();
 const result = {
   chunks: trainer.numChunks,

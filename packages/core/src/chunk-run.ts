@@ -80,11 +80,11 @@ export async function evaluate<T>(
   const kept = shapes.length - raw;
   if (!gradients && backend.compute) {
     const read = await backend.compute((...xs) => f(...xs).outputs, wrt);
-    read.forEach((o, i) => {
-      const size = shapes[i]?.reduce((p, d) => p * d, 1);
-      if (o.length !== size) throw new InternalError(`compute gave output ${i} of ${o.length} values, expected ${size ?? 'none'}`);
-    });
     if (read.length !== shapes.length) throw new InternalError(`compute gave ${read.length} outputs, expected ${shapes.length}`);
+    read.forEach((o, i) => {
+      const size = shapes[i]!.reduce((p, d) => p * d, 1);
+      if (o.length !== size) throw new InternalError(`compute gave output ${i} of ${o.length} values, expected ${size}`);
+    });
     return { outputs: read.slice(0, kept).map((o) => Float64Array.from(o)), gradients: [], raw: read.slice(kept) };
   }
   if (backend.valueAndGradients) {

@@ -100,9 +100,9 @@ interface Parts<T> {
  * skip its per-feed finiteness scan of every chunk. Keep chunks moderate (~16k classes at B = 256):
  * ORT's CPU memory arena keeps, per compiled pass, the peak of its [B, Cc] intermediates (about
  * 4 GB at Cc = 65,536). Measured (`npm run bench -- growth`): C = 1,000,000, D = 512, B = 256,
- * chunks of 16,384 on onnxruntime-node: peak RSS 5,515 MiB with the cosines kept (`keepLogits`,
- * 977 MiB of it; 4,457–4,480 MiB without), 8.32 s per step on 2 threads (1.62× the step's three bare
- * matmuls, 5.15 s, on a machine without AVX-512; 1.62–1.91× over five runs), of which 1.03 s is the
+ * chunks of 16,384 on onnxruntime-node: peak RSS 5,341 MiB with the cosines kept (`keepLogits`,
+ * 977 MiB of it; 4,457–4,480 MiB without), 7.97 s per step on 2 threads (1.61× the step's three bare
+ * matmuls, 4.94 s, on a machine without AVX-512; 1.61–1.91× over six runs), of which 0.90 s is the
  * update (see `updateSeconds`). SGD with momentum runs in WebAssembly SIMD, bit for bit the JavaScript
  * rule, with the centres in the kernel's memory where the backend can read them in place
  * (`backend.share`: ONNX Runtime).
