@@ -148,8 +148,6 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
       const y = f(...inputs);
       if (!isTensor(y) || y.shape.length !== 0) throw new InvalidArgumentError('f', 'must return a scalar tensor of this backend');
       const outs = await this.run([y, ...this.gradients(y, inputs)]);
-      // ORT hands each output back in a buffer of its own: a Float32Array is returned as it is (no
-      // second copy: 0.8 s a step for a chunked head of 10⁶ classes), anything else is converted.
       return { value: Number((outs[0]!.data as ArrayLike<number>)[0]), gradients: outs.slice(1).map((o) => ownFloat32(o.data)) };
     },
     async compute(f, xs) {
@@ -203,7 +201,10 @@ export function ortBackend(ort: OrtModule, options: OrtBackendOptions = {}): Ort
   };
 }
 
-/** ORT hands each output back in a buffer of its own: a Float32Array is returned as it is, anything else converted. */
+/**
+ * ORT hands each output back in a buffer of its own: a Float32Array is returned as it is (no second
+ * copy: 0.8 s a step for a chunked head of 10⁶ classes), anything else is converted.
+ */
 function ownFloat32(data: unknown): Float32Array {
   return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
 }

@@ -55,6 +55,12 @@ export interface KeptProducts {
   readonly products: (Float32Array | undefined)[];
 }
 
+/** Empties `kept`. @internal */
+export function dropKept(kept: KeptProducts): void {
+  kept.products.length = 0;
+  kept.source = undefined;
+}
+
 /** Whether `kept` holds the products of these embeddings and centres (the same tensors). @internal */
 export function keptFor(kept: KeptProducts, x: unknown, centers: readonly unknown[]): boolean {
   const s = kept.source;
@@ -156,11 +162,8 @@ export async function gatherTargetCosines<T>(c: Call<T>): Promise<Float64Array> 
 export async function statisticsOver<T>(c: Call<T>, given: T | undefined, slopes: boolean): Promise<ChunkStatistics> {
   const b = [c.layout.batch];
   let stats = emptyChunkStatistics(c.layout.batch, slopes);
-  if (c.kept !== undefined) {
-    // Only the lean pass keeps products: anything kept before is dropped either way.
-    c.kept.products.length = 0;
-    c.kept.source = undefined;
-  }
+  // Only the lean pass keeps products: anything kept before is dropped either way.
+  if (c.kept !== undefined) dropKept(c.kept);
   if (given === undefined && !slopes && leanEligible(c.s.r.margin, c.s.r.subCenters, c.norms, false)) return leanStatisticsOver(c);
   for (let k = 0; k < c.centers.length; k++) {
     const out = await withLocalLabels(c, k, (local, chunkHost) =>
@@ -188,12 +191,12 @@ async function leanStatisticsOver<T>(c: Call<T>): Promise<ChunkStatistics> {
   // values): elsewhere they would be read out of the backend for nothing. They are installed in
   // the cache together with their source once every chunk is done.
   const products: Float32Array[] | undefined = c.kept !== undefined && leanEligible(c.s.r.margin, c.s.r.subCenters, c.norms, true) ? [] : undefined;
+  const keep = products !== undefined;
   let stats = emptyChunkStatistics(c.layout.batch, false);
   for (let k = 0; k < c.centers.length; k++) {
     const chunkHost = hostInputs(c.s.r.ops);
     try {
       const { t } = leanInputs(c, k, chunkHost);
-      const keep = products !== undefined;
       const shapes = keep ? [b, b, b, [c.layout.batch, c.norms![k]!.reciprocal.length]] : [b, b, b];
       const out = await evaluate<T>(
         c.s.r.ops,
@@ -204,7 +207,7 @@ async function leanStatisticsOver<T>(c: Call<T>): Promise<ChunkStatistics> {
         false,
         keep ? 1 : 0,
       );
-      if (keep) products.push(out.raw[0]!);
+      products?.push(out.raw[0]!);
       const [max, sumExp, cosTarget] = out.outputs as [Float64Array, Float64Array, Float64Array];
       // Σexp ≥ 1 here (the max contributes e⁰). A chunk whose only class is the row's label gives
       // max = −1e38 (the masked target) and Σexp = 1: merged with any real logit, or with the target
@@ -307,10 +310,7 @@ export async function backwardPass<T>(c: Call<T>, k: ShardCoefficients, emit: Gr
     return await backwardChunks(c, k, emit);
   } finally {
     // Each kept product is used once (or not at all, off the lean graphs).
-    if (c.kept !== undefined) {
-      c.kept.products.length = 0;
-      c.kept.source = undefined;
-    }
+    if (c.kept !== undefined) dropKept(c.kept);
   }
 }
 

@@ -32,9 +32,11 @@ export function hostInputs<T>(ops: Ops<T>): HostInputs<T> {
   const made: T[] = [];
   return {
     input(values, shape) {
-      // `variable` is a bound input on ORT (fed, so the graph does not change with the values) and a
-      // tf.Variable on tfjs; a backend without it (the reference) gets a constant.
-      const t = backend.variable ? backend.variable(new Float32Array(values), shape) : ops.constant(Array.from(values), shape);
+      // A bound input on ORT (fed, so the graph does not change with the values): the float32 copy
+      // made here is the one it reads (`share`; `variable` would copy it again). A tf.Variable on
+      // tfjs; a backend with neither (the reference) gets a constant.
+      const own = (): Float32Array => new Float32Array(values);
+      const t = backend.share ? backend.share(own(), shape) : backend.variable ? backend.variable(own(), shape) : ops.constant(Array.from(values), shape);
       made.push(t);
       return t;
     },

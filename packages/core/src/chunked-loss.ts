@@ -112,8 +112,41 @@ export interface ChunkedMarginStep<T> {
 }
 
 /**
- * Whether a step of `batch` rows of `dim` values keeps its cosines (option `keepLogits`): `'auto'`
- * when the B·C values take no more than the C·D of the centres' gradient, B ≤ D. @internal
+ * Reads a `keepLogits` option ({@link ChunkedMarginStepOptions.keepLogits}): true, false or
+ * `'auto'` (the default, for undefined); anything else is an `InvalidArgumentError` naming `argument`.
+ *
+ * @param argument - the option's name in the error.
+ * @param value - the option as given.
+ * @returns the option.
+ *
+ * @example
+ * ```ts
+ * import { readKeepLogits } from '@marginkit/core';
+ * console.log(readKeepLogits('options.keepLogits', undefined), readKeepLogits('options.keepLogits', false)); // auto false
+ * ```
+ */
+export function readKeepLogits(argument: string, value: unknown): boolean | 'auto' {
+  if (value === undefined) return 'auto';
+  if (value !== 'auto' && typeof value !== 'boolean') {
+    throw new InvalidArgumentError(argument, `must be true, false or 'auto', got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Whether a step of `batch` rows of `dim` values keeps its cosines under the option `keepLogits`:
+ * `'auto'` when the B·C kept values take no more than the C·D of the centres' gradient, B ≤ D.
+ *
+ * @param option - `keepLogits` as {@link readKeepLogits} gives it.
+ * @param batch - B, the rows of the step.
+ * @param dim - D, the embedding size.
+ * @returns true where the cosines are kept (on the lean graphs; see {@link ChunkedMarginStepOptions.keepLogits}).
+ *
+ * @example
+ * ```ts
+ * import { keepsLogits } from '@marginkit/core';
+ * console.log(keepsLogits('auto', 256, 512), keepsLogits('auto', 1024, 512), keepsLogits(true, 1024, 512)); // true false true
+ * ```
  */
 export function keepsLogits(option: boolean | 'auto', batch: number, dim: number): boolean {
   return option === 'auto' ? batch <= dim : option;
@@ -124,8 +157,9 @@ export function keepsLogits(option: boolean | 'auto', batch: number, dim: number
  * gradients as {@link marginSoftmaxStep} (to float32 rounding), while no tensor larger than one
  * chunk's [B, Cc] logits exists at any time: peak memory is the centres, their optimizer state and
  * one chunk's work, plus the B·C kept cosines where `keepLogits` keeps them (by default when
- * B ≤ D, within the bytes of the centres' gradient, which is never held whole). The centres come as chunks of `classChunk` classes ([Cc·K, D] each, the last
- * possibly smaller), in the order of the classes; labels are global class indices.
+ * B ≤ D, within the bytes of the centres' gradient, which is never held whole). The centres come
+ * as chunks of `classChunk` classes ([Cc·K, D] each, the last possibly smaller), in the order of
+ * the classes; labels are global class indices.
  *
  * The algorithm. Pass 1 computes per chunk and row the statistics of the non-target scaled logits,
  * M = max and E = Σ exp(z − M), and the target cosine where the chunk holds the label
@@ -171,13 +205,7 @@ export function chunkedMarginSoftmaxStep<T>(backend: Backend<T>, options: Chunke
   const { r, o } = resolveMargin(owner, backend, options, ['reduction', 'classChunk', 'keepLogits']);
   const classChunk = checkNumber(`${owner}.classChunk`, o['classChunk'], { min: 1, integer: true });
   const reduction = readChoice(`${owner}.reduction`, o['reduction'], 'mean', ['mean', 'sum']);
-  const keepLogits = o['keepLogits'] === undefined ? 'auto' : o['keepLogits'];
-  if (keepLogits !== 'auto' && typeof keepLogits !== 'boolean') {
-    throw new InvalidArgumentError(
-      `${owner}.keepLogits`,
-      `must be true, false or 'auto', got ${typeof keepLogits === 'string' ? `'${keepLogits}'` : String(keepLogits)}`,
-    );
-  }
+  const keepLogits = readKeepLogits(`${owner}.keepLogits`, o['keepLogits']);
   const step = async (embeddings: T, centers: readonly T[], labels: Labels<T>, callOptions: ChunkedStepCallOptions<T> = {}): Promise<ChunkedStepResult> => {
     const o = readOptions('options', callOptions, ['state', 'inputs', 'training', 'onCentersGradient', 'centerNorms', 'normTerm']);
     const normTerm = readChoice('options.normTerm', o['normTerm'], 'apply', ['apply', 'defer']);

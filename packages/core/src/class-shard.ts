@@ -15,6 +15,7 @@ import {
   type ShardCoefficients,
   backwardPass,
   checkCoefficients,
+  dropKept,
   gatherTargetCosines,
   keptFor,
   rowLosses,
@@ -77,8 +78,7 @@ export class LogitsCache {
 
   /** Drops what is held. */
   clear(): void {
-    this.#kept.products.length = 0;
-    this.#kept.source = undefined;
+    dropKept(this.#kept);
   }
 
   /** The store the passes fill and read. @internal */
@@ -335,8 +335,7 @@ export function classShard<T>(backend: Backend<T>, options: ClassShardOptions): 
       withCall(z, { x, centers, labels, options, extra: ['onCentersGradient', 'normTerm', 'logits'] }, (c, o) => {
         const emit = o['onCentersGradient'] ?? (() => {});
         if (c.kept !== undefined && c.kept.source !== undefined && !keptFor(c.kept, x, centers)) {
-          c.kept.products.length = 0;
-          c.kept.source = undefined;
+          dropKept(c.kept);
           throw new InvalidArgumentError(
             'options.logits',
             'held the cosines of other embeddings or centres (now dropped): pass the tensors the statistics call had',

@@ -66,6 +66,8 @@ export {
   type ChunkedStepCallOptions,
   type ChunkedStepResult,
   chunkedMarginSoftmaxStep,
+  keepsLogits,
+  readKeepLogits,
 } from './chunked-loss.js';
 export type { ChunkValue } from './chunk-inputs.js';
 export { centerNorms } from './chunk-norms.js';

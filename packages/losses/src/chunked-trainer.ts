@@ -11,6 +11,7 @@ import {
   centerNorms,
   checkFinite,
   chunkedMarginSoftmaxStep,
+  readKeepLogits,
   readOptions,
 } from '@marginkit/core';
 import type { HeadCheckpoint } from './checkpoint.js';
@@ -21,7 +22,7 @@ import { type SgdKernel, sgdKernels } from './sgd-kernel.js';
 import { type HeadConfig, type HeadOptions, readHeadBasics } from './head.js';
 import { initialCenters } from './init.js';
 import { type SeededGenerator, seededGenerator } from './random.js';
-import { INF, inRange, positiveInteger, readKeepLogits } from './read.js';
+import { INF, inRange, positiveInteger } from './read.js';
 import { type SparseOptimizer, readOptimizer } from './sparse-optimizer.js';
 
 /** Options of {@link ChunkedHeadTrainer.create}: a head's options, its margin, the chunk size and the optimizer. */

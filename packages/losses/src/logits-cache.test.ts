@@ -156,7 +156,8 @@ describe("chunkedMarginSoftmaxStep's keepLogits: what is kept, and where", () =>
           onCentersGradient: () => {},
         },
       );
-      return shapes.filter((s) => s.length === 2 && s[0] === B);
+      // Host inputs are shared too ([B, D] target rows, [B, 1] shifts): the products are the [B, Cc] ones.
+      return shapes.filter((s) => s.length === 2 && s[0] === B && widths.includes(s[1]!));
     };
     expect(await read(true)).toEqual(widths.map((w) => [B, w]));
     expect(await read(false)).toEqual([]);

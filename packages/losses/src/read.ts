@@ -74,12 +74,3 @@ export function liveTensorDtype<T>(backend: Backend<T>, argument: string, x: unk
     throw e;
   }
 }
-
-/** A `keepLogits` option: true, false or 'auto' (default). @internal */
-export function readKeepLogits(argument: string, value: unknown): boolean | 'auto' {
-  if (value === undefined) return 'auto';
-  if (value !== 'auto' && typeof value !== 'boolean') {
-    throw new InvalidArgumentError(argument, `must be true, false or 'auto', got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
-  }
-  return value;
-}

@@ -15,6 +15,7 @@ import {
   centerNorms,
   classShard,
   emptyChunkStatistics,
+  keepsLogits,
   mergeChunkStatistics,
 } from '@marginkit/core';
 import { createLossRegistry } from './registry.js';
@@ -95,8 +96,7 @@ export class ShardHost<T> {
       chunks.push(this.backend.share ? this.backend.share(part, [part.length / d, d]) : this.backend.tensor(part, [part.length / d, d]));
       norms.push(allNorms.subarray(from / d, (from + part.length) / d));
     }
-    const { keepLogits } = this.init;
-    const logits = keepLogits === true || (keepLogits === 'auto' && step.x.length / d <= d) ? new LogitsCache() : undefined;
+    const logits = keepsLogits(this.init.keepLogits, step.x.length / d, d) ? new LogitsCache() : undefined;
     this.current = { step: sample === undefined ? step : { ...step, labels: sample.labels }, x, chunks, sample, norms, logits };
     if (this.shard.classLocal) return { kind: 'targets', values: await this.shard.targetCosines(x, chunks, this.current.step.labels, this.chunkCall()) };
     return this.statistics(undefined);

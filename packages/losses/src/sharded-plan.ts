@@ -2,10 +2,18 @@
 // step's embeddings and labels, checked before any worker sees them.
 
 import { availableParallelism } from 'node:os';
-import { InvalidArgumentError, type Margin, checkFinite, checkLabelValues, checkLabelsShape, checkNumber, checkTypedArray } from '@marginkit/core';
+import {
+  InvalidArgumentError,
+  type Margin,
+  checkFinite,
+  checkLabelValues,
+  checkLabelsShape,
+  checkNumber,
+  checkTypedArray,
+  readKeepLogits,
+} from '@marginkit/core';
 import { type HeadCheckpoint, checkCheckpoint } from './checkpoint.js';
 import { seededGenerator } from './random.js';
-import { readKeepLogits } from './read.js';
 import { createLossRegistry } from './registry.js';
 import type { ShardedHeadTrainerOptions } from './sharded-trainer.js';
 
