@@ -14,9 +14,9 @@ export type ProtoObject = Record<string, unknown>;
 /** An INT node attribute. @internal */
 export const intAttr = (name: string, i: number): ProtoObject => ({ name, type: 2, i });
 /** An INTS node attribute. @internal */
+export const intsAttr = (name: string, ints: readonly number[]): ProtoObject => ({ name, type: 7, ints: [...ints] });
 /** A string attribute (ONNX's AttributeProto type 3, UTF-8 bytes). @internal */
 export const strAttr = (name: string, value: string): ProtoObject => ({ name, type: 3, s: new TextEncoder().encode(value) });
-export const intsAttr = (name: string, ints: readonly number[]): ProtoObject => ({ name, type: 7, ints: [...ints] });
 
 /** The bytes of a typed array (a view, not a copy). @internal */
 export const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

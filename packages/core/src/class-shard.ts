@@ -219,7 +219,8 @@ async function withCall<T, R>(
     // The values are read only where the norm's term is added here (the backward pass, 'apply').
     const apply = args.extra.includes('onCentersGradient') && normTerm === 'apply';
     const norms = await resolveNorms({ backend: z.r.ops.backend, centers, rows, dim: layout.dim, eps: z.r.normEpsilon, given: o['centerNorms'], apply });
-    const kept = args.extra.includes('logits') ? readLogits(o['logits']) : undefined;
+    // Only calls whose `extra` lists 'logits' get past readOptions with one.
+    const kept = readLogits(o['logits']);
     const call: Call<T> = {
       owner: z.owner,
       s,
